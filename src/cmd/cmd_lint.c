@@ -1,0 +1,141 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "lint/lint.h"
+#include "lint/report.h"
+#include "migration/config.h"
+#include "migration/migration.h"
+
+enum {
+	OPT_FORMAT = 1,
+	OPT_RAW,
+	OPT_JOBS,
+	OPT_LIST_RULES,
+};
+
+static void list_rules(void)
+{
+	for (size_t i = 0; i < lint_rules_count; i++) {
+		const struct lint_rule *r = &lint_rules[i];
+		printf("%-28s %-8s %-7s %s\n", r->id, lint_kind_name(r->kind),
+		       r->enabled ? lint_severity_name(r->severity) : "off", r->summary);
+	}
+}
+
+/* Applies migrate.conf's rule settings; an unknown rule or value is bad input. */
+static int apply_config(const struct config *cfg, struct lint_options *opts, struct mg_error *err)
+{
+	if (cfg->pg_version)
+		opts->pg_version = cfg->pg_version;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct config_rule_setting *s = &cfg->rules[i];
+		const struct lint_rule *r = lint_rule_find(s->rule);
+		if (!r) {
+			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'", s->rule);
+			mg_error_set_help(err, "'migrate lint --list-rules' lists them");
+			return -1;
+		}
+		enum lint_severity *sev = &opts->severity[r - lint_rules];
+		if (strcmp(s->value, "off") == 0)
+			*sev = LINT_OFF;
+		else if (strcmp(s->value, "on") == 0)
+			*sev = r->severity;
+		else if (strcmp(s->value, "warning") == 0)
+			*sev = LINT_WARNING;
+		else
+			*sev = LINT_ERROR;
+	}
+	return 0;
+}
+
+int cmd_lint(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, OPT_FORMAT},
+		{"raw", no_argument, NULL, OPT_RAW},
+		{"jobs", required_argument, NULL, OPT_JOBS},
+		{"list-rules", no_argument, NULL, OPT_LIST_RULES},
+		{NULL, 0, NULL, 0},
+	};
+	const struct cmd *self = cmd_find("lint");
+	struct arena arena = ARENA_INIT;
+	struct mg_error err = MG_ERROR_INIT;
+	struct lint_options lopts;
+	lint_options_init(&lopts, &arena);
+	int format = REPORT_TEXT;
+	int rc = 2;
+	int c;
+
+	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			rc = 0;
+			goto out;
+		case '?':
+			goto out;
+		case OPT_FORMAT:
+			format = report_format_parse(optarg);
+			if (format < 0) {
+				rc = cmd_usage_error(self, "unknown format '%s'", optarg);
+				goto out;
+			}
+			break;
+		case OPT_RAW:
+			lopts.raw = true;
+			break;
+		case OPT_JOBS: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 256) {
+				rc = cmd_usage_error(self, "--jobs takes a number from 1 to 256");
+				goto out;
+			}
+			lopts.jobs = (int)n;
+			break;
+		}
+		case OPT_LIST_RULES:
+			list_rules();
+			rc = 0;
+			goto out;
+		}
+	}
+
+	struct config cfg;
+	if (config_load(&arena, cli.config ? cli.config : "migrate.conf", &cfg, &err) < 0 ||
+	    apply_config(&cfg, &lopts, &err) < 0) {
+		rc = err.code;
+		mg_error_print(&err, "migrate lint");
+		goto out;
+	}
+
+	struct migration_set set = {0};
+	int loaded;
+	if (optind < argc) {
+		loaded = migration_load_paths(&arena, (const char *const *)argv + optind,
+					      (size_t)(argc - optind), &set, &err);
+	} else {
+		const char *dir = cli.dir ? cli.dir : cfg.dir ? cfg.dir : "migrations";
+		loaded = migration_load_paths(&arena, &dir, 1, &set, &err);
+	}
+	struct lint_result res;
+	if (loaded < 0 || lint_run(&arena, &set, &lopts, &res, &err) < 0) {
+		rc = err.code ? err.code : 2;
+		mg_error_print(&err, "migrate lint");
+		goto out;
+	}
+
+	bool color = format == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
+	if (format == REPORT_TEXT && cli.quiet && !res.n_findings) {
+		/* nothing to say */
+	} else {
+		report_write(stdout, format, &res, color);
+	}
+	fflush(stdout);
+	rc = res.n_errors ? 1 : 0;
+out:
+	arena_release(&arena);
+	return rc;
+}

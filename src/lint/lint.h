@@ -1,0 +1,128 @@
+#ifndef MG_LINT_H
+#define MG_LINT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lint/catalog.h"
+#include "migration/migration.h"
+#include "sql/parse.h"
+#include "util/arena.h"
+#include "util/error.h"
+
+enum lint_severity {
+	LINT_OFF = 0,
+	LINT_PLANNED, /* the planner makes it safe; shown by `migrate plan` */
+	LINT_WARNING,
+	LINT_ERROR,
+};
+
+const char *lint_severity_name(enum lint_severity s);
+
+/*
+ * What a rule guards against. It decides where the rule applies: breaking
+ * rules only in expand (contract exists to remove things); blocking, opaque
+ * and style rules in every section that runs against the shared database.
+ */
+enum lint_kind {
+	LINT_KIND_BREAKING,
+	LINT_KIND_BLOCKING,
+	LINT_KIND_OPAQUE,
+	LINT_KIND_STYLE,
+	LINT_KIND_META, /* about the migration file itself: allow comments */
+};
+
+const char *lint_kind_name(enum lint_kind k);
+
+struct lint_ctx;
+struct lint_rule;
+
+/* A check looks at one statement (ctx->stmt) and the catalogue before it. */
+typedef void (*lint_check_fn)(struct lint_ctx *ctx, const struct lint_rule *rule,
+			      const PgQuery__Node *stmt);
+
+struct lint_rule {
+	const char *id;
+	enum lint_kind kind;
+	enum lint_severity severity; /* by default, when enabled */
+	bool enabled;		     /* by default; style rules are off */
+	const char *summary;	     /* what it catches: the catalogue's one line */
+	const char *help;	     /* the safe alternative */
+	lint_check_fn check;	     /* NULL for rules the engine raises itself */
+};
+
+/* The catalogue of rules, in the order the README lists them. */
+extern const struct lint_rule lint_rules[];
+extern const size_t lint_rules_count;
+const struct lint_rule *lint_rule_find(const char *id);
+
+struct lint_finding {
+	const char *file;
+	int line;
+	int column;
+	const struct lint_rule *rule;
+	enum lint_severity severity;
+	const char *message;
+	const char *help;
+	const struct migration *migration; /* NULL for findings about no one file */
+	enum migration_section section;
+};
+
+struct lint_options {
+	bool raw;	    /* files for other runners: every hazard is an error */
+	int pg_version;	    /* major version of the target, e.g. 15 */
+	int jobs;	    /* parser threads; 0 = one per core */
+	/* per rule (index into lint_rules): LINT_OFF disables, other values override */
+	enum lint_severity *severity;
+};
+
+void lint_options_init(struct lint_options *opts, struct arena *a);
+/* Enables a rule by id (at its default severity, or error for style); -1 when unknown. */
+int lint_options_enable(struct lint_options *opts, const char *id);
+int lint_options_disable(struct lint_options *opts, const char *id);
+
+struct lint_result {
+	struct lint_finding *findings;
+	size_t n_findings, alloc_findings;
+	size_t n_files;
+	size_t n_statements;
+	size_t n_errors, n_warnings, n_planned;
+};
+
+/*
+ * Parses every SQL migration of the set (in parallel) and runs the rules in
+ * version order over a catalogue that replays them. Fails (exit 2) on a
+ * syntax error; findings are not failures. Everything lives in the arena.
+ */
+int lint_run(struct arena *a, const struct migration_set *set, const struct lint_options *opts,
+	     struct lint_result *ret, struct mg_error *err);
+
+/* ---- for rules ---- */
+
+struct lint_ctx {
+	struct arena *arena;
+	struct catalog *catalog;
+	const struct lint_options *opts;
+	struct lint_result *result;
+	const struct migration *migration;
+	const struct sql_section *section; /* the statements of this section, in order */
+	size_t stmt_index;		   /* ctx->stmt == &section->stmts[stmt_index] */
+	const struct sql_stmt *stmt;
+	const size_t *allow_target; /* per allow of the migration: offset of the statement it covers */
+};
+
+/*
+ * Reports a finding for the current statement. location is a node's location
+ * (offset in the section text) or -1 for the statement's first token.
+ */
+void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location,
+		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* True when the table was created earlier in this same migration (any section). */
+bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv);
+/* The section being linted. */
+enum migration_section lint_section(const struct lint_ctx *ctx);
+/* "schema.table" or "table" for messages. */
+const char *lint_rangevar_name(struct lint_ctx *ctx, const PgQuery__RangeVar *rv);
+
+#endif

@@ -1,0 +1,23 @@
+#ifndef MG_LINT_REPORT_H
+#define MG_LINT_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "lint/lint.h"
+
+enum report_format {
+	REPORT_TEXT,
+	REPORT_JSON,
+	REPORT_GITHUB,
+	REPORT_SARIF,
+};
+
+/* "text", "json", "github", "sarif"; -1 when unknown. */
+int report_format_parse(const char *name);
+
+/* Writes the findings in the given format. color applies to text only. */
+void report_write(FILE *out, enum report_format format, const struct lint_result *res,
+		  bool color);
+
+#endif

@@ -1,0 +1,187 @@
+#include "lint/rules.h"
+
+#include <string.h>
+
+#define BREAKING(id_, sev_, fn_, summary_, help_)                                                 \
+	{.id = id_, .kind = LINT_KIND_BREAKING, .severity = sev_, .enabled = true,                 \
+	 .summary = summary_, .help = help_, .check = fn_}
+#define BLOCKING(id_, sev_, fn_, summary_, help_)                                                 \
+	{.id = id_, .kind = LINT_KIND_BLOCKING, .severity = sev_, .enabled = true,                 \
+	 .summary = summary_, .help = help_, .check = fn_}
+#define OPAQUE(id_, fn_, summary_, help_)                                                         \
+	{.id = id_, .kind = LINT_KIND_OPAQUE, .severity = LINT_WARNING, .enabled = true,           \
+	 .summary = summary_, .help = help_, .check = fn_}
+#define STYLE(id_, fn_, summary_, help_)                                                          \
+	{.id = id_, .kind = LINT_KIND_STYLE, .severity = LINT_WARNING, .enabled = false,           \
+	 .summary = summary_, .help = help_, .check = fn_}
+#define META(id_, sev_, summary_, help_)                                                          \
+	{.id = id_, .kind = LINT_KIND_META, .severity = sev_, .enabled = true,                     \
+	 .summary = summary_, .help = help_, .check = NULL}
+
+const struct lint_rule lint_rules[] = {
+	/* breaking: what running app versions still use */
+	BREAKING("drop-table", LINT_ERROR, check_drop_table,
+		 "DROP TABLE in expand: running app versions still read it",
+		 "stop using the table in the app, then drop it in the contract section"),
+	BREAKING("drop-column", LINT_ERROR, check_drop_column,
+		 "DROP COLUMN in expand: running app versions still read it",
+		 "stop using the column in the app, then drop it in the contract section"),
+	BREAKING("drop-schema", LINT_ERROR, check_drop_schema,
+		 "DROP SCHEMA in expand removes everything in it",
+		 "empty the schema in contract steps, then drop it in the contract section"),
+	BREAKING("drop-database", LINT_ERROR, check_drop_database,
+		 "DROP DATABASE in a migration", "drop databases by hand, outside migrations"),
+	BREAKING("drop-view", LINT_ERROR, check_drop_view,
+		 "DROP VIEW in expand: running app versions still query it",
+		 "drop the view in the contract section; use CREATE OR REPLACE VIEW to change it"),
+	BREAKING("drop-function", LINT_ERROR, check_drop_function,
+		 "DROP FUNCTION/PROCEDURE in expand: running code still calls it",
+		 "drop it in the contract section; use CREATE OR REPLACE FUNCTION to change it"),
+	BREAKING("drop-type", LINT_ERROR, check_drop_type,
+		 "DROP TYPE in expand: columns and code still use it",
+		 "drop the type in the contract section once nothing uses it"),
+	BREAKING("drop-index", LINT_ERROR, check_drop_index,
+		 "DROP INDEX in expand: running queries may depend on it",
+		 "drop it with DROP INDEX CONCURRENTLY in the contract section"),
+	BREAKING("truncate", LINT_ERROR, check_truncate,
+		 "TRUNCATE deletes every row and takes an ACCESS EXCLUSIVE lock",
+		 "delete rows in batches with DELETE ... WHERE, or do it outside migrations"),
+	BREAKING("rename-table", LINT_ERROR, check_rename_table,
+		 "RENAME TABLE breaks every query that uses the old name",
+		 "create the new table (or an updatable view under the new name), move the app, "
+		 "drop the old one in contract"),
+	BREAKING("rename-column", LINT_ERROR, check_rename_column,
+		 "RENAME COLUMN breaks every query that uses the old name",
+		 "add the new column, keep both in sync with a trigger and backfill, drop the old "
+		 "one in contract"),
+	BREAKING("rename-view", LINT_ERROR, check_rename_view,
+		 "RENAME VIEW breaks every query that uses the old name",
+		 "create a view under the new name beside the old one; drop the old in contract"),
+	BREAKING("rename-schema", LINT_ERROR, check_rename_schema,
+		 "RENAME SCHEMA breaks every qualified name in it",
+		 "create the new schema and move objects one by one; drop the old in contract"),
+	BREAKING("rename-enum-value", LINT_ERROR, check_rename_enum_value,
+		 "ALTER TYPE ... RENAME VALUE breaks code and rows that use the old label",
+		 "add the new value with ADD VALUE, migrate rows, stop using the old one"),
+	BREAKING("rename-constraint", LINT_ERROR, check_rename_constraint,
+		 "RENAME CONSTRAINT breaks code that names the constraint (ON CONFLICT, error "
+		 "handling)",
+		 "add a new constraint under the new name; drop the old one in contract"),
+	BREAKING("add-column-not-null", LINT_ERROR, check_add_column_not_null,
+		 "ADD COLUMN ... NOT NULL without a default on an existing table fails old "
+		 "inserts",
+		 "add it nullable or with a constant DEFAULT, backfill, then SET NOT NULL through "
+		 "a NOT VALID check"),
+	BREAKING("set-not-null", LINT_ERROR, check_set_not_null,
+		 "SET NOT NULL scans the table under ACCESS EXCLUSIVE and fails old inserts of NULL",
+		 "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL in "
+		 "contract"),
+	BREAKING("change-column-type", LINT_ERROR, check_change_column_type,
+		 "ALTER COLUMN TYPE that is not binary-coercible rewrites the table and breaks "
+		 "readers",
+		 "add a column of the new type, sync it with a trigger, backfill, swap in contract"),
+	BREAKING("add-unique-constraint", LINT_ERROR, check_add_unique_constraint,
+		 "ADD UNIQUE builds its index under an ACCESS EXCLUSIVE lock",
+		 "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX"),
+	BREAKING("add-primary-key", LINT_ERROR, check_add_primary_key,
+		 "ADD PRIMARY KEY builds its index (and checks NOT NULL) under an ACCESS "
+		 "EXCLUSIVE lock",
+		 "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX"),
+	BREAKING("drop-not-null", LINT_WARNING, check_drop_not_null,
+		 "DROP NOT NULL lets NULLs in that old app versions may not expect",
+		 "make sure every reader handles NULL before relaxing the column"),
+
+	/* blocking: what stalls the app's queries */
+	BLOCKING("create-index-concurrently", LINT_ERROR, check_create_index_concurrently,
+		 "CREATE INDEX without CONCURRENTLY blocks writes to the table while it builds",
+		 "CREATE INDEX CONCURRENTLY (it runs outside a transaction)"),
+	BLOCKING("drop-index-concurrently", LINT_ERROR, check_drop_index_concurrently,
+		 "DROP INDEX without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the table",
+		 "DROP INDEX CONCURRENTLY"),
+	BLOCKING("reindex-concurrently", LINT_ERROR, check_reindex_concurrently,
+		 "REINDEX without CONCURRENTLY blocks writes (and reads that use the index)",
+		 "REINDEX ... CONCURRENTLY"),
+	BLOCKING("add-foreign-key", LINT_ERROR, check_add_foreign_key,
+		 "ADD FOREIGN KEY without NOT VALID scans the table while blocking writes on both "
+		 "tables",
+		 "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later transaction"),
+	BLOCKING("add-check-constraint", LINT_ERROR, check_add_check_constraint,
+		 "ADD CHECK without NOT VALID scans the table under an ACCESS EXCLUSIVE lock",
+		 "ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT later"),
+	BLOCKING("validate-same-transaction", LINT_ERROR, check_validate_same_transaction,
+		 "VALIDATE CONSTRAINT in the same transaction as its ADD keeps the ACCESS EXCLUSIVE "
+		 "lock during the scan",
+		 "validate in the next migration (or the contract section)"),
+	BLOCKING("add-column-volatile-default", LINT_ERROR, check_add_column_volatile_default,
+		 "ADD COLUMN with a volatile DEFAULT rewrites the table under ACCESS EXCLUSIVE",
+		 "add the column without a default, set the default, backfill in batches"),
+	BLOCKING("add-column-generated", LINT_ERROR, check_add_column_generated,
+		 "ADD COLUMN ... GENERATED ALWAYS AS (...) STORED rewrites the table",
+		 "add a plain column, fill it with a trigger and a batched backfill"),
+	BLOCKING("add-column-serial", LINT_ERROR, check_add_column_serial,
+		 "ADD COLUMN of serial type rewrites the table to number every row",
+		 "add a nullable bigint column with a sequence default and backfill in batches"),
+	BLOCKING("add-column-identity", LINT_ERROR, check_add_column_identity,
+		 "ADD COLUMN ... GENERATED AS IDENTITY rewrites the table to number every row",
+		 "add a nullable bigint column with a sequence default and backfill in batches"),
+	BLOCKING("vacuum-full", LINT_ERROR, check_vacuum_full,
+		 "VACUUM FULL rewrites the table under an ACCESS EXCLUSIVE lock",
+		 "plain VACUUM, or pg_repack outside migrations"),
+	BLOCKING("cluster", LINT_ERROR, check_cluster,
+		 "CLUSTER rewrites the table under an ACCESS EXCLUSIVE lock",
+		 "run pg_repack outside migrations"),
+	BLOCKING("set-logged", LINT_ERROR, check_set_logged,
+		 "SET LOGGED / SET UNLOGGED rewrites the table under an ACCESS EXCLUSIVE lock",
+		 "create the table with the persistence it needs"),
+	BLOCKING("lock-table", LINT_ERROR, check_lock_table,
+		 "LOCK TABLE stalls every query on the table until the phase commits",
+		 "rely on the locks each statement takes, with lock_timeout"),
+	BLOCKING("concurrently-in-transaction", LINT_ERROR, check_concurrently_in_transaction,
+		 "CONCURRENTLY inside an explicit BEGIN ... COMMIT fails at run time",
+		 "remove BEGIN/COMMIT; the engine runs CONCURRENTLY steps outside a transaction"),
+	BLOCKING("explicit-transaction", LINT_WARNING, check_explicit_transaction,
+		 "BEGIN/COMMIT in a migration: the engine owns transactions",
+		 "remove BEGIN/COMMIT; each phase runs in one transaction"),
+
+	/* opaque: what static analysis cannot see into */
+	OPAQUE("do-block", check_do_block,
+	       "DO block whose statements cannot be analysed",
+	       "write the statements as plain SQL, or `migrate check` traces their locks"),
+	OPAQUE("dynamic-sql", check_dynamic_sql,
+	       "EXECUTE of a computed string: the statement is unknown until it runs",
+	       "write the statement as plain SQL so it can be checked"),
+
+	/* style: off unless enabled in migrate.conf */
+	STYLE("prefer-bigint", check_prefer_bigint,
+	      "integer/smallint columns (and serial) run out of values",
+	      "use bigint (or bigint GENERATED ... AS IDENTITY)"),
+	STYLE("prefer-text", check_prefer_text,
+	      "varchar(n): changing n later needs a migration; limits belong in CHECKs",
+	      "use text, with a CHECK (length(col) <= n) if a limit matters"),
+	STYLE("prefer-timestamptz", check_prefer_timestamptz,
+	      "timestamp without time zone loses the offset", "use timestamptz"),
+	STYLE("prefer-identity", check_prefer_identity,
+	      "serial types have ownership and permission quirks",
+	      "use GENERATED BY DEFAULT AS IDENTITY"),
+	STYLE("prefer-jsonb", check_prefer_jsonb,
+	      "json keeps text as written and cannot be indexed well", "use jsonb"),
+	STYLE("no-char", check_no_char, "char(n) pads with spaces and wastes space",
+	      "use text (or varchar)"),
+
+	/* meta: the allow comments themselves */
+	META("unknown-allow", LINT_ERROR, "`-- migrate:allow` names a rule that does not exist",
+	     "use a rule id from the catalogue (migrate lint --list-rules lists them)"),
+	META("unused-allow", LINT_WARNING,
+	     "`-- migrate:allow` that suppresses nothing (the hazard is gone or misplaced)",
+	     "remove the comment, or put it right above the statement it is for"),
+};
+
+const size_t lint_rules_count = sizeof(lint_rules) / sizeof(lint_rules[0]);
+
+const struct lint_rule *lint_rule_find(const char *id)
+{
+	for (size_t i = 0; i < lint_rules_count; i++)
+		if (strcmp(lint_rules[i].id, id) == 0)
+			return &lint_rules[i];
+	return NULL;
+}

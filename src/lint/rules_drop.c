@@ -1,0 +1,128 @@
+#include <string.h>
+
+#include "lint/rules.h"
+#include "sql/ast.h"
+
+/* Reports every object of a DROP of the given kind that existed before this migration. */
+static void drop_of_kind(struct lint_ctx *ctx, const struct lint_rule *rule,
+			 const PgQuery__Node *stmt, PgQuery__ObjectType kind, const char *what,
+			 enum catalog_object_kind object_kind, bool is_object)
+{
+	if (stmt->node_case != PG_QUERY__NODE__NODE_DROP_STMT)
+		return;
+	const PgQuery__DropStmt *ds = stmt->drop_stmt;
+	if (ds->remove_type != kind)
+		return;
+	for (size_t i = 0; i < ds->n_objects; i++) {
+		const char *schema, *name;
+		ast_object_name(ds->objects[i], &schema, &name);
+		if (!name)
+			continue;
+		int created_in = -1;
+		if (kind == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
+			const struct catalog_table *t = catalog_table_find(ctx->catalog, schema, name);
+			created_in = t ? t->created_in : -1;
+		} else if (kind == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX) {
+			const struct catalog_index *ix = catalog_index_find(ctx->catalog, schema, name);
+			created_in = ix ? ix->created_in : -1;
+		} else if (is_object) {
+			const struct catalog_object *o =
+				catalog_object_find(ctx->catalog, object_kind, schema, name);
+			created_in = o ? o->created_in : -1;
+		}
+		if (created_in == ctx->migration->order)
+			continue;
+		lint_report(ctx, rule, -1, "dropping %s '%s%s%s' breaks app versions still using it",
+			    what, schema ? schema : "", schema ? "." : "", name);
+	}
+}
+
+void check_drop_table(struct lint_ctx *ctx, const struct lint_rule *rule,
+		      const PgQuery__Node *stmt)
+{
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_TABLE, "table", 0, false);
+}
+
+void check_drop_schema(struct lint_ctx *ctx, const struct lint_rule *rule,
+		       const PgQuery__Node *stmt)
+{
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA, "schema",
+		     CATALOG_OBJECT_SCHEMA, true);
+}
+
+void check_drop_view(struct lint_ctx *ctx, const struct lint_rule *rule,
+		     const PgQuery__Node *stmt)
+{
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_VIEW, "view",
+		     CATALOG_OBJECT_VIEW, true);
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW, "materialized view",
+		     CATALOG_OBJECT_VIEW, true);
+}
+
+void check_drop_function(struct lint_ctx *ctx, const struct lint_rule *rule,
+			 const PgQuery__Node *stmt)
+{
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION, "function",
+		     CATALOG_OBJECT_FUNCTION, true);
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE, "procedure",
+		     CATALOG_OBJECT_FUNCTION, true);
+}
+
+void check_drop_type(struct lint_ctx *ctx, const struct lint_rule *rule,
+		     const PgQuery__Node *stmt)
+{
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_TYPE, "type",
+		     CATALOG_OBJECT_TYPE, true);
+}
+
+void check_drop_index(struct lint_ctx *ctx, const struct lint_rule *rule,
+		      const PgQuery__Node *stmt)
+{
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_INDEX, "index", 0, false);
+}
+
+void check_drop_database(struct lint_ctx *ctx, const struct lint_rule *rule,
+			 const PgQuery__Node *stmt)
+{
+	if (stmt->node_case == PG_QUERY__NODE__NODE_DROPDB_STMT)
+		lint_report(ctx, rule, -1, "dropping database '%s' in a migration",
+			    stmt->dropdb_stmt->dbname);
+}
+
+void check_drop_column(struct lint_ctx *ctx, const struct lint_rule *rule,
+		       const PgQuery__Node *stmt)
+{
+	if (stmt->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
+		return;
+	const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;
+	if (lint_table_is_new(ctx, as->relation))
+		return;
+	const struct catalog_table *t = catalog_table_find_rangevar(ctx->catalog, as->relation);
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(as->cmds[i]);
+		if (!cmd || cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn)
+			continue;
+		const struct catalog_column *c = catalog_column_find(t, cmd->name);
+		if (c && c->created_in == ctx->migration->order)
+			continue;
+		lint_report(ctx, rule, -1,
+			    "dropping column '%s' of '%s' breaks app versions still reading it",
+			    cmd->name, lint_rangevar_name(ctx, as->relation));
+	}
+}
+
+void check_truncate(struct lint_ctx *ctx, const struct lint_rule *rule,
+		    const PgQuery__Node *stmt)
+{
+	if (stmt->node_case != PG_QUERY__NODE__NODE_TRUNCATE_STMT)
+		return;
+	const PgQuery__TruncateStmt *ts = stmt->truncate_stmt;
+	for (size_t i = 0; i < ts->n_relations; i++) {
+		const PgQuery__Node *r = ts->relations[i];
+		if (r->node_case != PG_QUERY__NODE__NODE_RANGE_VAR ||
+		    lint_table_is_new(ctx, r->range_var))
+			continue;
+		lint_report(ctx, rule, r->range_var->location, "truncating '%s' deletes every row",
+			    lint_rangevar_name(ctx, r->range_var));
+	}
+}

@@ -1,0 +1,38 @@
+#ifndef MG_CONFIG_H
+#define MG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util/arena.h"
+#include "util/error.h"
+
+/* One `rule = value` setting from migrate.conf, kept with its line for errors. */
+struct config_rule_setting {
+	const char *rule;
+	const char *value; /* "on", "off", "error", "warning" */
+	int line;
+};
+
+/*
+ * migrate.conf, an INI file in the current directory:
+ *
+ *   [database]   url = postgres://...   history_schema = migrate
+ *   [migrations] dir = migrations
+ *   [lint]       postgres_version = 15   enable = prefer-bigint, ...   disable = ...
+ *   [rules]      drop-not-null = off     prefer-text = error
+ */
+struct config {
+	const char *path; /* NULL when there was no file */
+	const char *db_url;
+	const char *dir;
+	const char *history_schema;
+	int pg_version; /* 0 when not set */
+	struct config_rule_setting *rules;
+	size_t n_rules, alloc_rules;
+};
+
+/* Reads path when it exists; a missing file is an empty configuration. */
+int config_load(struct arena *a, const char *path, struct config *ret, struct mg_error *err);
+
+#endif

@@ -1,0 +1,97 @@
+#include "sql/ast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *ast_string(const PgQuery__Node *n)
+{
+	if (n && n->node_case == PG_QUERY__NODE__NODE_STRING && n->string)
+		return n->string->sval;
+	return NULL;
+}
+
+const char *ast_last_name(PgQuery__Node *const *names, size_t n)
+{
+	return n ? ast_string(names[n - 1]) : NULL;
+}
+
+void ast_qualified_name(PgQuery__Node *const *names, size_t n, const char **ret_schema,
+			const char **ret_name)
+{
+	*ret_schema = n >= 2 ? ast_string(names[n - 2]) : NULL;
+	*ret_name = n >= 1 ? ast_string(names[n - 1]) : NULL;
+}
+
+void ast_object_name(const PgQuery__Node *obj, const char **ret_schema, const char **ret_name)
+{
+	*ret_schema = NULL;
+	*ret_name = NULL;
+	if (!obj)
+		return;
+	switch (obj->node_case) {
+	case PG_QUERY__NODE__NODE_LIST:
+		ast_qualified_name(obj->list->items, obj->list->n_items, ret_schema, ret_name);
+		break;
+	case PG_QUERY__NODE__NODE_STRING:
+		*ret_name = obj->string->sval;
+		break;
+	case PG_QUERY__NODE__NODE_TYPE_NAME:
+		ast_qualified_name(obj->type_name->names, obj->type_name->n_names, ret_schema,
+				   ret_name);
+		break;
+	case PG_QUERY__NODE__NODE_OBJECT_WITH_ARGS:
+		ast_qualified_name(obj->object_with_args->objname,
+				   obj->object_with_args->n_objname, ret_schema, ret_name);
+		break;
+	default:
+		break;
+	}
+}
+
+bool ast_const_int(const PgQuery__Node *n, int64_t *ret)
+{
+	if (!n)
+		return false;
+	if (n->node_case == PG_QUERY__NODE__NODE_INTEGER) {
+		*ret = n->integer->ival;
+		return true;
+	}
+	if (n->node_case == PG_QUERY__NODE__NODE_A_CONST) {
+		const PgQuery__AConst *c = n->a_const;
+		if (c->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+			*ret = c->ival ? c->ival->ival : 0;
+			return true;
+		}
+		if (c->val_case == PG_QUERY__A__CONST__VAL_FVAL && c->fval && c->fval->fval) {
+			char *end;
+			long long v = strtoll(c->fval->fval, &end, 10);
+			if (*end)
+				return false;
+			*ret = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+const PgQuery__Constraint *ast_constraint(const PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT ? n->constraint : NULL;
+}
+
+const PgQuery__AlterTableCmd *ast_alter_cmd(const PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD ? n->alter_table_cmd
+									  : NULL;
+}
+
+const PgQuery__DefElem *ast_option(PgQuery__Node *const *options, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++) {
+		const PgQuery__Node *o = options[i];
+		if (o && o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM && o->def_elem->defname &&
+		    strcmp(o->def_elem->defname, name) == 0)
+			return o->def_elem;
+	}
+	return NULL;
+}

@@ -1,0 +1,31 @@
+#ifndef MG_SQL_AST_H
+#define MG_SQL_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+/*
+ * Small accessors over the protobuf AST that every rule needs. They accept
+ * NULL and nodes of the wrong kind, answering NULL/false.
+ */
+
+/* The sval of a String node. */
+const char *ast_string(const PgQuery__Node *n);
+/* The last String of a name list ("pg_catalog"."int4" -> "int4"). */
+const char *ast_last_name(PgQuery__Node *const *names, size_t n);
+/* schema.name from a name list of one, two or three Strings. */
+void ast_qualified_name(PgQuery__Node *const *names, size_t n, const char **ret_schema,
+			const char **ret_name);
+/* The name of a DROP object: a List of Strings, a String, a TypeName or an ObjectWithArgs. */
+void ast_object_name(const PgQuery__Node *obj, const char **ret_schema, const char **ret_name);
+/* An integer constant (A_Const ival, Integer, or a numeric string). */
+bool ast_const_int(const PgQuery__Node *n, int64_t *ret);
+const PgQuery__Constraint *ast_constraint(const PgQuery__Node *n);
+const PgQuery__AlterTableCmd *ast_alter_cmd(const PgQuery__Node *n);
+/* The value of a DefElem option by name within a list (e.g. "concurrently"), or NULL. */
+const PgQuery__DefElem *ast_option(PgQuery__Node *const *options, size_t n, const char *name);
+
+#endif

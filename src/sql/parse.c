@@ -1,0 +1,112 @@
+#include "sql/parse.h"
+
+#include <string.h>
+
+static void *arena_pb_alloc(void *data, size_t size)
+{
+	return arena_alloc(data, size);
+}
+
+static void arena_pb_free(void *data, void *p)
+{
+	/* released with the arena */
+	(void)data;
+	(void)p;
+}
+
+int sql_parse_section(struct arena *a, const struct migration *m, enum migration_section s,
+		      struct sql_section *ret, struct mg_error *err)
+{
+	const struct migration_section_range *r = &m->sections[s];
+	memset(ret, 0, sizeof(*ret));
+	ret->migration = m;
+	ret->section = s;
+	if (!r->present)
+		return 0;
+	ret->base = r->start;
+	ret->text = arena_strndup(a, m->text + r->start, r->end - r->start);
+
+	int rc = 0;
+	PgQueryProtobufParseResult pr = pg_query_parse_protobuf(ret->text);
+	if (pr.error) {
+		int line, col;
+		size_t off = r->start;
+		if (pr.error->cursorpos > 0)
+			off += (size_t)pr.error->cursorpos - 1;
+		text_offset_to_line_column(m->text, m->text_len, off, &line, &col);
+		rc = mg_error_set_at(err, 2, m->path, line, col, "syntax error in %s section: %s",
+				     migration_section_name(s), pr.error->message);
+		goto out;
+	}
+
+	ProtobufCAllocator alloc = {arena_pb_alloc, arena_pb_free, a};
+	PgQuery__ParseResult *tree = pg_query__parse_result__unpack(
+		&alloc, pr.parse_tree.len, (const uint8_t *)pr.parse_tree.data);
+	if (!tree) {
+		rc = mg_error_set_at(err, 2, m->path, r->marker_line, 1,
+				     "cannot read the parse tree of the %s section",
+				     migration_section_name(s));
+		goto out;
+	}
+	ret->stmts = arena_alloc(a, sizeof(*ret->stmts) * (tree->n_stmts ? tree->n_stmts : 1));
+	for (size_t i = 0; i < tree->n_stmts; i++) {
+		const PgQuery__RawStmt *raw = tree->stmts[i];
+		if (!raw->stmt)
+			continue;
+		struct sql_stmt *st = &ret->stmts[ret->n_stmts++];
+		size_t begin = (size_t)raw->stmt_location;
+		size_t section_len = r->end - r->start;
+		size_t end = raw->stmt_len ? begin + (size_t)raw->stmt_len : section_len;
+		/* stmt_location points just past the previous ';', comments included */
+		begin = text_skip_blank(ret->text, begin, end);
+		st->node = raw->stmt;
+		st->migration = m;
+		st->section = s;
+		st->offset = r->start + begin;
+		st->end = r->start + end;
+		text_offset_to_line_column(m->text, m->text_len, st->offset, &st->line,
+					   &st->column);
+	}
+out:
+	pg_query_free_protobuf_parse_result(pr);
+	return rc;
+}
+
+int sql_parse_string(struct arena *a, const char *sql, struct sql_section *ret,
+		     struct mg_error *err)
+{
+	struct migration *m;
+	if (migration_parse_text(a, "<sql>", arena_strdup(a, sql), strlen(sql), &m, err) < 0)
+		return -1;
+	return sql_parse_section(a, m, SECTION_EXPAND, ret, err);
+}
+
+void sql_section_line_column(const struct sql_section *sec, int location, int *ret_line,
+			     int *ret_column)
+{
+	const struct migration *m = sec->migration;
+	size_t off = sec->base + (location > 0 ? (size_t)location : 0);
+	text_offset_to_line_column(m->text, m->text_len, off, ret_line, ret_column);
+}
+
+char *sql_deparse_node(struct arena *a, const PgQuery__Node *stmt)
+{
+	PgQuery__RawStmt raw = PG_QUERY__RAW_STMT__INIT;
+	PgQuery__RawStmt *raws[1] = {&raw};
+	PgQuery__ParseResult res = PG_QUERY__PARSE_RESULT__INIT;
+	raw.stmt = (PgQuery__Node *)stmt;
+	res.version = PG_VERSION_NUM;
+	res.n_stmts = 1;
+	res.stmts = raws;
+
+	size_t len = pg_query__parse_result__get_packed_size(&res);
+	uint8_t *buf = arena_alloc(a, len ? len : 1);
+	pg_query__parse_result__pack(&res, buf);
+	PgQueryProtobuf pb = {len, (char *)buf};
+	PgQueryDeparseResult dr = pg_query_deparse_protobuf(pb);
+	char *out = NULL;
+	if (!dr.error && dr.query)
+		out = arena_strdup(a, dr.query);
+	pg_query_free_deparse_result(dr);
+	return out;
+}

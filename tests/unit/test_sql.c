@@ -1,0 +1,108 @@
+/* The libpg_query wrapper: typed AST, statement locations, syntax errors, deparse. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sql/ast.h"
+#include "sql/parse.h"
+
+static void test_statement_locations(void **state)
+{
+	struct arena a = ARENA_INIT;
+	struct mg_error err = MG_ERROR_INIT;
+	struct migration *m;
+	(void)state;
+	const char *text = "-- header\n"
+			   "-- migrate:expand\n"
+			   "CREATE TABLE t (id int);\n"
+			   "  /* lead */ -- more\n"
+			   "    ALTER TABLE t\n"
+			   "      ADD COLUMN x int;\n"
+			   "-- migrate:contract\n"
+			   "DROP TABLE old;\n";
+	assert_int_equal(migration_parse_text(&a, "1_x.sql", text, strlen(text), &m, &err), 0);
+	struct sql_section sec;
+	assert_int_equal(sql_parse_section(&a, m, SECTION_EXPAND, &sec, &err), 0);
+	assert_int_equal(sec.n_stmts, 2);
+	assert_int_equal(sec.stmts[0].node->node_case, PG_QUERY__NODE__NODE_CREATE_STMT);
+	assert_int_equal(sec.stmts[0].line, 3);
+	assert_int_equal(sec.stmts[0].column, 1);
+	assert_int_equal(sec.stmts[1].node->node_case, PG_QUERY__NODE__NODE_ALTER_TABLE_STMT);
+	assert_int_equal(sec.stmts[1].line, 5);
+	assert_int_equal(sec.stmts[1].column, 5);
+
+	/* a node's own location maps into the file too: the column name of ADD COLUMN */
+	const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(sec.stmts[1].node->alter_table_stmt->cmds[0]);
+	int line, col;
+	sql_section_line_column(&sec, cmd->def->column_def->location, &line, &col);
+	assert_int_equal(line, 6);
+	assert_int_equal(col, 18);
+
+	struct sql_section con;
+	assert_int_equal(sql_parse_section(&a, m, SECTION_CONTRACT, &con, &err), 0);
+	assert_int_equal(con.n_stmts, 1);
+	assert_int_equal(con.stmts[0].line, 8);
+	arena_release(&a);
+}
+
+static void test_syntax_error_location(void **state)
+{
+	static const struct {
+		const char *text;
+		int line;
+		int column;
+	} rows[] = {
+		{"SELEC 1;\n", 1, 1},
+		{"-- migrate:expand\nCREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN;\n", 3, 25},
+		{"-- migrate:expand\nSELECT 1;\n-- migrate:contract\n\n  DROP TABLEX t;\n", 5, 8},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct arena a = ARENA_INIT;
+		struct mg_error err = MG_ERROR_INIT;
+		struct migration *m;
+		const char *t = rows[i].text;
+		assert_int_equal(migration_parse_text(&a, "4_bad.sql", t, strlen(t), &m, &err), 0);
+		int rc = 0;
+		for (int s = 0; s < SECTION__COUNT && rc == 0; s++) {
+			struct sql_section sec;
+			rc = sql_parse_section(&a, m, s, &sec, &err);
+		}
+		assert_int_equal(rc, -1);
+		assert_int_equal(err.code, 2);
+		assert_string_equal(err.file, "4_bad.sql");
+		assert_int_equal(err.line, rows[i].line);
+		assert_int_equal(err.column, rows[i].column);
+		assert_non_null(strstr(err.message, "syntax error"));
+		arena_release(&a);
+	}
+}
+
+static void test_deparse(void **state)
+{
+	struct arena a = ARENA_INIT;
+	struct mg_error err = MG_ERROR_INIT;
+	struct sql_section sec;
+	(void)state;
+	assert_int_equal(sql_parse_string(&a, "create index i on t (a)", &sec, &err), 0);
+	PgQuery__IndexStmt *is = sec.stmts[0].node->index_stmt;
+	is->concurrent = 1; /* the typed tree can be changed and turned back into SQL */
+	char *sql = sql_deparse_node(&a, sec.stmts[0].node);
+	assert_non_null(sql);
+	assert_string_equal(sql, "CREATE INDEX CONCURRENTLY i ON t USING btree (a)");
+	arena_release(&a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_statement_locations),
+		cmocka_unit_test(test_syntax_error_location),
+		cmocka_unit_test(test_deparse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
