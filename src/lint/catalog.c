@@ -50,7 +50,8 @@ struct catalog_index *catalog_index_find(const struct catalog *cat, const char *
 {
 	for (size_t i = cat->n_indexes; i-- > 0;) {
 		struct catalog_index *ix = &cat->indexes[i];
-		if (!ix->dropped && strcmp(ix->name, name) == 0 && schema_matches(schema, ix->schema))
+		if (!ix->dropped && strcmp(ix->name, name) == 0 &&
+		    schema_matches(schema, ix->schema))
 			return ix;
 	}
 	return NULL;
@@ -68,9 +69,8 @@ struct catalog_constraint *catalog_constraint_find(const struct catalog *cat, co
 	return NULL;
 }
 
-struct catalog_object *catalog_object_find(const struct catalog *cat,
-					   enum catalog_object_kind kind, const char *schema,
-					   const char *name)
+struct catalog_object *catalog_object_find(const struct catalog *cat, enum catalog_object_kind kind,
+					   const char *schema, const char *name)
 {
 	for (size_t i = cat->n_objects; i-- > 0;) {
 		struct catalog_object *o = &cat->objects[i];
@@ -115,55 +115,123 @@ const char *catalog_type_format(struct arena *a, const struct catalog_type *t)
 	return s;
 }
 
-static bool type_is(const struct catalog_type *t, const char *name)
+/*
+ * The type a name stands for. The parser already turns SQL's spellings
+ * (integer, bigint, character varying, ...) into catalogue names; serial
+ * types stay as written and are plain integers with a sequence default.
+ */
+static const char *type_canonical_name(const char *name)
 {
-	return t->name && strcmp(t->name, name) == 0;
+	static const char *const aliases[][2] = {
+	    {"serial", "int4"},	 {"serial4", "int4"},	  {"bigserial", "int8"},
+	    {"serial8", "int8"}, {"smallserial", "int2"}, {"serial2", "int2"},
+	};
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (strcmp(name, aliases[i][0]) == 0)
+			return aliases[i][1];
+	return name;
 }
 
-static bool type_is_varchar_like(const struct catalog_type *t)
+/* Types whose length or precision modifier PostgreSQL relaxes without touching rows. */
+static bool type_is_varlen_limited(const char *name)
 {
-	return type_is(t, "varchar") || type_is(t, "text");
+	return strcmp(name, "varchar") == 0 || strcmp(name, "varbit") == 0;
+}
+
+static bool type_is_temporal(const char *name)
+{
+	return strcmp(name, "timestamp") == 0 || strcmp(name, "timestamptz") == 0 ||
+	       strcmp(name, "time") == 0 || strcmp(name, "timetz") == 0;
+}
+
+/* The largest fractional-seconds precision; asking for it is the same as no limit. */
+#define CATALOG_TEMPORAL_MAX_PRECISION 6
+
+static bool same_modifiers(const struct catalog_type *o, const struct catalog_type *n)
+{
+	if (o->n_mods != n->n_mods)
+		return false;
+	for (int i = 0; i < o->n_mods; i++)
+		if (o->mods[i] != n->mods[i])
+			return false;
+	return true;
+}
+
+/*
+ * The same type with other modifiers. This mirrors the support functions
+ * PostgreSQL consults before it rewrites a column (varchar_support,
+ * numeric_support, TemporalSimplify): they relabel, and touch no row, only
+ * when the new modifier admits every value the old one did.
+ */
+static bool modifier_change_is_safe(const char *name, const struct catalog_type *o,
+				    const struct catalog_type *n)
+{
+	if (same_modifiers(o, n))
+		return true;
+	if (type_is_varlen_limited(name)) {
+		if (n->n_mods == 0)
+			return true;
+		return o->n_mods > 0 && n->mods[0] >= o->mods[0];
+	}
+	if (strcmp(name, "numeric") == 0) {
+		if (n->n_mods == 0)
+			return true;
+		if (o->n_mods == 0)
+			return false; /* a limit on unconstrained numbers checks every row */
+		int32_t old_scale = o->n_mods > 1 ? o->mods[1] : 0;
+		int32_t new_scale = n->n_mods > 1 ? n->mods[1] : 0;
+		return old_scale == new_scale && n->mods[0] >= o->mods[0];
+	}
+	if (type_is_temporal(name)) {
+		if (n->n_mods == 0 || n->mods[0] >= CATALOG_TEMPORAL_MAX_PRECISION)
+			return true;
+		return o->n_mods > 0 && n->mods[0] >= o->mods[0];
+	}
+	if (strcmp(name, "interval") == 0)
+		return n->n_mods == 0; /* field masks make anything finer a guess */
+	return false;
 }
 
 bool catalog_type_change_is_safe(const struct catalog_type *o, const struct catalog_type *n)
 {
-	if (!o->name || !n->name || o->array_dims != n->array_dims)
+	if (!o || !n || !o->name || !n->name || !*o->name || !*n->name)
 		return false;
-	/* the same type, loosened or unchanged modifiers */
-	if (strcmp(o->name, n->name) == 0) {
-		if (n->n_mods == 0)
-			return o->n_mods == 0 || type_is(o, "varchar") || type_is(o, "numeric") ||
-			       type_is(o, "varbit");
-		if (o->n_mods == 0)
-			return false; /* adding a limit checks every row */
-		if (type_is(o, "varchar") || type_is(o, "varbit"))
-			return n->mods[0] >= o->mods[0];
-		if (type_is(o, "numeric")) {
-			int32_t os = o->n_mods > 1 ? o->mods[1] : 0;
-			int32_t ns = n->n_mods > 1 ? n->mods[1] : 0;
-			return os == ns && n->mods[0] >= o->mods[0];
-		}
-		/* time precision only grows without a rewrite from PG 12 on; be strict */
-		return o->n_mods == n->n_mods && memcmp(o->mods, n->mods, sizeof(o->mods)) == 0;
-	}
-	/* varchar(n) -> text is binary coercible; text -> varchar only without a limit */
-	if (type_is(o, "varchar") && type_is(n, "text"))
-		return true;
-	if (type_is(o, "text") && type_is(n, "varchar"))
-		return n->n_mods == 0;
-	if (type_is_varchar_like(o) && type_is(n, "citext"))
+	const char *old_name = type_canonical_name(o->name);
+	const char *new_name = type_canonical_name(n->name);
+	if (o->array_dims != n->array_dims)
 		return false;
-	if (type_is(o, "cidr") && type_is(n, "inet"))
+	/*
+	 * An array is coerced element by element (ArrayCoerceExpr), which
+	 * PostgreSQL always treats as a rewrite: only an unchanged type is safe.
+	 */
+	if (o->array_dims > 0)
+		return strcmp(old_name, new_name) == 0 && same_modifiers(o, n);
+	if (strcmp(old_name, new_name) == 0)
+		return modifier_change_is_safe(old_name, o, n);
+
+	/* binary-coercible casts (pg_cast castmethod 'b') that keep every index usable */
+	if (strcmp(old_name, "varchar") == 0 && strcmp(new_name, "text") == 0)
 		return true;
-	if (type_is(o, "xml") && type_is(n, "text"))
+	if (strcmp(old_name, "text") == 0 && strcmp(new_name, "varchar") == 0)
+		return n->n_mods == 0; /* a limit checks every row */
+	if (strcmp(old_name, "bit") == 0 && strcmp(new_name, "varbit") == 0)
+		return n->n_mods == 0 || (o->n_mods > 0 && n->mods[0] >= o->mods[0]);
+	if (strcmp(old_name, "cidr") == 0 && strcmp(new_name, "inet") == 0)
 		return true;
+	if (strcmp(old_name, "xml") == 0 && strcmp(new_name, "text") == 0)
+		return true;
+	/*
+	 * Everything else rewrites or rebuilds: int4 -> int8, text -> citext
+	 * (no rewrite, but every index changes operator class), timestamp ->
+	 * timestamptz (no rewrite only when the session time zone is UTC).
+	 */
 	return false;
 }
 
 /* ---- replay ---- */
 
-static struct catalog_table *table_add(struct catalog *cat, const PgQuery__RangeVar *rv,
-				       int order, int section)
+static struct catalog_table *table_add(struct catalog *cat, const PgQuery__RangeVar *rv, int order,
+				       int section)
 {
 	struct catalog_table *t = arena_alloc(cat->arena, sizeof(*t));
 	t->schema = arena_strdup(cat->arena, rv->schemaname ? rv->schemaname : "");
@@ -215,9 +283,9 @@ static struct catalog_column *column_add(struct catalog *cat, struct catalog_tab
 			break;
 		}
 	}
-	if (c->type.name && (strcmp(c->type.name, "serial") == 0 ||
-			     strcmp(c->type.name, "bigserial") == 0 ||
-			     strcmp(c->type.name, "smallserial") == 0))
+	if (c->type.name &&
+	    (strcmp(c->type.name, "serial") == 0 || strcmp(c->type.name, "bigserial") == 0 ||
+	     strcmp(c->type.name, "smallserial") == 0))
 		c->has_default = c->not_null = true;
 	return c;
 }
@@ -240,8 +308,156 @@ static enum catalog_constraint_kind constraint_kind(PgQuery__ConstrType t)
 	}
 }
 
+/* PostgreSQL's identifier limit (NAMEDATALEN - 1): longer generated names are cut. */
+#define CATALOG_NAME_MAX 63
+
+/*
+ * The name PostgreSQL gives an unnamed index or constraint (makeObjectName):
+ * "users_pkey", "users_email_key", "orders_user_id_fkey". name2 holds the
+ * column names joined by '_' and may be NULL. The longer part is cut first
+ * so that the whole fits in CATALOG_NAME_MAX.
+ */
+static const char *object_name_make(struct arena *a, const char *name1, const char *name2,
+				    const char *label)
+{
+	size_t len1 = strlen(name1), len2 = name2 ? strlen(name2) : 0;
+	size_t overhead = strlen(label) + 1 + (name2 ? 1 : 0);
+	size_t avail = CATALOG_NAME_MAX > overhead ? CATALOG_NAME_MAX - overhead : 0;
+	while (len1 + len2 > avail) {
+		if (len1 > len2)
+			len1--;
+		else
+			len2--;
+	}
+	if (name2)
+		return arena_printf(a, "%.*s_%.*s_%s", (int)len1, name1, (int)len2, name2, label);
+	return arena_printf(a, "%.*s_%s", (int)len1, name1, label);
+}
+
+/* Appends one column name to the '_'-joined list (ChooseIndexNameAddition). */
+static const char *name_list_append(struct arena *a, const char *list, const char *name)
+{
+	if (!name)
+		return list;
+	if (!list)
+		return arena_strdup(a, name);
+	if (strlen(list) >= CATALOG_NAME_MAX)
+		return list;
+	return arena_printf(a, "%s_%s", list, name);
+}
+
+static const char *name_list_from_strings(struct arena *a, PgQuery__Node *const *names, size_t n)
+{
+	const char *list = NULL;
+	for (size_t i = 0; i < n; i++)
+		list = name_list_append(a, list, ast_string(names[i]));
+	return list;
+}
+
+/* The name PostgreSQL reads off an index expression (FigureIndexColname), or NULL. */
+static const char *expression_name(const PgQuery__Node *n)
+{
+	if (!n)
+		return NULL;
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_COLUMN_REF:
+		return ast_last_name(n->column_ref->fields, n->column_ref->n_fields);
+	case PG_QUERY__NODE__NODE_FUNC_CALL:
+		return ast_last_name(n->func_call->funcname, n->func_call->n_funcname);
+	case PG_QUERY__NODE__NODE_TYPE_CAST: {
+		const char *name = expression_name(n->type_cast->arg);
+		if (!name && n->type_cast->type_name)
+			name = ast_last_name(n->type_cast->type_name->names,
+					     n->type_cast->type_name->n_names);
+		return name;
+	}
+	default:
+		return NULL;
+	}
+}
+
+/* The column part of an index name: a column's name, else what the expression is called. */
+static const char *index_elem_name(const PgQuery__Node *n)
+{
+	if (!n || n->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM)
+		return NULL;
+	const PgQuery__IndexElem *e = n->index_elem;
+	if (e->indexcolname && *e->indexcolname)
+		return e->indexcolname;
+	if (e->name && *e->name)
+		return e->name;
+	const char *name = expression_name(e->expr);
+	return name ? name : "expr";
+}
+
+static const char *name_list_from_index_elems(struct arena *a, PgQuery__Node *const *elems,
+					      size_t n)
+{
+	const char *list = NULL;
+	for (size_t i = 0; i < n; i++)
+		list = name_list_append(a, list, index_elem_name(elems[i]));
+	return list;
+}
+
+/*
+ * The name of an unnamed constraint; colname is the column of a column
+ * constraint (NULL for a table constraint). NULL when PostgreSQL would derive
+ * it from the expression (a table CHECK), which the catalogue does not read.
+ */
+static const char *constraint_default_name(struct arena *a, const struct catalog_table *t,
+					   const PgQuery__Constraint *k, const char *colname)
+{
+	const char *cols;
+	switch (k->contype) {
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+		return object_name_make(a, t->name, NULL, "pkey");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+		cols = colname ? colname : name_list_from_strings(a, k->keys, k->n_keys);
+		return object_name_make(a, t->name, cols, "key");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		cols = colname ? colname : name_list_from_strings(a, k->fk_attrs, k->n_fk_attrs);
+		return object_name_make(a, t->name, cols, "fkey");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION: {
+		const char *list = NULL;
+		for (size_t i = 0; i < k->n_exclusions; i++) {
+			const PgQuery__Node *pair = k->exclusions[i];
+			if (pair && pair->node_case == PG_QUERY__NODE__NODE_LIST &&
+			    pair->list->n_items > 0)
+				list = name_list_append(a, list,
+							index_elem_name(pair->list->items[0]));
+		}
+		return object_name_make(a, t->name, list, "excl");
+	}
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return colname ? object_name_make(a, t->name, colname, "check") : NULL;
+	default:
+		return NULL;
+	}
+}
+
+static struct catalog_index *index_add(struct catalog *cat, const struct catalog_table *t,
+				       const char *name, bool unique, int order)
+{
+	ARENA_GROW(cat->arena, cat->indexes, cat->n_indexes, cat->alloc_indexes,
+		   cat->n_indexes + 1);
+	struct catalog_index *ix = &cat->indexes[cat->n_indexes++];
+	ix->schema = t->schema;
+	ix->table = t->name;
+	ix->name = arena_strdup(cat->arena, name);
+	ix->unique = unique;
+	ix->created_in = order;
+	return ix;
+}
+
+static bool constraint_has_index(enum catalog_constraint_kind kind)
+{
+	return kind == CATALOG_CONSTRAINT_UNIQUE || kind == CATALOG_CONSTRAINT_PRIMARY ||
+	       kind == CATALOG_CONSTRAINT_EXCLUSION;
+}
+
 static void constraint_add(struct catalog *cat, struct catalog_table *t,
-			   const PgQuery__Constraint *k, int order, int section)
+			   const PgQuery__Constraint *k, const char *colname, int order,
+			   int section)
 {
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
@@ -253,30 +469,63 @@ static void constraint_add(struct catalog *cat, struct catalog_table *t,
 	default:
 		return;
 	}
+	const char *name = k->conname && *k->conname ? k->conname : NULL;
+	/* ADD CONSTRAINT ... USING INDEX takes the index over and renames it */
+	struct catalog_index *used =
+	    k->indexname && *k->indexname ? catalog_index_find(cat, t->schema, k->indexname) : NULL;
+	if (!name && k->indexname && *k->indexname)
+		name = k->indexname;
+	if (!name)
+		name = constraint_default_name(cat->arena, t, k, colname);
+
 	ARENA_GROW(cat->arena, cat->constraints, cat->n_constraints, cat->alloc_constraints,
 		   cat->n_constraints + 1);
 	struct catalog_constraint *c = &cat->constraints[cat->n_constraints++];
 	c->schema = t->schema;
 	c->table = t->name;
-	c->name = arena_strdup(cat->arena, k->conname && *k->conname ? k->conname : "");
+	c->name = arena_strdup(cat->arena, name ? name : "");
 	c->kind = constraint_kind(k->contype);
 	c->not_valid = k->skip_validation;
 	c->created_in = order;
 	c->created_section = section;
+	if (constraint_has_index(c->kind) && *c->name) {
+		if (used)
+			used->name = c->name;
+		else
+			index_add(cat, t, c->name, c->kind != CATALOG_CONSTRAINT_EXCLUSION, order);
+	}
 	if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
 		t->has_primary_key = true;
+		struct catalog_column *col = catalog_column_find(t, colname);
+		if (col)
+			col->not_null = true;
 		for (size_t i = 0; i < k->n_keys; i++) {
-			struct catalog_column *col = catalog_column_find(t, ast_string(k->keys[i]));
+			col = catalog_column_find(t, ast_string(k->keys[i]));
 			if (col)
 				col->not_null = true;
 		}
 	}
 }
 
+static void column_add_with_constraints(struct catalog *cat, struct catalog_table *t,
+					const PgQuery__ColumnDef *cd, int order, int section)
+{
+	column_add(cat, t, cd, order);
+	for (size_t i = 0; i < cd->n_constraints; i++) {
+		const PgQuery__Constraint *k = ast_constraint(cd->constraints[i]);
+		if (k)
+			constraint_add(cat, t, k, cd->colname, order, section);
+	}
+}
+
+/*
+ * CREATE OR REPLACE and IF NOT EXISTS keep the object that is there: it still
+ * belongs to the migration that first created it.
+ */
 static void object_add(struct catalog *cat, enum catalog_object_kind kind, const char *schema,
 		       const char *name, int order)
 {
-	if (!name)
+	if (!name || catalog_object_find(cat, kind, schema, name))
 		return;
 	ARENA_GROW(cat->arena, cat->objects, cat->n_objects, cat->alloc_objects,
 		   cat->n_objects + 1);
@@ -287,33 +536,43 @@ static void object_add(struct catalog *cat, enum catalog_object_kind kind, const
 	o->created_in = order;
 }
 
-static void apply_create(struct catalog *cat, const PgQuery__CreateStmt *cs, int order,
-			 int section)
+static void apply_create(struct catalog *cat, const PgQuery__CreateStmt *cs, int order, int section)
 {
-	if (!cs->relation)
+	if (!cs->relation || !cs->relation->relname)
 		return;
 	if (cs->if_not_exists && catalog_table_find_rangevar(cat, cs->relation))
 		return;
 	struct catalog_table *t = table_add(cat, cs->relation, order, section);
 	for (size_t i = 0; i < cs->n_table_elts; i++) {
 		const PgQuery__Node *e = cs->table_elts[i];
-		if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
-			const PgQuery__ColumnDef *cd = e->column_def;
-			column_add(cat, t, cd, order);
-			for (size_t j = 0; j < cd->n_constraints; j++) {
-				const PgQuery__Constraint *k = ast_constraint(cd->constraints[j]);
-				if (k)
-					constraint_add(cat, t, k, order, section);
-			}
-		} else if (e->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
-			constraint_add(cat, t, e->constraint, order, section);
-		}
+		if (e->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+			column_add_with_constraints(cat, t, e->column_def, order, section);
+	}
+	/* table constraints after the columns: a PRIMARY KEY (id) marks id NOT NULL */
+	for (size_t i = 0; i < cs->n_table_elts; i++) {
+		const PgQuery__Constraint *k = ast_constraint(cs->table_elts[i]);
+		if (k)
+			constraint_add(cat, t, k, NULL, order, section);
 	}
 	for (size_t i = 0; i < cs->n_constraints; i++) {
 		const PgQuery__Constraint *k = ast_constraint(cs->constraints[i]);
 		if (k)
-			constraint_add(cat, t, k, order, section);
+			constraint_add(cat, t, k, NULL, order, section);
 	}
+}
+
+/* Dropping a constraint that owns an index drops the index with it. */
+static void constraint_drop(struct catalog *cat, struct catalog_table *t,
+			    struct catalog_constraint *c)
+{
+	c->dropped = true;
+	if (c->kind == CATALOG_CONSTRAINT_PRIMARY)
+		t->has_primary_key = false;
+	if (!constraint_has_index(c->kind))
+		return;
+	struct catalog_index *ix = catalog_index_find(cat, t->schema, c->name);
+	if (ix && strcmp(ix->table, t->name) == 0)
+		ix->dropped = true;
 }
 
 static void apply_alter_table(struct catalog *cat, const PgQuery__AlterTableStmt *as, int order,
@@ -335,13 +594,7 @@ static void apply_alter_table(struct catalog *cat, const PgQuery__AlterTableStmt
 				const PgQuery__ColumnDef *cd = cmd->def->column_def;
 				if (cmd->missing_ok && catalog_column_find(t, cd->colname))
 					break;
-				column_add(cat, t, cd, order);
-				for (size_t j = 0; j < cd->n_constraints; j++) {
-					const PgQuery__Constraint *k =
-						ast_constraint(cd->constraints[j]);
-					if (k)
-						constraint_add(cat, t, k, order, section);
-				}
+				column_add_with_constraints(cat, t, cd, order, section);
 			}
 			break;
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
@@ -360,28 +613,36 @@ static void apply_alter_table(struct catalog *cat, const PgQuery__AlterTableStmt
 			if (col)
 				col->has_default = cmd->def != NULL;
 			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity:
+			if (col)
+				col->has_default = true;
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropIdentity:
+			if (col)
+				col->has_default = false;
+			break;
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-			if (col && cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
-				catalog_type_from_typename(cat->arena,
-							   cmd->def->column_def->type_name,
-							   &col->type);
+			if (col && cmd->def &&
+			    cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+				catalog_type_from_typename(
+				    cat->arena, cmd->def->column_def->type_name, &col->type);
 			break;
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint: {
 			const PgQuery__Constraint *k = ast_constraint(cmd->def);
 			if (k)
-				constraint_add(cat, t, k, order, section);
+				constraint_add(cat, t, k, NULL, order, section);
 			break;
 		}
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint: {
 			struct catalog_constraint *c =
-				catalog_constraint_find(cat, t->schema, t->name, cmd->name);
+			    catalog_constraint_find(cat, t->schema, t->name, cmd->name);
 			if (c)
-				c->dropped = true;
+				constraint_drop(cat, t, c);
 			break;
 		}
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint: {
 			struct catalog_constraint *c =
-				catalog_constraint_find(cat, t->schema, t->name, cmd->name);
+			    catalog_constraint_find(cat, t->schema, t->name, cmd->name);
 			if (c)
 				c->not_valid = false;
 			break;
@@ -389,6 +650,74 @@ static void apply_alter_table(struct catalog *cat, const PgQuery__AlterTableStmt
 		default:
 			break;
 		}
+	}
+}
+
+static void apply_index(struct catalog *cat, const PgQuery__IndexStmt *is, int order)
+{
+	if (!is->relation || !is->relation->relname)
+		return;
+	struct catalog_table *t = table_get(cat, is->relation);
+	const char *name = is->idxname && *is->idxname ? is->idxname : NULL;
+	if (name && is->if_not_exists && catalog_index_find(cat, t->schema, name))
+		return;
+	if (!name)
+		name = object_name_make(
+		    cat->arena, t->name,
+		    name_list_from_index_elems(cat->arena, is->index_params, is->n_index_params),
+		    "idx");
+	index_add(cat, t, name, is->unique, order);
+}
+
+/* Same schema for objects of one table: "" (unqualified) matches any. */
+static bool same_table(const char *schema, const char *table, const struct catalog_table *t)
+{
+	return strcmp(table, t->name) == 0 && schema_matches(schema, t->schema);
+}
+
+static void table_drop(struct catalog *cat, struct catalog_table *t)
+{
+	t->dropped = true;
+	for (size_t j = 0; j < cat->n_indexes; j++)
+		if (same_table(cat->indexes[j].schema, cat->indexes[j].table, t))
+			cat->indexes[j].dropped = true;
+	for (size_t j = 0; j < cat->n_constraints; j++)
+		if (same_table(cat->constraints[j].schema, cat->constraints[j].table, t))
+			cat->constraints[j].dropped = true;
+}
+
+/* DROP SCHEMA takes everything qualified with it along. */
+static void schema_drop_contents(struct catalog *cat, const char *schema)
+{
+	for (size_t j = 0; j < cat->n_tables; j++)
+		if (strcmp(cat->tables[j]->schema, schema) == 0)
+			table_drop(cat, cat->tables[j]);
+	for (size_t j = 0; j < cat->n_objects; j++)
+		if (strcmp(cat->objects[j].schema, schema) == 0)
+			cat->objects[j].dropped = true;
+}
+
+static enum catalog_object_kind object_kind_of(PgQuery__ObjectType t, bool *ret_known)
+{
+	*ret_known = true;
+	switch (t) {
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+		return CATALOG_OBJECT_VIEW;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN:
+		return CATALOG_OBJECT_TYPE;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_ROUTINE:
+		return CATALOG_OBJECT_FUNCTION;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
+		return CATALOG_OBJECT_SCHEMA;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+		return CATALOG_OBJECT_SEQUENCE;
+	default:
+		*ret_known = false;
+		return CATALOG_OBJECT_VIEW;
 	}
 }
 
@@ -403,10 +732,7 @@ static void drop_names(struct catalog *cat, const PgQuery__DropStmt *ds)
 		case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: {
 			struct catalog_table *t = catalog_table_find(cat, schema, name);
 			if (t)
-				t->dropped = true;
-			for (size_t j = 0; t && j < cat->n_indexes; j++)
-				if (strcmp(cat->indexes[j].table, t->name) == 0)
-					cat->indexes[j].dropped = true;
+				table_drop(cat, t);
 			break;
 		}
 		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
@@ -415,73 +741,146 @@ static void drop_names(struct catalog *cat, const PgQuery__DropStmt *ds)
 				ix->dropped = true;
 			break;
 		}
-		case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
-		case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
-		case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
-		case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION:
-		case PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE:
-		case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
-		case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: {
-			enum catalog_object_kind k =
-				ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TYPE	    ? CATALOG_OBJECT_TYPE
-				: ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA   ? CATALOG_OBJECT_SCHEMA
-				: ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE ? CATALOG_OBJECT_SEQUENCE
-				: ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION ||
-						ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE
-					? CATALOG_OBJECT_FUNCTION
-					: CATALOG_OBJECT_VIEW;
+		default: {
+			bool known;
+			enum catalog_object_kind k = object_kind_of(ds->remove_type, &known);
+			if (!known)
+				break;
 			struct catalog_object *o = catalog_object_find(cat, k, schema, name);
 			if (o)
 				o->dropped = true;
+			if (k == CATALOG_OBJECT_SCHEMA)
+				schema_drop_contents(cat, name);
 			break;
 		}
-		default:
-			break;
 		}
 	}
 }
 
+static void table_rename(struct catalog *cat, struct catalog_table *t, const char *newname)
+{
+	const char *name = arena_strdup(cat->arena, newname);
+	for (size_t j = 0; j < cat->n_indexes; j++)
+		if (!cat->indexes[j].dropped &&
+		    same_table(cat->indexes[j].schema, cat->indexes[j].table, t))
+			cat->indexes[j].table = name;
+	for (size_t j = 0; j < cat->n_constraints; j++)
+		if (!cat->constraints[j].dropped &&
+		    same_table(cat->constraints[j].schema, cat->constraints[j].table, t))
+			cat->constraints[j].table = name;
+	t->name = name;
+}
+
+static void schema_rename(struct catalog *cat, const char *oldname, const char *newname)
+{
+	const char *name = arena_strdup(cat->arena, newname);
+	for (size_t j = 0; j < cat->n_tables; j++)
+		if (strcmp(cat->tables[j]->schema, oldname) == 0)
+			cat->tables[j]->schema = name;
+	for (size_t j = 0; j < cat->n_indexes; j++)
+		if (strcmp(cat->indexes[j].schema, oldname) == 0)
+			cat->indexes[j].schema = name;
+	for (size_t j = 0; j < cat->n_constraints; j++)
+		if (strcmp(cat->constraints[j].schema, oldname) == 0)
+			cat->constraints[j].schema = name;
+	for (size_t j = 0; j < cat->n_objects; j++) {
+		struct catalog_object *o = &cat->objects[j];
+		if (o->kind == CATALOG_OBJECT_SCHEMA ? strcmp(o->name, oldname) == 0
+						     : strcmp(o->schema, oldname) == 0) {
+			if (o->kind == CATALOG_OBJECT_SCHEMA)
+				o->name = name;
+			else
+				o->schema = name;
+		}
+	}
+}
+
+static void object_rename(struct catalog *cat, enum catalog_object_kind kind, const char *schema,
+			  const char *name, const char *newname)
+{
+	struct catalog_object *o = catalog_object_find(cat, kind, schema, name);
+	if (o)
+		o->name = arena_strdup(cat->arena, newname);
+}
+
 static void apply_rename(struct catalog *cat, const PgQuery__RenameStmt *rs)
 {
+	if (!rs->newname)
+		return;
+	const PgQuery__RangeVar *rv = rs->relation;
 	switch (rs->rename_type) {
 	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: {
-		struct catalog_table *t = table_get(cat, rs->relation);
-		if (t && rs->newname) {
-			for (size_t j = 0; j < cat->n_indexes; j++)
-				if (strcmp(cat->indexes[j].table, t->name) == 0)
-					cat->indexes[j].table = arena_strdup(cat->arena, rs->newname);
-			for (size_t j = 0; j < cat->n_constraints; j++)
-				if (strcmp(cat->constraints[j].table, t->name) == 0)
-					cat->constraints[j].table =
-						arena_strdup(cat->arena, rs->newname);
-			t->name = arena_strdup(cat->arena, rs->newname);
+		if (!rv || !rv->relname)
+			break;
+		/* ALTER TABLE ... RENAME also renames views */
+		if (!catalog_table_find_rangevar(cat, rv) &&
+		    catalog_object_find(cat, CATALOG_OBJECT_VIEW, rv->schemaname, rv->relname)) {
+			object_rename(cat, CATALOG_OBJECT_VIEW, rv->schemaname, rv->relname,
+				      rs->newname);
+			break;
 		}
+		table_rename(cat, table_get(cat, rv), rs->newname);
 		break;
 	}
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+		if (rv && rv->relname)
+			object_rename(cat,
+				      rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE
+					  ? CATALOG_OBJECT_SEQUENCE
+					  : CATALOG_OBJECT_VIEW,
+				      rv->schemaname, rv->relname, rs->newname);
+		break;
 	case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: {
-		struct catalog_table *t = table_get(cat, rs->relation);
-		struct catalog_column *c = catalog_column_find(t, rs->subname);
-		if (c && rs->newname)
+		/* view columns are not tracked; a view must not turn into a table here */
+		if (rs->relation_type != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+			break;
+		struct catalog_column *c = catalog_column_find(table_get(cat, rv), rs->subname);
+		if (c)
 			c->name = arena_strdup(cat->arena, rs->newname);
 		break;
 	}
 	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: {
-		if (!rs->relation)
+		if (!rv || !rv->relname)
 			break;
-		struct catalog_index *ix =
-			catalog_index_find(cat, rs->relation->schemaname, rs->relation->relname);
-		if (ix && rs->newname)
+		struct catalog_index *ix = catalog_index_find(cat, rv->schemaname, rv->relname);
+		if (ix)
 			ix->name = arena_strdup(cat->arena, rs->newname);
 		break;
 	}
 	case PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT: {
-		struct catalog_table *t = table_get(cat, rs->relation);
+		struct catalog_table *t = table_get(cat, rv);
 		if (!t)
 			break;
 		struct catalog_constraint *c =
-			catalog_constraint_find(cat, t->schema, t->name, rs->subname);
-		if (c && rs->newname)
-			c->name = arena_strdup(cat->arena, rs->newname);
+		    catalog_constraint_find(cat, t->schema, t->name, rs->subname);
+		if (!c)
+			break;
+		/* the index behind a UNIQUE or PRIMARY KEY constraint is renamed with it */
+		struct catalog_index *ix = constraint_has_index(c->kind)
+					       ? catalog_index_find(cat, t->schema, c->name)
+					       : NULL;
+		c->name = arena_strdup(cat->arena, rs->newname);
+		if (ix)
+			ix->name = c->name;
+		break;
+	}
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
+		if (rs->subname)
+			schema_rename(cat, rs->subname, rs->newname);
+		break;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_ROUTINE: {
+		const char *schema = NULL, *name = NULL;
+		bool known;
+		enum catalog_object_kind k = object_kind_of(rs->rename_type, &known);
+		ast_object_name(rs->object, &schema, &name);
+		if (name)
+			object_rename(cat, k, schema, name, rs->newname);
 		break;
 	}
 	default:
@@ -489,32 +888,38 @@ static void apply_rename(struct catalog *cat, const PgQuery__RenameStmt *rs)
 	}
 }
 
+static void apply_create_table_as(struct catalog *cat, const PgQuery__CreateTableAsStmt *cs,
+				  int order, int section)
+{
+	const PgQuery__RangeVar *rv = cs->into ? cs->into->rel : NULL;
+	if (!rv || !rv->relname)
+		return;
+	if (cs->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW) {
+		object_add(cat, CATALOG_OBJECT_VIEW, rv->schemaname, rv->relname, order);
+		return;
+	}
+	if (cs->if_not_exists && catalog_table_find_rangevar(cat, rv))
+		return;
+	/* the columns come from a query the catalogue does not evaluate */
+	table_add(cat, rv, order, section);
+}
+
 void catalog_apply(struct catalog *cat, const PgQuery__Node *stmt, int order, int section)
 {
+	const char *schema = NULL, *name = NULL;
 	switch (stmt->node_case) {
 	case PG_QUERY__NODE__NODE_CREATE_STMT:
 		apply_create(cat, stmt->create_stmt, order, section);
 		break;
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+		apply_create_table_as(cat, stmt->create_table_as_stmt, order, section);
+		break;
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		apply_alter_table(cat, stmt->alter_table_stmt, order, section);
 		break;
-	case PG_QUERY__NODE__NODE_INDEX_STMT: {
-		const PgQuery__IndexStmt *is = stmt->index_stmt;
-		if (!is->relation)
-			break;
-		struct catalog_table *t = table_get(cat, is->relation);
-		ARENA_GROW(cat->arena, cat->indexes, cat->n_indexes, cat->alloc_indexes,
-			   cat->n_indexes + 1);
-		struct catalog_index *ix = &cat->indexes[cat->n_indexes++];
-		ix->schema = t->schema;
-		ix->table = t->name;
-		ix->name = arena_strdup(cat->arena, is->idxname && *is->idxname
-							    ? is->idxname
-							    : arena_printf(cat->arena, "%s_idx", t->name));
-		ix->unique = is->unique;
-		ix->created_in = order;
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		apply_index(cat, stmt->index_stmt, order);
 		break;
-	}
 	case PG_QUERY__NODE__NODE_DROP_STMT:
 		drop_names(cat, stmt->drop_stmt);
 		break;
@@ -526,27 +931,32 @@ void catalog_apply(struct catalog *cat, const PgQuery__Node *stmt, int order, in
 			object_add(cat, CATALOG_OBJECT_VIEW, stmt->view_stmt->view->schemaname,
 				   stmt->view_stmt->view->relname, order);
 		break;
-	case PG_QUERY__NODE__NODE_CREATE_ENUM_STMT: {
-		const char *schema = NULL, *name = NULL;
+	case PG_QUERY__NODE__NODE_CREATE_ENUM_STMT:
 		ast_qualified_name(stmt->create_enum_stmt->type_name,
 				   stmt->create_enum_stmt->n_type_name, &schema, &name);
 		object_add(cat, CATALOG_OBJECT_TYPE, schema, name, order);
 		break;
-	}
+	case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT:
+		ast_qualified_name(stmt->create_domain_stmt->domainname,
+				   stmt->create_domain_stmt->n_domainname, &schema, &name);
+		object_add(cat, CATALOG_OBJECT_TYPE, schema, name, order);
+		break;
+	case PG_QUERY__NODE__NODE_CREATE_RANGE_STMT:
+		ast_qualified_name(stmt->create_range_stmt->type_name,
+				   stmt->create_range_stmt->n_type_name, &schema, &name);
+		object_add(cat, CATALOG_OBJECT_TYPE, schema, name, order);
+		break;
 	case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT:
 		if (stmt->composite_type_stmt->typevar)
 			object_add(cat, CATALOG_OBJECT_TYPE,
 				   stmt->composite_type_stmt->typevar->schemaname,
 				   stmt->composite_type_stmt->typevar->relname, order);
 		break;
-	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT: {
-		const char *schema = NULL, *name = NULL;
+	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
 		ast_qualified_name(stmt->create_function_stmt->funcname,
 				   stmt->create_function_stmt->n_funcname, &schema, &name);
-		if (!catalog_object_find(cat, CATALOG_OBJECT_FUNCTION, schema, name))
-			object_add(cat, CATALOG_OBJECT_FUNCTION, schema, name, order);
+		object_add(cat, CATALOG_OBJECT_FUNCTION, schema, name, order);
 		break;
-	}
 	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
 		object_add(cat, CATALOG_OBJECT_SCHEMA, NULL, stmt->create_schema_stmt->schemaname,
 			   order);

@@ -20,25 +20,27 @@ static void drop_of_kind(struct lint_ctx *ctx, const struct lint_rule *rule,
 			continue;
 		int created_in = -1;
 		if (kind == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
-			const struct catalog_table *t = catalog_table_find(ctx->catalog, schema, name);
+			const struct catalog_table *t =
+			    catalog_table_find(ctx->catalog, schema, name);
 			created_in = t ? t->created_in : -1;
 		} else if (kind == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX) {
-			const struct catalog_index *ix = catalog_index_find(ctx->catalog, schema, name);
+			const struct catalog_index *ix =
+			    catalog_index_find(ctx->catalog, schema, name);
 			created_in = ix ? ix->created_in : -1;
 		} else if (is_object) {
 			const struct catalog_object *o =
-				catalog_object_find(ctx->catalog, object_kind, schema, name);
+			    catalog_object_find(ctx->catalog, object_kind, schema, name);
 			created_in = o ? o->created_in : -1;
 		}
 		if (created_in == ctx->migration->order)
 			continue;
-		lint_report(ctx, rule, -1, "dropping %s '%s%s%s' breaks app versions still using it",
-			    what, schema ? schema : "", schema ? "." : "", name);
+		lint_report(ctx, rule, -1,
+			    "dropping %s '%s%s%s' breaks app versions still using it", what,
+			    schema ? schema : "", schema ? "." : "", name);
 	}
 }
 
-void check_drop_table(struct lint_ctx *ctx, const struct lint_rule *rule,
-		      const PgQuery__Node *stmt)
+void check_drop_table(struct lint_ctx *ctx, const struct lint_rule *rule, const PgQuery__Node *stmt)
 {
 	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_TABLE, "table", 0, false);
 }
@@ -50,8 +52,7 @@ void check_drop_schema(struct lint_ctx *ctx, const struct lint_rule *rule,
 		     CATALOG_OBJECT_SCHEMA, true);
 }
 
-void check_drop_view(struct lint_ctx *ctx, const struct lint_rule *rule,
-		     const PgQuery__Node *stmt)
+void check_drop_view(struct lint_ctx *ctx, const struct lint_rule *rule, const PgQuery__Node *stmt)
 {
 	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_VIEW, "view",
 		     CATALOG_OBJECT_VIEW, true);
@@ -68,15 +69,16 @@ void check_drop_function(struct lint_ctx *ctx, const struct lint_rule *rule,
 		     CATALOG_OBJECT_FUNCTION, true);
 }
 
-void check_drop_type(struct lint_ctx *ctx, const struct lint_rule *rule,
-		     const PgQuery__Node *stmt)
+void check_drop_type(struct lint_ctx *ctx, const struct lint_rule *rule, const PgQuery__Node *stmt)
 {
 	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_TYPE, "type",
 		     CATALOG_OBJECT_TYPE, true);
+	/* a domain is a type to the columns that use it */
+	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN, "domain",
+		     CATALOG_OBJECT_TYPE, true);
 }
 
-void check_drop_index(struct lint_ctx *ctx, const struct lint_rule *rule,
-		      const PgQuery__Node *stmt)
+void check_drop_index(struct lint_ctx *ctx, const struct lint_rule *rule, const PgQuery__Node *stmt)
 {
 	drop_of_kind(ctx, rule, stmt, PG_QUERY__OBJECT_TYPE__OBJECT_INDEX, "index", 0, false);
 }
@@ -111,8 +113,7 @@ void check_drop_column(struct lint_ctx *ctx, const struct lint_rule *rule,
 	}
 }
 
-void check_truncate(struct lint_ctx *ctx, const struct lint_rule *rule,
-		    const PgQuery__Node *stmt)
+void check_truncate(struct lint_ctx *ctx, const struct lint_rule *rule, const PgQuery__Node *stmt)
 {
 	if (stmt->node_case != PG_QUERY__NODE__NODE_TRUNCATE_STMT)
 		return;

@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *ast_string(const PgQuery__Node *n)
 {
@@ -94,4 +95,65 @@ const PgQuery__DefElem *ast_option(PgQuery__Node *const *options, size_t n, cons
 			return o->def_elem;
 	}
 	return NULL;
+}
+
+/* What PostgreSQL's parse_bool reads as false: prefixes of "false" and "no", "off", "0". */
+static bool option_word_is_false(const char *s)
+{
+	size_t len = strlen(s);
+	if (len == 0)
+		return false;
+	if (strncasecmp(s, "false", len) == 0 || strncasecmp(s, "no", len) == 0)
+		return true;
+	return (len >= 2 && strncasecmp(s, "off", len) == 0) || strcmp(s, "0") == 0;
+}
+
+bool ast_option_enabled(PgQuery__Node *const *options, size_t n, const char *name)
+{
+	const PgQuery__DefElem *d = ast_option(options, n, name);
+	if (!d)
+		return false;
+	const PgQuery__Node *arg = d->arg;
+	if (!arg)
+		return true;
+	switch (arg->node_case) {
+	case PG_QUERY__NODE__NODE_INTEGER:
+		return arg->integer->ival != 0;
+	case PG_QUERY__NODE__NODE_BOOLEAN:
+		return arg->boolean->boolval;
+	case PG_QUERY__NODE__NODE_STRING:
+		return !option_word_is_false(arg->string->sval ? arg->string->sval : "");
+	default:
+		return true;
+	}
+}
+
+bool ast_stmt_is_concurrent(const PgQuery__Node *stmt)
+{
+	if (!stmt)
+		return false;
+	switch (stmt->node_case) {
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		return stmt->index_stmt->concurrent;
+	case PG_QUERY__NODE__NODE_DROP_STMT:
+		return stmt->drop_stmt->concurrent;
+	case PG_QUERY__NODE__NODE_REINDEX_STMT:
+		return ast_option_enabled(stmt->reindex_stmt->params, stmt->reindex_stmt->n_params,
+					  "concurrently");
+	case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
+		return stmt->refresh_mat_view_stmt->concurrent;
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
+		const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;
+		for (size_t i = 0; i < as->n_cmds; i++) {
+			const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(as->cmds[i]);
+			if (cmd && cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DetachPartition &&
+			    cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_PARTITION_CMD &&
+			    cmd->def->partition_cmd->concurrent)
+				return true;
+		}
+		return false;
+	}
+	default:
+		return false;
+	}
 }

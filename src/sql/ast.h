@@ -28,4 +28,17 @@ const PgQuery__AlterTableCmd *ast_alter_cmd(const PgQuery__Node *n);
 /* The value of a DefElem option by name within a list (e.g. "concurrently"), or NULL. */
 const PgQuery__DefElem *ast_option(PgQuery__Node *const *options, size_t n, const char *name);
 
+/*
+ * True when a DefElem option is given and not switched off: `FULL`,
+ * `CONCURRENTLY true` and `FULL 1` are on; `CONCURRENTLY false`, `FULL off`
+ * and `FULL 0` are off.
+ */
+bool ast_option_enabled(PgQuery__Node *const *options, size_t n, const char *name);
+/*
+ * True when the statement works CONCURRENTLY (CREATE/DROP INDEX, REINDEX,
+ * REFRESH MATERIALIZED VIEW, DETACH PARTITION): PostgreSQL refuses to run it
+ * inside a transaction block.
+ */
+bool ast_stmt_is_concurrent(const PgQuery__Node *stmt);
+
 #endif
