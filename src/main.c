@@ -18,18 +18,54 @@ const struct cmd commands[] = {
 	 "\n"
 	 "exit status: 0 clean or warnings only, 1 any error, 2 bad input\n",
 	 true},
-	{"up", cmd_not_built, "Apply pending migrations, phase by phase.",
-	 "migrate up [--phase expand|contract] [--to VERSION] [--dry-run]", "", false},
-	{"revert", cmd_not_built, "Undo applied phases, newest first.",
-	 "migrate revert [--steps N | --to VERSION] [--dry-run]", "", false},
-	{"status", cmd_not_built, "Show each migration's phase and drift.",
-	 "migrate status [--format text|json]", "", false},
+	{"up", cmd_up, "Apply pending migrations, phase by phase.",
+	 "migrate up [--phase expand|contract] [--to VERSION] [--dry-run]",
+	 "Lints first (errors stop the run: nothing is applied), takes the run lock, then\n"
+	 "applies each phase of each migration in one transaction (statement by statement\n"
+	 "when it holds CONCURRENTLY), recording how to undo every statement.\n"
+	 "\n"
+	 "options:\n"
+	 "  --phase expand     expand every pending migration (old and new app keep working)\n"
+	 "  --phase contract   contract every expanded migration, in version order\n"
+	 "                     (without --phase: both, migration by migration)\n"
+	 "  --to VERSION       stop after VERSION\n"
+	 "  --dry-run          show what would run; change nothing\n"
+	 "  --allow-drift      apply although an applied file changed since\n"
+	 "  --retries N        retries of a phase after a lock timeout (default: 10)\n"
+	 "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
+	 "\n"
+	 "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file),\n"
+	 "3 the database failed (the phase was rolled back), 4 another migrate holds the lock\n",
+	 true},
+	{"revert", cmd_revert, "Undo applied phases, newest first.",
+	 "migrate revert [--steps N | --to VERSION] [--dry-run]",
+	 "Undoes the newest applied phase (contracted -> expanded -> pending) from the SQL the\n"
+	 "history recorded when it was applied; the migration files are not needed. Data a\n"
+	 "contract removed comes back from schema migrate_trash.\n"
+	 "\n"
+	 "options:\n"
+	 "  --steps N          undo the N newest phases (default: 1)\n"
+	 "  --to VERSION       undo every migration newer than VERSION (--to 0: all)\n"
+	 "  --dry-run          show what would run; change nothing\n"
+	 "  --retries N        retries after a lock timeout (default: 10)\n"
+	 "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n",
+	 true},
+	{"status", cmd_status, "Show each migration's phase and drift.",
+	 "migrate status [--format text|json]",
+	 "options:\n"
+	 "  --format FORMAT    text (default) or json:\n"
+	 "                     {\"migrations\": [{\"version\", \"name\", \"phase\", \"expanded_at\",\n"
+	 "                      \"contracted_at\", \"drift\"}]}\n",
+	 true},
 	{"plan", cmd_not_built, "Show the exact SQL each phase and its revert will run.",
 	 "migrate plan [--phase expand|contract] [VERSION]", "", false},
 	{"check", cmd_not_built, "The CI gate: lint, replay, round trip, lock trace, drift.",
 	 "migrate check [--shadow-db URL] [--format ...]", "", false},
-	{"new", cmd_not_built, "Create the next migration file with its section markers.",
-	 "migrate new SLUG", "", false},
+	{"new", cmd_new, "Create the next migration file with its section markers.",
+	 "migrate new SLUG",
+	 "Writes <dir>/<next version>_SLUG.sql with expand and contract sections. Versions\n"
+	 "follow the directory: numbers (0001, 0002, ...) or UTC timestamps.\n",
+	 true},
 	{"purge", cmd_not_built, "Empty migrate_trash of what contracts removed.",
 	 "migrate purge --older-than DURATION", "", false},
 	{NULL, NULL, NULL, NULL, NULL, false},
@@ -52,7 +88,7 @@ int cmd_not_built(int argc, char **argv)
 			printf("\nnote: 'migrate %s' is not built yet in this version.\n", cmd->name);
 			return 0;
 		}
-	fprintf(stderr, "migrate %s: not built yet in this version (only 'migrate lint' is)\n",
+	fprintf(stderr, "migrate %s: not built yet in this version\n",
 		cmd->name);
 	return 2;
 }
@@ -97,8 +133,8 @@ int main(int argc, char **argv)
 			print_main_usage(stdout);
 			return 0;
 		}
-		if (strcmp(a, "--quiet") == 0 || strcmp(a, "--verbose") == 0) {
-			cli_common_option(a[2] == 'q' ? OPT_QUIET : OPT_VERBOSE, NULL);
+		if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0 || strcmp(a, "--verbose") == 0) {
+			cli_common_option(a[1] == 'q' || a[2] == 'q' ? OPT_QUIET : OPT_VERBOSE, NULL);
 			continue;
 		}
 		if (eq) {

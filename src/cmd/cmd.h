@@ -41,7 +41,7 @@ enum {
 	"  --dir DIR            migrations directory (default: migrations)\n"                      \
 	"  --lock-timeout DUR   lock_timeout for each statement (default: 2s)\n"                   \
 	"  --config FILE        configuration file (default: migrate.conf)\n"                     \
-	"  --quiet, --verbose   less or more on stderr\n"                                          \
+	"  -q, --quiet          only errors; --verbose: more\n"                                          \
 	"  --help               this help\n"
 
 struct cmd {
@@ -74,6 +74,10 @@ int cmd_getopt(const struct cmd *cmd, int argc, char **argv, const struct option
 bool cli_common_option(int c, const char *arg);
 
 int cmd_lint(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+int cmd_revert(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_new(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
 
 #endif

@@ -73,7 +73,11 @@ int cmd_getopt(const struct cmd *cmd, int argc, char **argv, const struct option
 	opterr = 0;
 	for (;;) {
 		int prev = optind ? optind : 1;
-		int c = getopt_long(argc, argv, ":", merged, NULL);
+		int c = getopt_long(argc, argv, ":qh", merged, NULL);
+		if (c == 'q')
+			c = OPT_QUIET;
+		else if (c == 'h')
+			c = OPT_HELP;
 		if (c == -1)
 			return -1;
 		if (c == OPT_HELP) {

@@ -1,7 +1,7 @@
 #include "lint/lint.h"
 
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,6 +33,8 @@ const char *lint_kind_name(enum lint_kind k)
 		return "opaque";
 	case LINT_KIND_STYLE:
 		return "style";
+	case LINT_KIND_REVERSIBLE:
+		return "reversible";
 	default:
 		return "meta";
 	}
@@ -65,31 +67,45 @@ int lint_options_disable(struct lint_options *opts, const char *id)
 	return 0;
 }
 
-/* ---- parallel parsing ---- */
+/* ---- parsing, in parallel and ahead of the rules ---- */
 
-struct parse_job_state {
+/*
+ * Parse trees are most of a run's memory, and the rules need the trees of one
+ * migration at a time (the catalogue copies what it keeps). So parser threads
+ * work at most PARSE_WINDOW files ahead of the rules, each file into an arena
+ * of its own that is released as soon as its rules have run: peak memory stays
+ * flat however long the history is, and the rules of one file run while later
+ * files are being parsed.
+ */
+#define PARSE_WINDOW 32
+
+struct parse_pipeline {
 	const struct migration_set *set;
 	struct sql_section *sections; /* n * SECTION__COUNT */
+	struct arena *arenas;	      /* n: the trees of each file */
 	struct mg_error *errors;      /* n */
-	int *failed;		      /* n */
-	atomic_size_t next;
+	bool *failed;		      /* n */
+	pthread_t *threads;
+	int n_threads; /* 0: the rules' thread parses each file itself */
+	pthread_mutex_t lock;
+	pthread_cond_t parsed_cond; /* a file was parsed */
+	pthread_cond_t room_cond;   /* limit moved, or stop was set */
+	/* under lock */
+	bool *parsed; /* n */
+	size_t next;  /* the next file to parse */
+	size_t limit; /* parse no file at or past this index yet */
+	bool stop;
 };
 
-struct parse_worker {
-	pthread_t thread;
-	struct arena arena;
-	struct parse_job_state *state;
-};
-
-static void parse_one(struct arena *a, struct parse_job_state *st, size_t i)
+static void parse_one(struct parse_pipeline *p, size_t i)
 {
-	const struct migration *m = st->set->items[i];
+	const struct migration *m = p->set->items[i];
 	if (m->kind != MIGRATION_SQL)
 		return;
 	for (int s = 0; s < SECTION__COUNT; s++) {
-		if (sql_parse_section(a, m, s, &st->sections[i * SECTION__COUNT + s],
-				      &st->errors[i]) < 0) {
-			st->failed[i] = 1;
+		if (sql_parse_section(&p->arenas[i], m, s, &p->sections[i * SECTION__COUNT + s],
+				      &p->errors[i]) < 0) {
+			p->failed[i] = true;
 			return;
 		}
 	}
@@ -97,62 +113,108 @@ static void parse_one(struct arena *a, struct parse_job_state *st, size_t i)
 
 static void *parse_worker_main(void *arg)
 {
-	struct parse_worker *w = arg;
-	size_t i;
-	while ((i = atomic_fetch_add(&w->state->next, 1)) < w->state->set->n)
-		parse_one(&w->arena, w->state, i);
-	/* the parser keeps a memory context per thread; free it before the thread ends */
-	pg_query_exit();
+	struct parse_pipeline *p = arg;
+	pthread_mutex_lock(&p->lock);
+	for (;;) {
+		while (!p->stop && p->next < p->set->n && p->next >= p->limit)
+			pthread_cond_wait(&p->room_cond, &p->lock);
+		if (p->stop || p->next >= p->set->n)
+			break;
+		size_t i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		parse_one(p, i);
+		pthread_mutex_lock(&p->lock);
+		p->parsed[i] = true;
+		pthread_cond_signal(&p->parsed_cond);
+	}
+	pthread_mutex_unlock(&p->lock);
+	/* The parser's per-thread memory context is freed by the thread-exit
+	 * destructor that libpg_query registers; pg_query_exit() here as well
+	 * would free it twice. */
 	return NULL;
 }
 
-static int parse_all(struct arena *a, const struct migration_set *set, int jobs,
-		     struct sql_section **ret_sections, struct mg_error *err)
+static void pipeline_start(struct arena *a, struct parse_pipeline *p,
+			   const struct migration_set *set, int jobs)
 {
-	struct parse_job_state st = {0};
-	st.set = set;
-	st.sections = arena_alloc(a, sizeof(*st.sections) * (set->n * SECTION__COUNT + 1));
-	st.errors = arena_alloc(a, sizeof(*st.errors) * (set->n + 1));
-	st.failed = arena_alloc(a, sizeof(*st.failed) * (set->n + 1));
-	atomic_init(&st.next, 0);
+	size_t n = set->n;
+	memset(p, 0, sizeof(*p));
+	p->set = set;
+	p->sections = arena_alloc(a, sizeof(*p->sections) * (n * SECTION__COUNT + 1));
+	p->arenas = arena_alloc(a, sizeof(*p->arenas) * (n + 1));
+	p->errors = arena_alloc(a, sizeof(*p->errors) * (n + 1));
+	p->failed = arena_alloc(a, sizeof(*p->failed) * (n + 1));
+	p->parsed = arena_alloc(a, sizeof(*p->parsed) * (n + 1));
+	for (size_t i = 0; i < n; i++)
+		arena_init(&p->arenas[i]);
 
 	if (jobs <= 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		jobs = n > 0 ? (int)n : 1;
+		long cores = sysconf(_SC_NPROCESSORS_ONLN);
+		jobs = cores > 0 ? (int)cores : 1;
 	}
-	if ((size_t)jobs > set->n)
-		jobs = (int)set->n;
-	if (jobs <= 1) {
-		for (size_t i = 0; i < set->n; i++)
-			parse_one(a, &st, i);
-	} else {
-		struct parse_worker *workers = arena_alloc(a, sizeof(*workers) * (size_t)jobs);
-		int started = 0;
-		for (int j = 0; j < jobs; j++) {
-			arena_init(&workers[j].arena);
-			workers[j].state = &st;
-			if (pthread_create(&workers[j].thread, NULL, parse_worker_main,
-					   &workers[j]) != 0)
-				break;
-			started++;
-		}
-		if (!started) /* no threads to be had: parse here */
-			for (size_t i; (i = atomic_fetch_add(&st.next, 1)) < set->n;)
-				parse_one(a, &st, i);
-		for (int j = 0; j < started; j++) {
-			pthread_join(workers[j].thread, NULL);
-			arena_adopt(a, &workers[j].arena);
-		}
+	if ((size_t)jobs > n)
+		jobs = (int)n;
+	if (jobs <= 1)
+		return;
+	p->limit = PARSE_WINDOW;
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->parsed_cond, NULL);
+	pthread_cond_init(&p->room_cond, NULL);
+	p->threads = arena_alloc(a, sizeof(*p->threads) * (size_t)jobs);
+	for (int j = 0; j < jobs; j++) {
+		if (pthread_create(&p->threads[j], NULL, parse_worker_main, p) != 0)
+			break; /* fewer threads, or none: then the rules' thread parses */
+		p->n_threads++;
 	}
-	/* report the first failure in version order, whichever thread met it */
-	for (size_t i = 0; i < set->n; i++) {
-		if (st.failed[i]) {
-			*err = st.errors[i];
-			return -1;
-		}
+	if (!p->n_threads) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->parsed_cond);
+		pthread_cond_destroy(&p->room_cond);
 	}
-	*ret_sections = st.sections;
-	return 0;
+}
+
+/* Waits until file i is parsed; without threads, parses it here. */
+static void pipeline_wait(struct parse_pipeline *p, size_t i)
+{
+	if (!p->n_threads) {
+		parse_one(p, i);
+		return;
+	}
+	pthread_mutex_lock(&p->lock);
+	while (!p->parsed[i])
+		pthread_cond_wait(&p->parsed_cond, &p->lock);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* The rules are done with file i: free its trees and let the parsers go on. */
+static void pipeline_release(struct parse_pipeline *p, size_t i)
+{
+	arena_release(&p->arenas[i]);
+	memset(&p->sections[i * SECTION__COUNT], 0, sizeof(*p->sections) * SECTION__COUNT);
+	if (!p->n_threads)
+		return;
+	pthread_mutex_lock(&p->lock);
+	p->limit = i + 1 + PARSE_WINDOW;
+	pthread_cond_broadcast(&p->room_cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Stops the parsers (early on a failure) and frees what they left. */
+static void pipeline_finish(struct parse_pipeline *p)
+{
+	if (p->n_threads) {
+		pthread_mutex_lock(&p->lock);
+		p->stop = true;
+		pthread_cond_broadcast(&p->room_cond);
+		pthread_mutex_unlock(&p->lock);
+		for (int j = 0; j < p->n_threads; j++)
+			pthread_join(p->threads[j], NULL);
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->parsed_cond);
+		pthread_cond_destroy(&p->room_cond);
+	}
+	for (size_t i = 0; i < p->set->n; i++)
+		arena_release(&p->arenas[i]);
 }
 
 /* ---- findings ---- */
@@ -216,6 +278,10 @@ void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int locatio
 		}
 	}
 
+	const struct lint_nested *at = ctx->nested;
+	if (at)
+		location = location >= 0 && at->text_location >= 0 ? at->text_location + location
+								   : at->stmt_location;
 	int line = ctx->stmt->line, column = ctx->stmt->column;
 	if (location >= 0)
 		sql_section_line_column(ctx->section, location, &line, &column);
@@ -223,12 +289,50 @@ void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int locatio
 	va_start(ap, fmt);
 	char *msg = arena_vprintf(ctx->arena, fmt, ap);
 	va_end(ap);
+	if (at)
+		msg = arena_printf(ctx->arena, "in %s: %s", at->where, msg);
 	finding_add(ctx, rule, sev, m->path, line, column, msg, ctx->section->section);
 }
 
+/*
+ * Most rules on an ALTER TABLE ask whether its table is new, and a catalogue
+ * lookup walks every table the history created. The answer cannot change
+ * while the rules look at one statement, so it is kept until the catalogue
+ * may change: table_memo_epoch moves when rules start on a statement and
+ * after each replay into the catalogue.
+ */
+struct table_memo {
+	const struct catalog *catalog;
+	const PgQuery__RangeVar *rv;
+	int order;
+	unsigned long epoch;
+	bool is_new;
+};
+
+#define TABLE_MEMO_SIZE 4
+
+static _Thread_local struct table_memo table_memo[TABLE_MEMO_SIZE];
+static _Thread_local unsigned long table_memo_epoch = 1;
+static _Thread_local unsigned table_memo_next;
+
 bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv)
 {
-	return catalog_table_is_new(ctx->catalog, rv, ctx->migration->order);
+	int order = ctx->migration->order;
+	for (int i = 0; i < TABLE_MEMO_SIZE; i++) {
+		const struct table_memo *e = &table_memo[i];
+		if (e->epoch == table_memo_epoch && e->rv == rv && e->catalog == ctx->catalog &&
+		    e->order == order)
+			return e->is_new;
+	}
+	bool is_new = catalog_table_is_new(ctx->catalog, rv, order);
+	table_memo[table_memo_next++ % TABLE_MEMO_SIZE] = (struct table_memo){
+		.catalog = ctx->catalog,
+		.rv = rv,
+		.order = order,
+		.epoch = table_memo_epoch,
+		.is_new = is_new,
+	};
+	return is_new;
 }
 
 enum migration_section lint_section(const struct lint_ctx *ctx)
@@ -254,11 +358,48 @@ static bool rule_applies(const struct lint_rule *rule, enum migration_section s,
 		return s == SECTION_EXPAND;
 	case LINT_KIND_STYLE:
 		return s == SECTION_EXPAND || s == SECTION_CONTRACT;
+	case LINT_KIND_REVERSIBLE:
+		/* other runners keep no history to revert from */
+		return !raw && (s == SECTION_EXPAND || s == SECTION_CONTRACT);
 	case LINT_KIND_META:
 		return false;
 	default:
 		return true;
 	}
+}
+
+/* Runs the rules that apply on one statement (outer, or nested inside ctx->stmt). */
+static void run_rules(struct lint_ctx *ctx, const PgQuery__Node *stmt, bool nested)
+{
+	enum migration_section s = ctx->section->section;
+	table_memo_epoch++;
+	for (size_t r = 0; r < lint_rules_count; r++) {
+		const struct lint_rule *rule = &lint_rules[r];
+		if (!rule->check || !rule_applies(rule, s, ctx->opts->raw) ||
+		    effective_severity(ctx, rule) == LINT_OFF)
+			continue;
+		/* opaque rules are what reads nested statements (one level deep);
+		 * what the engine reverts is the outer statement as a whole */
+		if (nested && (rule->kind == LINT_KIND_OPAQUE || rule->kind == LINT_KIND_REVERSIBLE))
+			continue;
+		rule->check(ctx, rule, stmt);
+	}
+	/* what the revert sections do is undone by design; only the forward
+	 * phases build the schema later migrations see */
+	if (s == SECTION_EXPAND || s == SECTION_CONTRACT) {
+		catalog_apply(ctx->catalog, stmt, ctx->migration->order, s);
+		table_memo_epoch++;
+	}
+}
+
+void lint_check_nested(struct lint_ctx *ctx, const PgQuery__Node *stmt,
+		       const struct lint_nested *at)
+{
+	if (ctx->nested)
+		return;
+	ctx->nested = at;
+	run_rules(ctx, stmt, true);
+	ctx->nested = NULL;
 }
 
 /* The statement an allow covers is the first one after it in the file. */
@@ -300,45 +441,51 @@ static void report_allows(struct lint_ctx *ctx, const struct migration *m)
 	}
 }
 
+static void lint_migration(struct lint_ctx *ctx, const struct migration *m,
+			   struct sql_section *secs)
+{
+	ctx->allow_target = allow_targets_compute(ctx->arena, m, secs);
+	ctx->migration = m;
+	/* a set may be linted more than once (other options): start each run afresh */
+	for (size_t i = 0; i < m->n_allows; i++)
+		m->allows[i].used = false;
+	for (int s = 0; s < SECTION__COUNT; s++) {
+		ctx->section = &secs[s];
+		for (size_t k = 0; k < secs[s].n_stmts; k++) {
+			ctx->stmt_index = k;
+			ctx->stmt = &secs[s].stmts[k];
+			ctx->result->n_statements++;
+			run_rules(ctx, ctx->stmt->node, false);
+		}
+	}
+	report_allows(ctx, m);
+}
+
 int lint_run(struct arena *a, const struct migration_set *set, const struct lint_options *opts,
 	     struct lint_result *ret, struct mg_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
-	struct sql_section *sections;
-	if (parse_all(a, set, opts->jobs, &sections, err) < 0)
-		return -1;
-
 	struct catalog cat;
 	catalog_init(&cat, a);
 	struct lint_ctx ctx = {.arena = a, .catalog = &cat, .opts = opts, .result = ret};
+
+	struct parse_pipeline pipe;
+	pipeline_start(a, &pipe, set, opts->jobs);
 	for (size_t i = 0; i < set->n; i++) {
+		pipeline_wait(&pipe, i);
+		if (pipe.failed[i]) {
+			/* the first failure in version order, whichever thread met it */
+			*err = pipe.errors[i];
+			pipeline_finish(&pipe);
+			memset(ret, 0, sizeof(*ret));
+			return -1;
+		}
 		const struct migration *m = set->items[i];
 		ret->n_files++;
-		if (m->kind != MIGRATION_SQL)
-			continue;
-		struct sql_section *secs = &sections[i * SECTION__COUNT];
-		ctx.allow_target = allow_targets_compute(a, m, secs);
-		ctx.migration = m;
-		for (int s = 0; s < SECTION__COUNT; s++) {
-			ctx.section = &secs[s];
-			for (size_t k = 0; k < secs[s].n_stmts; k++) {
-				ctx.stmt_index = k;
-				ctx.stmt = &secs[s].stmts[k];
-				ret->n_statements++;
-				for (size_t r = 0; r < lint_rules_count; r++) {
-					const struct lint_rule *rule = &lint_rules[r];
-					if (!rule->check || !rule_applies(rule, s, opts->raw) ||
-					    effective_severity(&ctx, rule) == LINT_OFF)
-						continue;
-					rule->check(&ctx, rule, ctx.stmt->node);
-				}
-				/* what the revert sections do is undone by design; only the
-				 * forward phases build the schema later migrations see */
-				if (s == SECTION_EXPAND || s == SECTION_CONTRACT)
-					catalog_apply(&cat, ctx.stmt->node, m->order, s);
-			}
-		}
-		report_allows(&ctx, m);
+		if (m->kind == MIGRATION_SQL)
+			lint_migration(&ctx, m, &pipe.sections[i * SECTION__COUNT]);
+		pipeline_release(&pipe, i);
 	}
+	pipeline_finish(&pipe);
 	return 0;
 }

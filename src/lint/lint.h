@@ -29,7 +29,8 @@ enum lint_kind {
 	LINT_KIND_BLOCKING,
 	LINT_KIND_OPAQUE,
 	LINT_KIND_STYLE,
-	LINT_KIND_META, /* about the migration file itself: allow comments */
+	LINT_KIND_REVERSIBLE, /* can the engine undo it: expand and contract, not --raw */
+	LINT_KIND_META,	      /* about the migration file itself: allow comments */
 };
 
 const char *lint_kind_name(enum lint_kind k);
@@ -109,7 +110,28 @@ struct lint_ctx {
 	size_t stmt_index;		   /* ctx->stmt == &section->stmts[stmt_index] */
 	const struct sql_stmt *stmt;
 	const size_t *allow_target; /* per allow of the migration: offset of the statement it covers */
+	const struct lint_nested *nested; /* set while rules look at a statement inside ctx->stmt */
 };
+
+/*
+ * Where a statement found inside the current one (a statement of a DO
+ * block's body) stands in the section text. Its node locations are offsets
+ * into the text it was parsed from, not into the section.
+ */
+struct lint_nested {
+	const char *where; /* "DO block": its messages read "in DO block: ..." */
+	int text_location; /* section offset where that text stands verbatim; -1 when it does not */
+	int stmt_location; /* section offset of the inner statement; -1: the outer statement's */
+};
+
+/*
+ * Runs every enabled rule that applies in this section, opaque and
+ * reversibility rules excepted (those judge ctx->stmt as a whole), on a
+ * statement found inside ctx->stmt, then replays it into the catalogue. Its findings are those of ctx->stmt: its allow comments cover
+ * them, and they point into the file where `at` can tell, else at ctx->stmt.
+ */
+void lint_check_nested(struct lint_ctx *ctx, const PgQuery__Node *stmt,
+		       const struct lint_nested *at);
 
 /*
  * Reports a finding for the current statement. location is a node's location

@@ -168,6 +168,15 @@ const struct lint_rule lint_rules[] = {
 	STYLE("no-char", check_no_char, "char(n) pads with spaces and wastes space",
 	      "use text (or varchar)"),
 
+	/* reversible: what `migrate revert` could not undo */
+	{.id = "irreversible", .kind = LINT_KIND_REVERSIBLE, .severity = LINT_ERROR,
+	 .enabled = true,
+	 .summary = "a statement whose undo cannot be derived, in a phase without a hand-written "
+		    "revert section",
+	 .help = "write the undo under '-- migrate:revert-expand' / 'revert-contract' (an empty "
+		 "section says there is nothing to undo)",
+	 .check = check_irreversible},
+
 	/* meta: the allow comments themselves */
 	META("unknown-allow", LINT_ERROR, "`-- migrate:allow` names a rule that does not exist",
 	     "use a rule id from the catalogue (migrate lint --list-rules lists them)"),

@@ -82,4 +82,7 @@ void check_prefer_identity(struct lint_ctx *, const struct lint_rule *, const Pg
 void check_prefer_jsonb(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_no_char(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 
+/* rules_reversible.c */
+void check_irreversible(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+
 #endif

@@ -85,8 +85,10 @@ void strbuf_addch(struct strbuf *sb, char c)
 void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
 	va_list cp;
+	char probe[1];
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	/* a real one-byte buffer: GCC's sanitizer builds reject vsnprintf(NULL, 0, ...) */
+	int n = vsnprintf(probe, sizeof(probe), fmt, cp);
 	va_end(cp);
 	if (n <= 0)
 		return;

@@ -1,0 +1,148 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/common.h"
+#include "util/strbuf.h"
+
+struct status_row {
+	int64_t version;
+	const char *name;
+	const char *phase; /* pending, expanded, contracted */
+	bool interrupted;
+	const char *expanded_at;
+	const char *contracted_at;
+	bool drift;
+	bool missing; /* applied, but the file is gone */
+};
+
+static const char *settled_phase(enum history_phase p, bool *ret_interrupted)
+{
+	*ret_interrupted = p == HISTORY_EXPANDING || p == HISTORY_CONTRACTING;
+	switch (p) {
+	case HISTORY_EXPANDED:
+	case HISTORY_CONTRACTING:
+		return "expanded";
+	case HISTORY_CONTRACTED:
+		return "contracted";
+	default:
+		return "pending";
+	}
+}
+
+int cmd_status(int argc, char **argv)
+{
+	enum { S_FORMAT = 1 };
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, S_FORMAT},
+		{NULL, 0, NULL, 0},
+	};
+	const struct cmd *self = cmd_find("status");
+	struct mg_error err = MG_ERROR_INIT;
+	struct cmd_env env;
+	bool json = false;
+	int c;
+	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
+		switch (c) {
+		case OPT_HELP:
+			return 0;
+		case '?':
+			return 2;
+		case S_FORMAT:
+			if (strcmp(optarg, "json") == 0)
+				json = true;
+			else if (strcmp(optarg, "text") != 0)
+				return cmd_usage_error(self, "unknown format '%s'", optarg);
+			break;
+		}
+	}
+	if (optind < argc)
+		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+
+	int rc;
+	struct history h = {0};
+	bool exists = false;
+	if (cmd_env_init(&env, true, &err) < 0 || cmd_env_connect(&env, "status", &err) < 0 ||
+	    env.driver.ops->history_exists(&env.driver, &exists, &err) < 0 ||
+	    (exists && env.driver.ops->history_load(&env.driver, &env.arena, &h, &err) < 0))
+		goto fail;
+
+	struct status_row *rows =
+		arena_alloc(&env.arena, sizeof(*rows) * (env.set.n + h.n + 1));
+	size_t n = 0;
+	for (size_t i = 0; i < env.set.n; i++) {
+		const struct migration *m = env.set.items[i];
+		if (!m->has_version)
+			continue;
+		struct status_row *r = &rows[n++];
+		const struct history_entry *e = history_find(&h, m->version);
+		r->version = m->version;
+		r->name = m->name;
+		r->phase = settled_phase(e ? e->phase : HISTORY_PENDING, &r->interrupted);
+		if (e) {
+			r->expanded_at = e->expanded_at;
+			r->contracted_at = e->contracted_at;
+			r->drift = strcmp(e->checksum, m->checksum) != 0;
+		}
+	}
+	for (size_t i = 0; i < h.n; i++) {
+		const struct history_entry *e = &h.items[i];
+		bool found = false;
+		for (size_t k = 0; k < env.set.n; k++)
+			found |= env.set.items[k]->has_version && env.set.items[k]->version == e->version;
+		if (found)
+			continue;
+		struct status_row *r = &rows[n++];
+		r->version = e->version;
+		r->name = e->name;
+		r->phase = settled_phase(e->phase, &r->interrupted);
+		r->expanded_at = e->expanded_at;
+		r->contracted_at = e->contracted_at;
+		r->drift = true;
+		r->missing = true;
+	}
+
+	if (json) {
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_addstr(&sb, "{\"migrations\": [");
+		for (size_t i = 0; i < n; i++) {
+			const struct status_row *r = &rows[i];
+			strbuf_addf(&sb, "%s\n  {\"version\": %lld, \"name\": ", i ? "," : "",
+				    (long long)r->version);
+			strbuf_add_json_string(&sb, r->name);
+			strbuf_addstr(&sb, ", \"phase\": ");
+			strbuf_add_json_string(&sb, r->phase);
+			strbuf_addstr(&sb, ", \"expanded_at\": ");
+			strbuf_add_json_string(&sb, r->expanded_at);
+			strbuf_addstr(&sb, ", \"contracted_at\": ");
+			strbuf_add_json_string(&sb, r->contracted_at);
+			strbuf_addf(&sb, ", \"drift\": %s", r->drift ? "true" : "false");
+			if (r->interrupted)
+				strbuf_addstr(&sb, ", \"interrupted\": true");
+			if (r->missing)
+				strbuf_addstr(&sb, ", \"missing\": true");
+			strbuf_addch(&sb, '}');
+		}
+		strbuf_addstr(&sb, n ? "\n]}\n" : "]}\n");
+		fwrite(sb.buf, 1, sb.len, stdout);
+		strbuf_release(&sb);
+	} else {
+		printf("%-16s %-40s %-11s %-21s %s\n", "VERSION", "NAME", "PHASE", "EXPANDED",
+		       "CONTRACTED");
+		for (size_t i = 0; i < n; i++) {
+			const struct status_row *r = &rows[i];
+			printf("%-16lld %-40s %-11s %-21s %s%s%s%s\n", (long long)r->version,
+			       r->name, r->phase, r->expanded_at ? r->expanded_at : "-",
+			       r->contracted_at ? r->contracted_at : "-",
+			       r->drift && !r->missing ? "  DRIFT: file changed since applied" : "",
+			       r->missing ? "  MISSING: file gone" : "",
+			       r->interrupted ? "  (interrupted: 'migrate up' resumes it)" : "");
+		}
+	}
+	cmd_env_release(&env);
+	return 0;
+fail:
+	rc = cmd_fail("status", &err);
+	cmd_env_release(&env);
+	return rc;
+}

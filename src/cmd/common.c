@@ -1,0 +1,139 @@
+#include "cmd/common.h"
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "lint/report.h"
+#include "util/fileio.h"
+
+int cmd_parse_ms(const char *s)
+{
+	int64_t v = duration_parse_ms(s);
+	return v < 0 || v > 24LL * 3600 * 1000 ? -1 : (int)v;
+}
+
+int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err)
+{
+	memset(env, 0, sizeof(*env));
+	arena_init(&env->arena);
+	if (config_load(&env->arena, cli.config ? cli.config : "migrate.conf", &env->config, err) <
+	    0)
+		return -1;
+	env->dir = cli.dir ? cli.dir : env->config.dir ? env->config.dir : "migrations";
+	env->history_schema = env->config.history_schema ? env->config.history_schema : "migrate";
+	env->lock_timeout_ms = 2000;
+	env->retries = 10;
+	env->lock_wait_ms = 60000;
+	if (cli.lock_timeout) {
+		env->lock_timeout_ms = cmd_parse_ms(cli.lock_timeout);
+		if (env->lock_timeout_ms <= 0)
+			return mg_error_set(err, 2, "--lock-timeout takes a duration such as 2s or "
+						    "500ms, not '%s'",
+					    cli.lock_timeout);
+	}
+	if (load_migrations) {
+		const char *dir = env->dir;
+		if (path_kind(dir) != 1)
+			return mg_error_set(err, 2, "no migrations directory '%s'", dir);
+		if (migration_load_paths(&env->arena, &dir, 1, &env->set, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *who_am_i(struct arena *a)
+{
+	char host[256] = "localhost";
+	gethostname(host, sizeof(host) - 1);
+	const struct passwd *pw = getpwuid(getuid());
+	return arena_printf(a, "%s@%s", pw ? pw->pw_name : "unknown", host);
+}
+
+int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *err)
+{
+	const char *url, *source;
+	if (url_resolve(&env->arena, cli.db, env->config.db_url, &url, &source, err) < 0)
+		return -1;
+	if (strcmp(source, "default") == 0 && !cli.quiet)
+		fprintf(stderr, "migrate: no database named (--db, DATABASE_URL, .env, "
+				"migrate.conf): using the embedded default %s\n",
+			url);
+	struct driver_settings s = {
+		.history_schema = env->history_schema,
+		.lock_timeout_ms = env->lock_timeout_ms,
+		.retries = env->retries,
+		.lock_wait_ms = env->lock_wait_ms,
+		.who = who_am_i(&env->arena),
+		.command = arena_printf(&env->arena, "migrate %s", command),
+	};
+	if (driver_open(&env->driver, url, &s, err) < 0) {
+		driver_close(&env->driver);
+		return -1;
+	}
+	env->connected = true;
+	return 0;
+}
+
+void cmd_env_release(struct cmd_env *env)
+{
+	if (env->connected)
+		driver_close(&env->driver);
+	arena_release(&env->arena);
+}
+
+int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err)
+{
+	struct lint_options opts;
+	struct lint_result res;
+	lint_options_init(&opts, &env->arena);
+	if (env->config.pg_version)
+		opts.pg_version = env->config.pg_version;
+	for (size_t i = 0; i < env->config.n_rules; i++) {
+		const struct config_rule_setting *s = &env->config.rules[i];
+		const struct lint_rule *r = lint_rule_find(s->rule);
+		if (!r) {
+			mg_error_set_at(err, 2, env->config.path, s->line, 1, "unknown rule '%s'",
+					s->rule);
+			return -1;
+		}
+		enum lint_severity *sev = &opts.severity[r - lint_rules];
+		*sev = strcmp(s->value, "off") == 0	  ? LINT_OFF
+		       : strcmp(s->value, "on") == 0	  ? r->severity
+		       : strcmp(s->value, "warning") == 0 ? LINT_WARNING
+							  : LINT_ERROR;
+	}
+	if (lint_run(&env->arena, &env->set, &opts, &res, err) < 0)
+		return -1;
+	if (res.n_errors) {
+		struct lint_result errors = res;
+		report_write(stderr, REPORT_TEXT, &errors, false);
+		return mg_error_set(err, 1, "lint found %zu error%s: nothing was applied",
+				    res.n_errors, res.n_errors == 1 ? "" : "s");
+	}
+	return 0;
+}
+
+int cmd_fail(const char *verb, const struct mg_error *err)
+{
+	char prog[64];
+	snprintf(prog, sizeof(prog), "migrate %s", verb);
+	mg_error_print(err, prog);
+	return err->code ? err->code : 2;
+}
+
+void cmd_say(void *ctx, const char *fmt, ...)
+{
+	(void)ctx;
+	if (cli.quiet)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}

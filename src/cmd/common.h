@@ -1,0 +1,41 @@
+#ifndef MG_CMD_COMMON_H
+#define MG_CMD_COMMON_H
+
+#include "driver/driver.h"
+#include "lint/lint.h"
+#include "migration/config.h"
+#include "migration/migration.h"
+
+/* What every database verb needs: configuration, migrations, a connection. */
+struct cmd_env {
+	struct arena arena;
+	struct config config;
+	struct migration_set set;
+	struct driver driver;
+	bool connected;
+	const char *dir;
+	const char *history_schema;
+	int lock_timeout_ms;
+	int retries;
+	int lock_wait_ms;
+};
+
+/* Loads migrate.conf and the migrations directory (when load_migrations). */
+int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err);
+/* Resolves the URL (announcing the embedded default on stderr) and connects. */
+int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *err);
+void cmd_env_release(struct cmd_env *env);
+
+/* Lints the set for a command that is about to apply it; prints findings to stderr. */
+int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err);
+
+/* Prints err and returns its exit code. */
+int cmd_fail(const char *verb, const struct mg_error *err);
+
+/* A progress line on stdout unless --quiet. */
+void cmd_say(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Parses a --lock-wait / --lock-timeout style value; -1 when malformed. */
+int cmd_parse_ms(const char *s);
+
+#endif

@@ -1,0 +1,234 @@
+#include "driver/driver.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/fileio.h"
+
+void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsigned flags,
+		   const char *file, int line, int column)
+{
+	ARENA_GROW(a, l->items, l->n, l->alloc, l->n + 1);
+	struct step *s = &l->items[l->n++];
+	s->sql = sql;
+	s->flags = flags;
+	s->file = file;
+	s->line = line;
+	s->column = column;
+}
+
+bool step_list_needs_no_transaction(const struct step_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->items[i].flags & STEP_NO_TRANSACTION)
+			return true;
+	return false;
+}
+
+static const char *const phase_names[] = {
+	[HISTORY_PENDING] = "pending",	   [HISTORY_EXPANDING] = "expanding",
+	[HISTORY_EXPANDED] = "expanded",   [HISTORY_CONTRACTING] = "contracting",
+	[HISTORY_CONTRACTED] = "contracted",
+};
+
+const char *history_phase_name(enum history_phase p)
+{
+	return p <= HISTORY_CONTRACTED ? phase_names[p] : "?";
+}
+
+int history_phase_parse(const char *s)
+{
+	for (int i = 0; i <= HISTORY_CONTRACTED; i++)
+		if (s && strcmp(s, phase_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+struct history_entry *history_find(const struct history *h, int64_t version)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->items[i].version == version)
+			return &h->items[i];
+	return NULL;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,
+		struct mg_error *err)
+{
+	memset(d, 0, sizeof(*d));
+	d->settings = *settings;
+	if (starts_with(url, "postgres://") || starts_with(url, "postgresql://") ||
+	    strchr(url, '=')) {
+		d->ops = &driver_pg_ops;
+	} else if (starts_with(url, "sqlite:")) {
+		mg_error_set(err, 2, "the SQLite driver is not built yet in this version");
+		mg_error_set_help(err, "name a PostgreSQL database with --db postgres://...");
+		return -1;
+	} else if (starts_with(url, "mongodb://") || starts_with(url, "mongodb+srv://")) {
+		mg_error_set(err, 2, "the MongoDB driver is not built yet in this version");
+		return -1;
+	} else {
+		mg_error_set(err, 2, "unknown database URL scheme in '%s'", url);
+		mg_error_set_help(err, "use postgres://..., a libpq conninfo, sqlite:PATH or "
+				       "mongodb://...");
+		return -1;
+	}
+	return d->ops->connect(d, url, err);
+}
+
+void driver_close(struct driver *d)
+{
+	if (d->ops && d->impl)
+		d->ops->disconnect(d);
+	d->impl = NULL;
+}
+
+const char *url_redact(struct arena *a, const char *url)
+{
+	/* scheme://user:password@host... */
+	const char *scheme = strstr(url, "://");
+	if (scheme) {
+		const char *auth = scheme + 3;
+		const char *at = strchr(auth, '@');
+		const char *slash = strchr(auth, '/');
+		if (at && (!slash || at < slash)) {
+			const char *colon = memchr(auth, ':', (size_t)(at - auth));
+			if (colon)
+				return arena_printf(a, "%.*s:***%s", (int)(colon - url), url, at);
+		}
+		/* ?password=... in the query string */
+		const char *q = strstr(url, "password=");
+		if (q)
+			return arena_printf(a, "%.*spassword=***%s", (int)(q - url), url,
+					    q + strcspn(q, "&"));
+		return arena_strdup(a, url);
+	}
+	/* a conninfo: key=value pairs, password=... or password='...' */
+	const char *p = strstr(url, "password");
+	if (!p)
+		return arena_strdup(a, url);
+	const char *v = p + 8;
+	while (*v == ' ')
+		v++;
+	if (*v != '=')
+		return arena_strdup(a, url);
+	v++;
+	while (*v == ' ')
+		v++;
+	const char *end = v;
+	if (*v == '\'') {
+		end = v + 1;
+		while (*end && *end != '\'')
+			end += (*end == '\\' && end[1]) ? 2 : 1;
+		if (*end)
+			end++;
+	} else {
+		while (*end && !isspace((unsigned char)*end))
+			end++;
+	}
+	return arena_printf(a, "%.*spassword=***%s", (int)(p - url), url, end);
+}
+
+const char *dotenv_get(struct arena *a, const char *path, const char *key)
+{
+	char *text;
+	size_t len;
+	struct mg_error ignore = MG_ERROR_INIT;
+	if (path_kind(path) != 0 || file_read_all(a, path, &text, &len, &ignore) < 0)
+		return NULL;
+	size_t klen = strlen(key);
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		char *p = line;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (starts_with(p, "export "))
+			p += 7;
+		while (isspace((unsigned char)*p))
+			p++;
+		if (strncmp(p, key, klen) == 0) {
+			char *v = p + klen;
+			while (*v == ' ' || *v == '\t')
+				v++;
+			if (*v == '=') {
+				v++;
+				while (*v == ' ' || *v == '\t')
+					v++;
+				char *e = v + strlen(v);
+				while (e > v && isspace((unsigned char)e[-1]))
+					e--;
+				if (e - v >= 2 && (*v == '"' || *v == '\'') && e[-1] == *v) {
+					v++;
+					e--;
+				} else {
+					/* an unquoted value ends at a comment */
+					char *hash = strstr(v, " #");
+					if (hash && hash < e)
+						e = hash;
+				}
+				return arena_strndup(a, v, (size_t)(e - v));
+			}
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+int url_resolve(struct arena *a, const char *flag_db, const char *config_url,
+		const char **ret_url, const char **ret_source, struct mg_error *err)
+{
+	const char *env = getenv("DATABASE_URL");
+	const char *dotenv = NULL;
+	if (flag_db && *flag_db) {
+		*ret_url = flag_db;
+		*ret_source = "--db";
+	} else if (env && *env) {
+		*ret_url = env;
+		*ret_source = "DATABASE_URL";
+	} else if ((dotenv = dotenv_get(a, ".env", "DATABASE_URL")) && *dotenv) {
+		*ret_url = dotenv;
+		*ret_source = ".env";
+	} else if (config_url && *config_url) {
+		*ret_url = config_url;
+		*ret_source = "migrate.conf";
+	} else {
+		*ret_url = "sqlite:migrate.db";
+		*ret_source = "default";
+	}
+	(void)err;
+	return 0;
+}
+
+int64_t duration_parse_ms(const char *s)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	double mult;
+	if (!*end || strcmp(end, "s") == 0)
+		mult = 1000;
+	else if (strcmp(end, "ms") == 0)
+		mult = 1;
+	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+		mult = 60000;
+	else if (strcmp(end, "h") == 0)
+		mult = 3600000;
+	else if (strcmp(end, "d") == 0)
+		mult = 86400000;
+	else if (strcmp(end, "w") == 0)
+		mult = 7 * 86400000.0;
+	else
+		return -1;
+	return (int64_t)(v * mult);
+}

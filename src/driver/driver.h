@@ -1,0 +1,181 @@
+#ifndef MG_DRIVER_H
+#define MG_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/arena.h"
+#include "util/error.h"
+
+/*
+ * The one interface the engine uses for every target. A driver executes
+ * steps (SQL text plus flags) that the planner produced, keeps the history,
+ * and answers the catalogue questions the inverse builder asks. Drivers never
+ * print; they fill struct mg_error (code 3 for database failures, 4 for a
+ * held run lock, 2 for bad input such as an unknown URL scheme).
+ */
+
+enum step_flags {
+	STEP_NO_TRANSACTION = 1 << 0, /* CONCURRENTLY: runs alone, outside a transaction */
+	STEP_RETRYABLE = 1 << 1,      /* may be retried after a lock timeout */
+	STEP_BACKFILL = 1 << 2,	      /* batched data work */
+};
+
+struct step {
+	const char *sql;
+	unsigned flags;
+	/* where the statement stands, for error messages (NULL when generated) */
+	const char *file;
+	int line;
+	int column;
+};
+
+struct step_list {
+	struct step *items;
+	size_t n, alloc;
+};
+
+void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsigned flags,
+		   const char *file, int line, int column);
+bool step_list_needs_no_transaction(const struct step_list *l);
+
+/* A query result: rows of NULL-able text values, arena-owned. */
+struct driver_rows {
+	size_t n_rows;
+	size_t n_cols;
+	const char **values; /* n_rows * n_cols, NULL for SQL NULL */
+};
+
+static inline const char *driver_rows_get(const struct driver_rows *r, size_t row, size_t col)
+{
+	return row < r->n_rows && col < r->n_cols ? r->values[row * r->n_cols + col] : NULL;
+}
+
+enum history_phase {
+	HISTORY_PENDING = 0,
+	HISTORY_EXPANDING,   /* a phase outside a transaction was interrupted */
+	HISTORY_EXPANDED,
+	HISTORY_CONTRACTING, /* likewise for contract */
+	HISTORY_CONTRACTED,
+};
+
+const char *history_phase_name(enum history_phase p);
+int history_phase_parse(const char *s);
+
+/* One migration's row in the history. */
+struct history_entry {
+	int64_t version;
+	const char *name;
+	const char *checksum;
+	enum history_phase phase;
+	const char *expanded_at;   /* text timestamps as the database prints them */
+	const char *contracted_at;
+	const char *applied_by;
+	int64_t expand_seq;   /* order in which phases were applied, for revert */
+	int64_t contract_seq;
+	int steps_done; /* progress of an interrupted phase outside a transaction */
+	int64_t expand_ms, contract_ms;
+	struct step_list revert_expand;   /* to run, in order, to undo expand */
+	struct step_list revert_contract; /* to undo contract */
+};
+
+struct history {
+	struct history_entry *items; /* by version */
+	size_t n, alloc;
+};
+
+struct history_entry *history_find(const struct history *h, int64_t version);
+
+/* An append-only log line: who ran what, with which outcome. */
+struct event {
+	const char *command; /* "up", "revert", "purge" */
+	int64_t version;     /* 0 when about no one migration */
+	const char *phase;   /* "expand", "contract", "revert-expand", ... or NULL */
+	const char *outcome; /* "ok", "failed", "started" */
+	const char *detail;
+};
+
+struct driver_settings {
+	const char *history_schema; /* PostgreSQL: schema of history/events (default migrate) */
+	int lock_timeout_ms;	    /* per statement */
+	int retries;		    /* on lock timeouts */
+	int lock_wait_ms;	    /* how long to wait for the run lock */
+	const char *who;	    /* user@host, recorded in history and events */
+	const char *command;	    /* shown to others waiting on the lock */
+};
+
+struct driver;
+
+struct driver_ops {
+	const char *name;
+	int (*connect)(struct driver *d, const char *url, struct mg_error *err);
+	void (*disconnect)(struct driver *d);
+
+	/* the run lock: one writer at a time per database; exit 4 past lock_wait_ms */
+	int (*lock)(struct driver *d, struct mg_error *err);
+	void (*unlock)(struct driver *d);
+
+	int (*begin)(struct driver *d, struct mg_error *err);
+	int (*commit)(struct driver *d, struct mg_error *err);
+	void (*rollback)(struct driver *d);
+
+	/*
+	 * Runs one step with the lock timeout. Inside a transaction when one is
+	 * open. Fails with err->sqlstate set; 55P03 means a lock timeout.
+	 */
+	int (*exec)(struct driver *d, const struct step *s, struct mg_error *err);
+	/* Runs a catalogue query with text parameters; the rows live in a. */
+	int (*query)(struct driver *d, struct arena *a, const char *sql, int n_params,
+		     const char *const *params, struct driver_rows *ret, struct mg_error *err);
+
+	/* history: created on first use, upgraded when older */
+	int (*history_ensure)(struct driver *d, struct mg_error *err);
+	/* false (and no error) when there is no history yet */
+	int (*history_exists)(struct driver *d, bool *ret, struct mg_error *err);
+	int (*history_load)(struct driver *d, struct arena *a, struct history *ret,
+			    struct mg_error *err);
+	/* inserts or replaces the entry (by version) */
+	int (*history_save)(struct driver *d, const struct history_entry *e, struct mg_error *err);
+	int (*history_delete)(struct driver *d, int64_t version, struct mg_error *err);
+	int (*event_log)(struct driver *d, const struct event *ev, struct mg_error *err);
+};
+
+struct driver {
+	const struct driver_ops *ops;
+	struct driver_settings settings;
+	const char *url_redacted; /* the URL as it may be printed */
+	bool in_transaction;
+	void *impl;
+};
+
+/*
+ * Picks the driver for a URL (postgres://, postgresql://, a libpq conninfo,
+ * sqlite:PATH, mongodb://) and connects. ret is filled even on failure so it
+ * can be freed.
+ */
+int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,
+		struct mg_error *err);
+void driver_close(struct driver *d);
+
+/* The URL with any password replaced by "***". */
+const char *url_redact(struct arena *a, const char *url);
+
+/*
+ * Where the database URL comes from, first found wins: --db, DATABASE_URL,
+ * .env in the current directory, migrate.conf [database] url, else the
+ * embedded default sqlite:migrate.db. ret_source says which ("--db",
+ * "DATABASE_URL", ".env", "migrate.conf", "default").
+ */
+int url_resolve(struct arena *a, const char *flag_db, const char *config_url,
+		const char **ret_url, const char **ret_source, struct mg_error *err);
+
+/* Reads KEY=VALUE from a .env file (export prefix and quotes allowed); NULL when absent. */
+const char *dotenv_get(struct arena *a, const char *path, const char *key);
+
+/* "2s", "500ms", "1m", "14d" -> milliseconds; -1 when malformed. */
+int64_t duration_parse_ms(const char *s);
+
+extern const struct driver_ops driver_pg_ops;
+
+#endif

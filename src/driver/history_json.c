@@ -1,0 +1,87 @@
+#include "driver/history_json.h"
+
+#include <bson/bson.h>
+#include <string.h>
+
+#include "util/strbuf.h"
+
+const char *steps_to_json(struct arena *a, const struct step_list *l)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addch(&sb, '[');
+	for (size_t i = 0; i < l->n; i++) {
+		const struct step *s = &l->items[i];
+		strbuf_addstr(&sb, i ? ", {\"sql\": " : "{\"sql\": ");
+		strbuf_add_json_string(&sb, s->sql);
+		strbuf_addf(&sb, ", \"flags\": %u", s->flags);
+		if (s->file) {
+			strbuf_addstr(&sb, ", \"file\": ");
+			strbuf_add_json_string(&sb, s->file);
+			strbuf_addf(&sb, ", \"line\": %d, \"column\": %d", s->line, s->column);
+		}
+		strbuf_addch(&sb, '}');
+	}
+	strbuf_addch(&sb, ']');
+	const char *out = arena_strndup(a, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return out;
+}
+
+static int iter_int(const bson_iter_t *it)
+{
+	if (BSON_ITER_HOLDS_INT32(it))
+		return bson_iter_int32(it);
+	if (BSON_ITER_HOLDS_INT64(it))
+		return (int)bson_iter_int64(it);
+	if (BSON_ITER_HOLDS_DOUBLE(it))
+		return (int)bson_iter_double(it);
+	return 0;
+}
+
+int steps_from_json(struct arena *a, const char *json, struct step_list *ret,
+		    struct mg_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!json || !*json)
+		return 0;
+	/* libbson reads documents, not bare arrays: wrap it */
+	size_t n = strlen(json);
+	char *doc = arena_alloc(a, n + 16);
+	memcpy(doc, "{\"s\": ", 6);
+	memcpy(doc + 6, json, n);
+	memcpy(doc + 6 + n, "}", 2);
+	bson_error_t berr;
+	bson_t *b = bson_new_from_json((const uint8_t *)doc, -1, &berr);
+	if (!b)
+		return mg_error_set(err, 2, "history holds unreadable revert steps: %s",
+				    berr.message);
+	bson_iter_t it, arr;
+	if (bson_iter_init_find(&it, b, "s") && BSON_ITER_HOLDS_ARRAY(&it) &&
+	    bson_iter_recurse(&it, &arr)) {
+		while (bson_iter_next(&arr)) {
+			bson_iter_t f;
+			if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &f))
+				continue;
+			const char *sql = NULL, *file = NULL;
+			unsigned flags = 0;
+			int line = 0, column = 0;
+			while (bson_iter_next(&f)) {
+				const char *k = bson_iter_key(&f);
+				if (strcmp(k, "sql") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+					sql = arena_strdup(a, bson_iter_utf8(&f, NULL));
+				else if (strcmp(k, "file") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+					file = arena_strdup(a, bson_iter_utf8(&f, NULL));
+				else if (strcmp(k, "flags") == 0)
+					flags = (unsigned)iter_int(&f);
+				else if (strcmp(k, "line") == 0)
+					line = iter_int(&f);
+				else if (strcmp(k, "column") == 0)
+					column = iter_int(&f);
+			}
+			if (sql)
+				step_list_add(a, ret, sql, flags, file, line, column);
+		}
+	}
+	bson_destroy(b);
+	return 0;
+}

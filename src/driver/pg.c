@@ -1,0 +1,508 @@
+/* The PostgreSQL driver, through libpq. */
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver/driver.h"
+#include "driver/history_json.h"
+#include "util/strbuf.h"
+
+#define HISTORY_SCHEMA_VERSION 1
+
+struct pg {
+	PGconn *conn;
+	struct arena arena; /* lives as long as the connection */
+	const char *schema; /* quoted history schema */
+	const char *schema_literal; /* the schema name as a SQL literal */
+	bool locked;
+};
+
+static struct pg *pg_of(struct driver *d)
+{
+	return d->impl;
+}
+
+static void pg_notice_ignore(void *arg, const char *message)
+{
+	/* the engine never prints: NOTICEs such as "already exists, skipping" are noise */
+	(void)arg;
+	(void)message;
+}
+
+static void trim_newline(char *s)
+{
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		s[--n] = '\0';
+}
+
+/* Fills err from a failed result: message, SQLSTATE, detail/hint as help. */
+static int pg_result_error(struct driver *d, PGresult *res, const struct step *s,
+			   struct mg_error *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
+	char msg[900];
+	snprintf(msg, sizeof(msg), "%s", primary ? primary : PQerrorMessage(pg_of(d)->conn));
+	trim_newline(msg);
+	if (s && s->file) {
+		int line = s->line, col = s->column;
+		if (pos && s->sql) {
+			/* the position is a 1-based character index into the statement */
+			long p = strtol(pos, NULL, 10);
+			for (long i = 0; i + 1 < p && s->sql[i]; i++) {
+				if (s->sql[i] == '\n') {
+					line++;
+					col = 1;
+				} else {
+					col++;
+				}
+			}
+		}
+		mg_error_set_at(err, 3, s->file, line, col, "%s", msg);
+	} else {
+		mg_error_set(err, 3, "%s", msg);
+	}
+	if (state)
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+	if (hint)
+		mg_error_set_help(err, "%s", hint);
+	else if (detail)
+		mg_error_set_help(err, "%s", detail);
+	return -1;
+}
+
+/* Runs sql (no parameters) and expects success; the result is cleared. */
+static int pg_run(struct driver *d, const char *sql, struct mg_error *err)
+{
+	PGresult *res = PQexec(pg_of(d)->conn, sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		rc = pg_result_error(d, res, NULL, err);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
+{
+	struct pg *pg = calloc(1, sizeof(*pg));
+	if (!pg)
+		return mg_error_set(err, 3, "out of memory");
+	d->impl = pg;
+	arena_init(&pg->arena);
+	d->url_redacted = url_redact(&pg->arena, url);
+
+	/* connect_timeout keeps an unreachable host from hanging the run */
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[] = {url, "10", "migrate", NULL};
+	pg->conn = PQconnectdbParams(keys, vals, 1);
+	if (!pg->conn || PQstatus(pg->conn) != CONNECTION_OK) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s",
+			 pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
+		trim_newline(msg);
+		mg_error_set(err, 3, "cannot connect to %s: %s", d->url_redacted, msg);
+		mg_error_set_help(err, "check --db / DATABASE_URL and that the server is up");
+		return -1;
+	}
+	PQsetNoticeProcessor(pg->conn, pg_notice_ignore, NULL);
+
+	const char *schema = d->settings.history_schema ? d->settings.history_schema : "migrate";
+	char *id = PQescapeIdentifier(pg->conn, schema, strlen(schema));
+	char *lit = PQescapeLiteral(pg->conn, schema, strlen(schema));
+	pg->schema = arena_strdup(&pg->arena, id);
+	pg->schema_literal = arena_strdup(&pg->arena, lit);
+	PQfreemem(id);
+	PQfreemem(lit);
+
+	struct strbuf sb = STRBUF_INIT;
+	char *appname = PQescapeLiteral(pg->conn, d->settings.command ? d->settings.command
+								       : "migrate",
+					strlen(d->settings.command ? d->settings.command
+								   : "migrate"));
+	strbuf_addf(&sb, "SET lock_timeout = %d; SET application_name = %s; "
+			 "SET client_min_messages = warning",
+		    d->settings.lock_timeout_ms, appname);
+	PQfreemem(appname);
+	int rc = pg_run(d, sb.buf, err);
+	strbuf_release(&sb);
+	return rc;
+}
+
+static void pg_disconnect(struct driver *d)
+{
+	struct pg *pg = pg_of(d);
+	if (!pg)
+		return;
+	if (pg->conn)
+		PQfinish(pg->conn);
+	arena_release(&pg->arena);
+	free(pg);
+	d->impl = NULL;
+}
+
+static const char *lock_key_sql(struct pg *pg, struct arena *a)
+{
+	/* one lock per database and history schema */
+	return arena_printf(a, "hashtextextended('migrate:' || %s, 0)", pg->schema_literal);
+}
+
+static int pg_lock(struct driver *d, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct arena a = ARENA_INIT;
+	const char *sql = arena_printf(&a, "SELECT pg_try_advisory_lock(%s)", lock_key_sql(pg, &a));
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int rc = -1;
+	for (;;) {
+		PGresult *res = PQexec(pg->conn, sql);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+			pg_result_error(d, res, NULL, err);
+			PQclear(res);
+			goto out;
+		}
+		bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		PQclear(res);
+		if (got) {
+			pg->locked = true;
+			rc = 0;
+			goto out;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long waited = (now.tv_sec - start.tv_sec) * 1000 +
+			      (now.tv_nsec - start.tv_nsec) / 1000000;
+		if (waited >= d->settings.lock_wait_ms)
+			break;
+		usleep(100 * 1000);
+	}
+	/* name the holder: its session's application_name says what it runs */
+	const char *who_sql = arena_printf(
+		&a,
+		"SELECT a.application_name, a.usename, coalesce(host(a.client_addr), 'local'), "
+		"a.pid, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') "
+		"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+		"WHERE l.locktype = 'advisory' AND l.granted "
+		"AND ((l.classid::bigint << 32) | l.objid::bigint) = %s LIMIT 1",
+		lock_key_sql(pg, &a));
+	PGresult *res = PQexec(pg->conn, who_sql);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+		mg_error_set(err, 4,
+			     "another migrate holds the lock on %s: '%s' by %s from %s (pid %s, "
+			     "since %s)",
+			     d->url_redacted, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
+			     PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
+	else
+		mg_error_set(err, 4, "another migrate holds the lock on %s", d->url_redacted);
+	mg_error_set_help(err, "wait for it to finish, or raise --lock-wait");
+	PQclear(res);
+out:
+	arena_release(&a);
+	return rc;
+}
+
+static void pg_unlock(struct driver *d)
+{
+	struct pg *pg = pg_of(d);
+	if (!pg->locked)
+		return;
+	struct arena a = ARENA_INIT;
+	PGresult *res =
+		PQexec(pg->conn, arena_printf(&a, "SELECT pg_advisory_unlock(%s)", lock_key_sql(pg, &a)));
+	PQclear(res);
+	arena_release(&a);
+	pg->locked = false;
+}
+
+static int pg_begin(struct driver *d, struct mg_error *err)
+{
+	if (pg_run(d, "BEGIN", err) < 0)
+		return -1;
+	d->in_transaction = true;
+	return 0;
+}
+
+static int pg_commit(struct driver *d, struct mg_error *err)
+{
+	d->in_transaction = false;
+	return pg_run(d, "COMMIT", err);
+}
+
+static void pg_rollback(struct driver *d)
+{
+	struct mg_error ignore = MG_ERROR_INIT;
+	d->in_transaction = false;
+	pg_run(d, "ROLLBACK", &ignore);
+}
+
+static int pg_exec(struct driver *d, const struct step *s, struct mg_error *err)
+{
+	PGresult *res = PQexec(pg_of(d)->conn, s->sql);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+		rc = pg_result_error(d, res, s, err);
+	PQclear(res);
+	return rc;
+}
+
+static int pg_query(struct driver *d, struct arena *a, const char *sql, int n_params,
+		    const char *const *params, struct driver_rows *ret, struct mg_error *err)
+{
+	PGresult *res = PQexecParams(pg_of(d)->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(res);
+	int rc = 0;
+	memset(ret, 0, sizeof(*ret));
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+		rc = pg_result_error(d, res, NULL, err);
+		goto out;
+	}
+	ret->n_rows = (size_t)PQntuples(res);
+	ret->n_cols = (size_t)PQnfields(res);
+	ret->values = arena_alloc(a, sizeof(*ret->values) * (ret->n_rows * ret->n_cols + 1));
+	for (size_t r = 0; r < ret->n_rows; r++)
+		for (size_t c = 0; c < ret->n_cols; c++)
+			ret->values[r * ret->n_cols + c] =
+				PQgetisnull(res, (int)r, (int)c)
+					? NULL
+					: arena_strdup(a, PQgetvalue(res, (int)r, (int)c));
+out:
+	PQclear(res);
+	return rc;
+}
+
+static int pg_history_exists(struct driver *d, bool *ret, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct arena a = ARENA_INIT;
+	struct driver_rows rows;
+	const char *schema = d->settings.history_schema ? d->settings.history_schema : "migrate";
+	const char *params[] = {schema};
+	int rc = pg_query(d, &a,
+			  "SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'history'",
+			  1, params, &rows, err);
+	*ret = rc == 0 && rows.n_rows == 1;
+	(void)pg;
+	arena_release(&a);
+	return rc;
+}
+
+static int pg_history_ensure(struct driver *d, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct arena a = ARENA_INIT;
+	const char *s = pg->schema;
+	/* versioned: meta.schema_version lets a later release upgrade these tables */
+	const char *sql = arena_printf(
+		&a,
+		"CREATE SCHEMA IF NOT EXISTS %s;\n"
+		"CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL);\n"
+		"INSERT INTO %s.meta VALUES ('schema_version', '%d') ON CONFLICT (key) DO NOTHING;\n"
+		"CREATE TABLE IF NOT EXISTS %s.history (\n"
+		"  version bigint PRIMARY KEY,\n"
+		"  name text NOT NULL,\n"
+		"  checksum text NOT NULL,\n"
+		"  phase text NOT NULL CHECK (phase IN ('expanding', 'expanded', 'contracting', "
+		"'contracted')),\n"
+		"  expanded_at timestamptz,\n"
+		"  contracted_at timestamptz,\n"
+		"  applied_by text NOT NULL,\n"
+		"  expand_seq bigint,\n"
+		"  contract_seq bigint,\n"
+		"  steps_done integer NOT NULL DEFAULT 0,\n"
+		"  expand_ms bigint,\n"
+		"  contract_ms bigint,\n"
+		"  revert_expand jsonb NOT NULL DEFAULT '[]',\n"
+		"  revert_contract jsonb NOT NULL DEFAULT '[]'\n"
+		");\n"
+		"CREATE TABLE IF NOT EXISTS %s.events (\n"
+		"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+		"  at timestamptz NOT NULL DEFAULT now(),\n"
+		"  who text NOT NULL,\n"
+		"  pid integer NOT NULL DEFAULT pg_backend_pid(),\n"
+		"  command text NOT NULL,\n"
+		"  version bigint,\n"
+		"  phase text,\n"
+		"  outcome text NOT NULL,\n"
+		"  detail text\n"
+		");\n"
+		"CREATE TABLE IF NOT EXISTS %s.trash (\n"
+		"  name text PRIMARY KEY,\n"
+		"  version bigint NOT NULL,\n"
+		"  kind text NOT NULL,\n"
+		"  source text NOT NULL,\n"
+		"  created_at timestamptz NOT NULL DEFAULT now()\n"
+		");\n",
+		s, s, s, HISTORY_SCHEMA_VERSION, s, s, s);
+	int rc = pg_run(d, sql, err);
+	if (rc == 0) {
+		struct driver_rows rows;
+		rc = pg_query(d, &a, arena_printf(&a, "SELECT value FROM %s.meta WHERE key = "
+						      "'schema_version'",
+						  s),
+			      0, NULL, &rows, err);
+		if (rc == 0 && rows.n_rows == 1 &&
+		    atoi(driver_rows_get(&rows, 0, 0)) > HISTORY_SCHEMA_VERSION) {
+			rc = mg_error_set(err, 2,
+					  "the history in schema %s was written by a newer migrate "
+					  "(schema version %s)",
+					  s, driver_rows_get(&rows, 0, 0));
+			mg_error_set_help(err, "upgrade migrate");
+		}
+	}
+	arena_release(&a);
+	return rc;
+}
+
+static int64_t to_i64(const char *s)
+{
+	return s ? strtoll(s, NULL, 10) : 0;
+}
+
+static int pg_history_load(struct driver *d, struct arena *a, struct history *ret,
+			   struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct driver_rows rows;
+	memset(ret, 0, sizeof(*ret));
+	const char *sql = arena_printf(
+		a,
+		"SELECT version, name, checksum, phase, "
+		"to_char(expanded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+		"to_char(contracted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+		"applied_by, expand_seq, contract_seq, steps_done, expand_ms, contract_ms, "
+		"revert_expand::text, revert_contract::text FROM %s.history ORDER BY version",
+		pg->schema);
+	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0)
+		return -1;
+	for (size_t r = 0; r < rows.n_rows; r++) {
+		ARENA_GROW(a, ret->items, ret->n, ret->alloc, ret->n + 1);
+		struct history_entry *e = &ret->items[ret->n++];
+		memset(e, 0, sizeof(*e));
+		e->version = to_i64(driver_rows_get(&rows, r, 0));
+		e->name = driver_rows_get(&rows, r, 1);
+		e->checksum = driver_rows_get(&rows, r, 2);
+		e->phase = history_phase_parse(driver_rows_get(&rows, r, 3));
+		e->expanded_at = driver_rows_get(&rows, r, 4);
+		e->contracted_at = driver_rows_get(&rows, r, 5);
+		e->applied_by = driver_rows_get(&rows, r, 6);
+		e->expand_seq = to_i64(driver_rows_get(&rows, r, 7));
+		e->contract_seq = to_i64(driver_rows_get(&rows, r, 8));
+		e->steps_done = (int)to_i64(driver_rows_get(&rows, r, 9));
+		e->expand_ms = to_i64(driver_rows_get(&rows, r, 10));
+		e->contract_ms = to_i64(driver_rows_get(&rows, r, 11));
+		if (steps_from_json(a, driver_rows_get(&rows, r, 12), &e->revert_expand, err) < 0 ||
+		    steps_from_json(a, driver_rows_get(&rows, r, 13), &e->revert_contract, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int pg_history_save(struct driver *d, const struct history_entry *e, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct arena a = ARENA_INIT;
+	char version[24], expand_seq[24], contract_seq[24], steps[16], ems[24], cms[24];
+	snprintf(version, sizeof(version), "%lld", (long long)e->version);
+	snprintf(expand_seq, sizeof(expand_seq), "%lld", (long long)e->expand_seq);
+	snprintf(contract_seq, sizeof(contract_seq), "%lld", (long long)e->contract_seq);
+	snprintf(steps, sizeof(steps), "%d", e->steps_done);
+	snprintf(ems, sizeof(ems), "%lld", (long long)e->expand_ms);
+	snprintf(cms, sizeof(cms), "%lld", (long long)e->contract_ms);
+	const char *params[] = {
+		version,
+		e->name,
+		e->checksum,
+		history_phase_name(e->phase),
+		e->applied_by ? e->applied_by : "unknown",
+		e->expand_seq ? expand_seq : NULL,
+		e->contract_seq ? contract_seq : NULL,
+		steps,
+		e->expand_seq ? ems : NULL,
+		e->contract_seq ? cms : NULL,
+		steps_to_json(&a, &e->revert_expand),
+		steps_to_json(&a, &e->revert_contract),
+	};
+	/* timestamps are the database's clock, set when the phase changes */
+	const char *sql = arena_printf(
+		&a,
+		"INSERT INTO %s.history AS h (version, name, checksum, phase, applied_by, "
+		"expand_seq, contract_seq, steps_done, expand_ms, contract_ms, revert_expand, "
+		"revert_contract, expanded_at, contracted_at) "
+		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, "
+		"CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') THEN now() END, "
+		"CASE WHEN $4 = 'contracted' THEN now() END) "
+		"ON CONFLICT (version) DO UPDATE SET name = $2, checksum = $3, phase = $4, "
+		"applied_by = $5, expand_seq = $6, contract_seq = $7, steps_done = $8, "
+		"expand_ms = $9, contract_ms = $10, revert_expand = $11::jsonb, "
+		"revert_contract = $12::jsonb, "
+		"expanded_at = CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') "
+		"THEN coalesce(h.expanded_at, now()) END, "
+		"contracted_at = CASE WHEN $4 = 'contracted' THEN coalesce(h.contracted_at, now()) "
+		"END",
+		pg->schema);
+	struct driver_rows rows;
+	int rc = pg_query(d, &a, sql, 12, params, &rows, err);
+	arena_release(&a);
+	return rc;
+}
+
+static int pg_history_delete(struct driver *d, int64_t version, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct arena a = ARENA_INIT;
+	char v[24];
+	snprintf(v, sizeof(v), "%lld", (long long)version);
+	const char *params[] = {v};
+	struct driver_rows rows;
+	int rc = pg_query(d, &a, arena_printf(&a, "DELETE FROM %s.history WHERE version = $1",
+					      pg->schema),
+			  1, params, &rows, err);
+	arena_release(&a);
+	return rc;
+}
+
+static int pg_event_log(struct driver *d, const struct event *ev, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct arena a = ARENA_INIT;
+	char v[24];
+	snprintf(v, sizeof(v), "%lld", (long long)ev->version);
+	const char *params[] = {d->settings.who ? d->settings.who : "unknown", ev->command,
+				ev->version ? v : NULL, ev->phase, ev->outcome, ev->detail};
+	struct driver_rows rows;
+	int rc = pg_query(d, &a,
+			  arena_printf(&a,
+				       "INSERT INTO %s.events (who, command, version, phase, "
+				       "outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
+				       pg->schema),
+			  6, params, &rows, err);
+	arena_release(&a);
+	return rc;
+}
+
+const struct driver_ops driver_pg_ops = {
+	.name = "postgres",
+	.connect = pg_connect,
+	.disconnect = pg_disconnect,
+	.lock = pg_lock,
+	.unlock = pg_unlock,
+	.begin = pg_begin,
+	.commit = pg_commit,
+	.rollback = pg_rollback,
+	.exec = pg_exec,
+	.query = pg_query,
+	.history_ensure = pg_history_ensure,
+	.history_exists = pg_history_exists,
+	.history_load = pg_history_load,
+	.history_save = pg_history_save,
+	.history_delete = pg_history_delete,
+	.event_log = pg_event_log,
+};

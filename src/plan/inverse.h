@@ -1,0 +1,68 @@
+#ifndef MG_PLAN_INVERSE_H
+#define MG_PLAN_INVERSE_H
+
+#include <stdbool.h>
+
+#include "driver/driver.h"
+#include "lint/catalog.h"
+#include "migration/migration.h"
+#include "sql/parse.h"
+
+/*
+ * Inverses: for every statement a phase applies, the steps that undo it.
+ *
+ * Statically (lint), inverse_classify() tells whether a statement can be
+ * undone without a hand-written revert section. At apply time, the driver's
+ * inverse builder reads the live catalogue just before the statement runs
+ * (previous comment, column type, index definition, ...) and produces the
+ * undo steps; it may also replace the statement (a contract DROP TABLE moves
+ * the table to migrate_trash instead).
+ */
+
+enum inverse_class {
+	INVERSE_DERIVED,     /* undone by generated steps */
+	INVERSE_NOTHING,     /* nothing to undo (SELECT, data in objects this migration made) */
+	INVERSE_IRREVERSIBLE, /* needs a hand-written revert section */
+};
+
+/* reason is set for INVERSE_IRREVERSIBLE. */
+enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct catalog *cat,
+				    int order, enum migration_section section,
+				    const char **ret_reason);
+
+/* What one statement becomes at apply time. */
+struct inverse_result {
+	struct step_list forward; /* what to run for the statement, in order */
+	struct step_list inverse; /* what undoes it, in order */
+	void *pending;		  /* builder state kept between before and after */
+};
+
+struct inverse_input {
+	struct driver *driver;
+	struct arena *arena;
+	const struct migration *migration;
+	enum migration_section section; /* expand or contract */
+	const struct sql_stmt *stmt;
+	const char *sql; /* the statement's text as written */
+	unsigned flags;	 /* STEP_* flags of the statement */
+	const char *history_schema;
+};
+
+/*
+ * PostgreSQL: called in the phase's transaction (or before a step that runs
+ * alone) right before the statement; inverse_pg_after() right after it ran,
+ * to pick up names PostgreSQL chose (unnamed constraints and indexes).
+ */
+int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret,
+		      struct mg_error *err);
+int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
+		     struct mg_error *err);
+
+/* "name" quoted as a PostgreSQL identifier, always. */
+const char *sql_ident(struct arena *a, const char *name);
+/* 'text' as a PostgreSQL string literal (E'' when it holds a backslash). */
+const char *sql_literal(struct arena *a, const char *text);
+/* schema.name from a RangeVar, quoted. */
+const char *sql_rangevar(struct arena *a, const PgQuery__RangeVar *rv);
+
+#endif

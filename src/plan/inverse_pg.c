@@ -1,0 +1,975 @@
+/*
+ * The inverse builder for PostgreSQL: reads the live catalogue just before a
+ * statement runs and writes the steps that undo it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plan/inverse.h"
+#include "sql/ast.h"
+
+#define TRASH_SCHEMA "migrate_trash"
+
+/* What before() remembers for after(): names that existed before the statement. */
+struct pending {
+	const char *table_regclass; /* quoted name of the table whose constraints/indexes to diff */
+	const char *constraints_before; /* '{a,b}' */
+	const char *indexes_before;
+	unsigned index_drop_flags;
+	const char *function_name;
+	const char *function_schema;
+	const char *functions_before;
+	const struct step_list *inverse_tail; /* steps that go after the diffed drops */
+};
+
+const char *sql_ident(struct arena *a, const char *name)
+{
+	size_t n = strlen(name), q = 0;
+	for (size_t i = 0; i < n; i++)
+		q += name[i] == '"';
+	char *out = arena_alloc(a, n + q + 3);
+	char *p = out;
+	*p++ = '"';
+	for (size_t i = 0; i < n; i++) {
+		if (name[i] == '"')
+			*p++ = '"';
+		*p++ = name[i];
+	}
+	*p++ = '"';
+	*p = '\0';
+	return out;
+}
+
+const char *sql_literal(struct arena *a, const char *text)
+{
+	size_t n = strlen(text);
+	char *out = arena_alloc(a, 2 * n + 4);
+	char *p = out;
+	if (strchr(text, '\\'))
+		*p++ = 'E';
+	*p++ = '\'';
+	for (size_t i = 0; i < n; i++) {
+		if (text[i] == '\'' || text[i] == '\\')
+			*p++ = text[i];
+		*p++ = text[i];
+	}
+	*p++ = '\'';
+	*p = '\0';
+	return out;
+}
+
+const char *sql_rangevar(struct arena *a, const PgQuery__RangeVar *rv)
+{
+	if (rv->schemaname && *rv->schemaname)
+		return arena_printf(a, "%s.%s", sql_ident(a, rv->schemaname),
+				    sql_ident(a, rv->relname));
+	return sql_ident(a, rv->relname);
+}
+
+/* First column of the first row, or NULL (also for no row). -1 on error. */
+static int q1(const struct inverse_input *in, const char **ret, struct mg_error *err,
+	      const char *sql, int n, const char *const *params)
+{
+	struct driver_rows rows;
+	*ret = NULL;
+	if (in->driver->ops->query(in->driver, in->arena, sql, n, params, &rows, err) < 0)
+		return -1;
+	*ret = driver_rows_get(&rows, 0, 0);
+	return 0;
+}
+
+static int qrows(const struct inverse_input *in, struct driver_rows *ret, struct mg_error *err,
+		 const char *sql, int n, const char *const *params)
+{
+	return in->driver->ops->query(in->driver, in->arena, sql, n, params, ret, err);
+}
+
+static void inv(const struct inverse_input *in, struct step_list *l, unsigned flags,
+		const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void inv(const struct inverse_input *in, struct step_list *l, unsigned flags,
+		const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *sql = arena_vprintf(in->arena, fmt, ap);
+	va_end(ap);
+	step_list_add(in->arena, l, sql, flags, in->stmt->migration->path, in->stmt->line,
+		      in->stmt->column);
+}
+
+static int irreversible(const struct inverse_input *in, struct mg_error *err, const char *why)
+{
+	mg_error_set_at(err, 2, in->stmt->migration->path, in->stmt->line, in->stmt->column,
+			"cannot derive the revert of this statement: %s", why);
+	mg_error_set_help(err, "write the undo by hand under '-- migrate:revert-%s'",
+			  migration_section_name(in->section));
+	return -1;
+}
+
+static const char *trash_name(struct arena *a, int64_t version, const char *table,
+			      const char *column)
+{
+	char buf[64];
+	if (column)
+		snprintf(buf, sizeof(buf), "v%lld_%s_%s", (long long)version, table, column);
+	else
+		snprintf(buf, sizeof(buf), "v%lld_%s", (long long)version, table);
+	return arena_strdup(a, buf);
+}
+
+/* ---- ALTER TABLE ---- */
+
+struct column_info {
+	bool exists;
+	const char *type;
+	bool not_null;
+	const char *default_expr;
+	const char *attnum;
+	bool identity_or_generated;
+};
+
+static int column_info(const struct inverse_input *in, const char *rel, const char *col,
+		       struct column_info *ret, struct mg_error *err)
+{
+	struct driver_rows rows;
+	const char *params[] = {rel, col};
+	memset(ret, 0, sizeof(*ret));
+	if (qrows(in, &rows, err,
+		  "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+		  "pg_get_expr(d.adbin, d.adrelid), a.attnum, "
+		  "(a.attidentity <> '' OR a.attgenerated <> '') "
+		  "FROM pg_attribute a LEFT JOIN pg_attrdef d "
+		  "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+		  "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
+		  2, params) < 0)
+		return -1;
+	if (rows.n_rows == 0)
+		return 0;
+	ret->exists = true;
+	ret->type = driver_rows_get(&rows, 0, 0);
+	ret->not_null = strcmp(driver_rows_get(&rows, 0, 1), "t") == 0;
+	ret->default_expr = driver_rows_get(&rows, 0, 2);
+	ret->attnum = driver_rows_get(&rows, 0, 3);
+	ret->identity_or_generated = strcmp(driver_rows_get(&rows, 0, 4), "t") == 0;
+	return 0;
+}
+
+/* Copies a column's values (with the primary key) to migrate_trash before it is dropped. */
+static int trash_column(const struct inverse_input *in, struct step_list *pre,
+			struct step_list *block, const char *rel, const char *table,
+			const char *col, struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	struct column_info ci;
+	if (column_info(in, rel, col, &ci, err) < 0)
+		return -1;
+	if (!ci.exists)
+		return 0; /* DROP COLUMN IF EXISTS of nothing */
+	if (ci.identity_or_generated)
+		return irreversible(in, err, "the column is an identity or generated column");
+	struct driver_rows pk;
+	const char *params[] = {rel};
+	if (qrows(in, &pk, err,
+		  "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+		  "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+		  "WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
+		  1, params) < 0)
+		return -1;
+	if (pk.n_rows == 0)
+		return irreversible(in, err,
+				    "the table has no primary key to keep the column's values by");
+	const char *keys = "", *match = "";
+	for (size_t i = 0; i < pk.n_rows; i++) {
+		const char *k = sql_ident(a, driver_rows_get(&pk, i, 0));
+		if (strcmp(driver_rows_get(&pk, i, 0), col) == 0)
+			return irreversible(in, err, "the column is part of the primary key");
+		keys = arena_printf(a, "%s%s%s", keys, i ? ", " : "", k);
+		match = arena_printf(a, "%s%st.%s = x.%s", match, i ? " AND " : "", k, k);
+	}
+	const char *tname = trash_name(a, in->migration->version, table, col);
+	const char *trash = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, tname));
+	const char *hs = sql_ident(a, in->history_schema);
+	inv(in, pre, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
+	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
+	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys,
+	    sql_ident(a, col), rel);
+	inv(in, pre, 0,
+	    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, 'column', %s) "
+	    "ON CONFLICT (name) DO UPDATE SET created_at = now()",
+	    hs, sql_literal(a, tname), (long long)in->migration->version,
+	    sql_literal(a, arena_printf(a, "%s.%s", table, col)));
+
+	/* the undo: the column back, its values, its NOT NULL, its indexes and constraints */
+	inv(in, block, 0, "ALTER TABLE %s ADD COLUMN %s %s%s%s", rel, sql_ident(a, col), ci.type,
+	    ci.default_expr ? " DEFAULT " : "", ci.default_expr ? ci.default_expr : "");
+	inv(in, block, 0, "UPDATE %s AS t SET %s = x.%s FROM %s AS x WHERE %s", rel,
+	    sql_ident(a, col), sql_ident(a, col), trash, match);
+	if (ci.not_null)
+		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
+		    sql_ident(a, col));
+	struct driver_rows defs;
+	const char *p2[] = {rel, ci.attnum};
+	if (qrows(in, &defs, err,
+		  "SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i "
+		  "WHERE i.indrelid = to_regclass($1) AND $2::int2 = ANY (i.indkey) "
+		  "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid "
+		  "AND c.conrelid = i.indrelid)",
+		  2, p2) < 0)
+		return -1;
+	for (size_t i = 0; i < defs.n_rows; i++)
+		inv(in, block, 0, "%s", driver_rows_get(&defs, i, 0));
+	if (qrows(in, &defs, err,
+		  "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+		  "WHERE conrelid = to_regclass($1) AND $2::int2 = ANY (conkey) AND contype <> 'n'",
+		  2, p2) < 0)
+		return -1;
+	for (size_t i = 0; i < defs.n_rows; i++)
+		inv(in, block, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", rel,
+		    sql_ident(a, driver_rows_get(&defs, i, 0)), driver_rows_get(&defs, i, 1));
+	inv(in, block, 0, "DROP TABLE %s", trash);
+	inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs, sql_literal(a, tname));
+	return 0;
+}
+
+static int alter_table(const struct inverse_input *in, const PgQuery__AlterTableStmt *as,
+		       struct step_list *pre, struct step_list *block, struct pending *pend,
+		       struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	if (as->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || !as->relation)
+		return irreversible(in, err, "only ALTER TABLE is derived here");
+	const char *rel = sql_rangevar(a, as->relation);
+	const char *exists;
+	const char *p1[] = {rel};
+	if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p1) < 0)
+		return -1;
+	if (!exists) {
+		if (as->missing_ok)
+			return 0;
+		return 0; /* the statement itself will fail with PostgreSQL's own message */
+	}
+	/* each command's undo, run in reverse order of the commands */
+	struct step_list *undo = arena_alloc(a, sizeof(*undo) * (as->n_cmds + 1));
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(as->cmds[i]);
+		struct step_list *u = &undo[i];
+		if (!cmd)
+			continue;
+		const char *col = cmd->name && *cmd->name ? cmd->name : NULL;
+		struct column_info ci;
+		switch (cmd->subtype) {
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
+			const PgQuery__ColumnDef *cd =
+				cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
+					? cmd->def->column_def
+					: NULL;
+			if (!cd)
+				break;
+			if (column_info(in, rel, cd->colname, &ci, err) < 0)
+				return -1;
+			if (ci.exists && cmd->missing_ok)
+				break;
+			inv(in, u, 0, "ALTER TABLE %s DROP COLUMN IF EXISTS %s", rel,
+			    sql_ident(a, cd->colname));
+			break;
+		}
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+			if (trash_column(in, pre, u, rel, as->relation->relname, col, err) < 0)
+				return -1;
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+			if (column_info(in, rel, col, &ci, err) < 0)
+				return -1;
+			if (ci.exists)
+				inv(in, u, 0, "ALTER TABLE %s ALTER COLUMN %s TYPE %s USING %s::%s",
+				    rel, sql_ident(a, col), ci.type, sql_ident(a, col), ci.type);
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+			if (column_info(in, rel, col, &ci, err) < 0)
+				return -1;
+			if (ci.default_expr)
+				inv(in, u, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel,
+				    sql_ident(a, col), ci.default_expr);
+			else
+				inv(in, u, 0, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", rel,
+				    sql_ident(a, col));
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+			if (column_info(in, rel, col, &ci, err) < 0)
+				return -1;
+			if (ci.exists && !ci.not_null)
+				inv(in, u, 0, "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", rel,
+				    sql_ident(a, col));
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+			if (column_info(in, rel, col, &ci, err) < 0)
+				return -1;
+			if (ci.exists && ci.not_null)
+				inv(in, u, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
+				    sql_ident(a, col));
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIndexConstraint:
+			/* the names PostgreSQL gives come out in after() */
+			pend->table_regclass = rel;
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint: {
+			struct driver_rows rows;
+			const char *p[] = {rel, col};
+			if (qrows(in, &rows, err,
+				  "SELECT pg_get_constraintdef(oid), contype, convalidated "
+				  "FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2",
+				  2, p) < 0)
+				return -1;
+			if (rows.n_rows == 0)
+				break;
+			const char *def = driver_rows_get(&rows, 0, 0);
+			const char *type = driver_rows_get(&rows, 0, 1);
+			bool validated = strcmp(driver_rows_get(&rows, 0, 2), "t") == 0;
+			/* checks and foreign keys come back without a blocking scan */
+			if ((*type == 'c' || *type == 'f') && validated) {
+				inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", rel,
+				    sql_ident(a, col), def);
+				inv(in, u, 0, "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
+				    sql_ident(a, col));
+			} else {
+				inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", rel,
+				    sql_ident(a, col), def);
+			}
+			break;
+		}
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint:
+			break; /* validating changes no schema */
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetLogged:
+			inv(in, u, 0, "ALTER TABLE %s SET UNLOGGED", rel);
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetUnLogged:
+			inv(in, u, 0, "ALTER TABLE %s SET LOGGED", rel);
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_EnableTrig:
+			inv(in, u, 0, "ALTER TABLE %s DISABLE TRIGGER %s", rel, sql_ident(a, col));
+			break;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_DisableTrig:
+			inv(in, u, 0, "ALTER TABLE %s ENABLE TRIGGER %s", rel, sql_ident(a, col));
+			break;
+		default:
+			return irreversible(in, err, "this ALTER TABLE action has no derived undo");
+		}
+	}
+	for (size_t i = as->n_cmds; i-- > 0;)
+		for (size_t k = 0; k < undo[i].n; k++)
+			step_list_add(a, block, undo[i].items[k].sql, undo[i].items[k].flags,
+				      undo[i].items[k].file, undo[i].items[k].line,
+				      undo[i].items[k].column);
+	return 0;
+}
+
+/* ---- DROP ---- */
+
+static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *ds,
+		      const PgQuery__Node *obj, struct step_list *replace, struct step_list *block,
+		      struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	const char *schema, *name;
+	ast_object_name(obj, &schema, &name);
+	const char *rel = schema ? arena_printf(a, "%s.%s", sql_ident(a, schema), sql_ident(a, name))
+				 : sql_ident(a, name);
+	struct driver_rows rows;
+	const char *p[] = {rel};
+	if (qrows(in, &rows, err,
+		  "SELECT n.nspname, c.relname FROM pg_class c JOIN pg_namespace n "
+		  "ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', "
+		  "'p')",
+		  1, p) < 0)
+		return -1;
+	if (rows.n_rows == 0) {
+		if (!ds->missing_ok)
+			inv(in, replace, 0, "DROP TABLE %s", rel); /* fails with PostgreSQL's word */
+		return 0;
+	}
+	const char *nsp = sql_ident(a, driver_rows_get(&rows, 0, 0));
+	const char *tname = trash_name(a, in->migration->version, name, NULL);
+	const char *hs = sql_ident(a, in->history_schema);
+	/* contract never destroys data: the table moves aside, revert moves it back */
+	inv(in, replace, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
+	inv(in, replace, 0, "DROP TABLE IF EXISTS " TRASH_SCHEMA ".%s", sql_ident(a, tname));
+	inv(in, replace, 0, "ALTER TABLE %s RENAME TO %s", rel, sql_ident(a, tname));
+	inv(in, replace, 0, "ALTER TABLE %s.%s SET SCHEMA " TRASH_SCHEMA, nsp, sql_ident(a, tname));
+	inv(in, replace, 0,
+	    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, 'table', %s) "
+	    "ON CONFLICT (name) DO UPDATE SET created_at = now()",
+	    hs, sql_literal(a, tname), (long long)in->migration->version,
+	    sql_literal(a, arena_printf(a, "%s.%s", driver_rows_get(&rows, 0, 0), name)));
+
+	inv(in, block, 0, "ALTER TABLE " TRASH_SCHEMA ".%s SET SCHEMA %s", sql_ident(a, tname), nsp);
+	inv(in, block, 0, "ALTER TABLE %s.%s RENAME TO %s", nsp, sql_ident(a, tname),
+	    sql_ident(a, name));
+	inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs, sql_literal(a, tname));
+	return 0;
+}
+
+static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds,
+		     struct step_list *replace, bool *replaced, struct step_list *block,
+		     struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	if (ds->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+		return irreversible(in, err, "CASCADE drops objects that cannot be listed ahead");
+	struct step_list *undo = arena_alloc(a, sizeof(*undo) * (ds->n_objects + 1));
+	for (size_t i = 0; i < ds->n_objects; i++) {
+		const char *schema, *name;
+		ast_object_name(ds->objects[i], &schema, &name);
+		if (!name)
+			return irreversible(in, err, "the dropped object has no name");
+		const char *qname = schema ? arena_printf(a, "%s.%s", sql_ident(a, schema),
+							  sql_ident(a, name))
+					   : sql_ident(a, name);
+		const char *p[] = {qname};
+		const char *def = NULL;
+		switch (ds->remove_type) {
+		case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+			*replaced = true;
+			if (drop_table(in, ds, ds->objects[i], replace, &undo[i], err) < 0)
+				return -1;
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+			if (q1(in, &def, err, "SELECT pg_get_indexdef(to_regclass($1))", 1, p) < 0)
+				return -1;
+			if (def && ds->concurrent) {
+				/* rebuild it the way it went: without blocking writes */
+				struct sql_section sec;
+				struct mg_error perr = MG_ERROR_INIT;
+				if (sql_parse_string(a, def, &sec, &perr) == 0 && sec.n_stmts == 1 &&
+				    sec.stmts[0].node->node_case == PG_QUERY__NODE__NODE_INDEX_STMT) {
+					sec.stmts[0].node->index_stmt->concurrent = 1;
+					const char *cdef = sql_deparse_node(a, sec.stmts[0].node);
+					if (cdef)
+						def = cdef;
+				}
+				inv(in, &undo[i], STEP_NO_TRANSACTION, "%s", def);
+			} else if (def) {
+				inv(in, &undo[i], 0, "%s", def);
+			}
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+			if (q1(in, &def, err, "SELECT pg_get_viewdef(to_regclass($1), true)", 1, p) < 0)
+				return -1;
+			if (def)
+				inv(in, &undo[i], 0, "CREATE %sVIEW %s AS %s",
+				    ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW
+					    ? "MATERIALIZED "
+					    : "",
+				    qname, def);
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION:
+		case PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE: {
+			struct driver_rows rows;
+			const char *pp[] = {name, schema};
+			if (qrows(in, &rows, err,
+				  "SELECT pg_get_functiondef(p.oid) FROM pg_proc p "
+				  "WHERE p.proname = $1 AND ($2::text IS NULL OR "
+				  "p.pronamespace = to_regnamespace($2)::oid) "
+				  "AND p.pronamespace <> 'pg_catalog'::regnamespace",
+				  2, pp) < 0)
+				return -1;
+			if (rows.n_rows > 1)
+				return irreversible(in, err, "the function is overloaded");
+			if (rows.n_rows == 1)
+				inv(in, &undo[i], 0, "%s", driver_rows_get(&rows, 0, 0));
+			break;
+		}
+		case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
+			if (q1(in, &def, err,
+			       "SELECT 'CREATE TYPE ' || $1 || ' AS ENUM (' || "
+			       "string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+			       "|| ')' FROM pg_enum e WHERE e.enumtypid = to_regtype($1)",
+			       1, p) < 0)
+				return -1;
+			if (!def) {
+				const char *t;
+				if (q1(in, &t, err, "SELECT to_regtype($1)::text", 1, p) < 0)
+					return -1;
+				if (t)
+					return irreversible(in, err,
+							    "only enum types are recreated");
+			} else {
+				inv(in, &undo[i], 0, "%s", def);
+			}
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
+			if (q1(in, &def, err, "SELECT to_regnamespace($1)::text", 1, p) < 0)
+				return -1;
+			if (def)
+				inv(in, &undo[i], 0, "CREATE SCHEMA %s", qname);
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_EXTENSION:
+			inv(in, &undo[i], 0, "CREATE EXTENSION IF NOT EXISTS %s", sql_ident(a, name));
+			break;
+		case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER: {
+			/* the object is (schema.)table.trigger */
+			const PgQuery__Node *o = ds->objects[i];
+			if (o->node_case != PG_QUERY__NODE__NODE_LIST || o->list->n_items < 2)
+				return irreversible(in, err, "cannot read the trigger's table");
+			struct arena *aa = a;
+			const char *tbl = "";
+			for (size_t k = 0; k + 1 < o->list->n_items; k++)
+				tbl = arena_printf(aa, "%s%s%s", tbl, k ? "." : "",
+						   sql_ident(aa, ast_string(o->list->items[k])));
+			const char *pp[] = {tbl, name};
+			if (q1(in, &def, err,
+			       "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+			       "WHERE tgrelid = to_regclass($1) AND tgname = $2",
+			       2, pp) < 0)
+				return -1;
+			if (def)
+				inv(in, &undo[i], 0, "%s", def);
+			break;
+		}
+		default:
+			return irreversible(in, err, "this kind of object is not recreated");
+		}
+	}
+	for (size_t i = ds->n_objects; i-- > 0;)
+		for (size_t k = 0; k < undo[i].n; k++)
+			step_list_add(a, block, undo[i].items[k].sql, undo[i].items[k].flags,
+				      undo[i].items[k].file, undo[i].items[k].line,
+				      undo[i].items[k].column);
+	return 0;
+}
+
+/* ---- RENAME, COMMENT: the same statement, turned around ---- */
+
+static int rename_stmt(const struct inverse_input *in, const PgQuery__RenameStmt *rs,
+		       struct step_list *block, struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	PgQuery__RenameStmt copy = *rs;
+	PgQuery__RangeVar rv;
+	PgQuery__Node node = PG_QUERY__NODE__INIT;
+	node.node_case = PG_QUERY__NODE__NODE_RENAME_STMT;
+	node.rename_stmt = &copy;
+	switch (rs->rename_type) {
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+		if (!rs->relation)
+			return irreversible(in, err, "cannot read the renamed relation");
+		rv = *rs->relation;
+		rv.relname = rs->newname;
+		copy.relation = &rv;
+		copy.newname = rs->relation->relname;
+		copy.missing_ok = 0;
+		break;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
+		copy.subname = rs->newname;
+		copy.newname = rs->subname;
+		copy.missing_ok = 0;
+		break;
+	default:
+		return irreversible(in, err, "this kind of rename is not turned around");
+	}
+	const char *sql = sql_deparse_node(a, &node);
+	if (!sql)
+		return irreversible(in, err, "cannot write the reverse rename");
+	inv(in, block, 0, "%s", sql);
+	return 0;
+}
+
+static int comment_stmt(const struct inverse_input *in, const PgQuery__CommentStmt *cs,
+			struct step_list *block, struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	const char *prev = NULL;
+	const PgQuery__Node *o = cs->object;
+	const char *schema = NULL, *name = NULL;
+	ast_object_name(o, &schema, &name);
+	if (!name)
+		return irreversible(in, err, "cannot read the commented object");
+	const char *qname = schema ? arena_printf(a, "%s.%s", sql_ident(a, schema), sql_ident(a, name))
+				   : sql_ident(a, name);
+	switch (cs->objtype) {
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: {
+		const char *p[] = {qname};
+		if (q1(in, &prev, err, "SELECT obj_description(to_regclass($1), 'pg_class')", 1, p) <
+		    0)
+			return -1;
+		break;
+	}
+	case PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN: {
+		/* (schema.)table.column */
+		if (o->node_case != PG_QUERY__NODE__NODE_LIST || o->list->n_items < 2)
+			return irreversible(in, err, "cannot read the commented column");
+		const char *tbl = "";
+		for (size_t k = 0; k + 1 < o->list->n_items; k++)
+			tbl = arena_printf(a, "%s%s%s", tbl, k ? "." : "",
+					   sql_ident(a, ast_string(o->list->items[k])));
+		const char *p[] = {tbl, name};
+		if (q1(in, &prev, err,
+		       "SELECT col_description(a.attrelid, a.attnum) FROM pg_attribute a "
+		       "WHERE a.attrelid = to_regclass($1) AND a.attname = $2",
+		       2, p) < 0)
+			return -1;
+		break;
+	}
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: {
+		const char *p[] = {qname};
+		if (q1(in, &prev, err, "SELECT obj_description(to_regnamespace($1), 'pg_namespace')",
+		       1, p) < 0)
+			return -1;
+		break;
+	}
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN: {
+		const char *p[] = {qname};
+		if (q1(in, &prev, err, "SELECT obj_description(to_regtype($1), 'pg_type')", 1, p) < 0)
+			return -1;
+		break;
+	}
+	case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE: {
+		struct driver_rows rows;
+		const char *p[] = {name, schema};
+		if (qrows(in, &rows, err,
+			  "SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p "
+			  "WHERE p.proname = $1 AND ($2::text IS NULL OR "
+			  "p.pronamespace = to_regnamespace($2)::oid)",
+			  2, p) < 0)
+			return -1;
+		if (rows.n_rows > 1)
+			return irreversible(in, err, "the function is overloaded");
+		prev = driver_rows_get(&rows, 0, 0);
+		break;
+	}
+	default:
+		return irreversible(in, err, "comments on this kind of object are not restored");
+	}
+	PgQuery__CommentStmt copy = *cs;
+	/* an empty comment removes it, as NULL does */
+	copy.comment = (char *)(prev ? prev : "");
+	PgQuery__Node node = PG_QUERY__NODE__INIT;
+	node.node_case = PG_QUERY__NODE__NODE_COMMENT_STMT;
+	node.comment_stmt = &copy;
+	const char *sql = sql_deparse_node(a, &node);
+	if (!sql)
+		return irreversible(in, err, "cannot write the previous comment back");
+	inv(in, block, 0, "%s", sql);
+	return 0;
+}
+
+/* ---- CREATE ---- */
+
+static const char *name_list(struct arena *a, PgQuery__Node *const *names, size_t n)
+{
+	const char *out = "";
+	for (size_t i = 0; i < n; i++)
+		out = arena_printf(a, "%s%s%s", out, i ? "." : "", sql_ident(a, ast_string(names[i])));
+	return out;
+}
+
+static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt,
+		       struct step_list *block, struct pending *pend, struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	const char *exists = NULL;
+	switch (stmt->node_case) {
+	case PG_QUERY__NODE__NODE_CREATE_STMT: {
+		const PgQuery__CreateStmt *cs = stmt->create_stmt;
+		const char *rel = sql_rangevar(a, cs->relation);
+		const char *p[] = {rel};
+		if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p) < 0)
+			return -1;
+		if (!exists || !cs->if_not_exists)
+			inv(in, block, 0, "DROP TABLE %s", rel);
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: {
+		const PgQuery__CreateTableAsStmt *cs = stmt->create_table_as_stmt;
+		if (!cs->into || !cs->into->rel)
+			return irreversible(in, err, "cannot read the created relation");
+		inv(in, block, 0, "DROP %s %s",
+		    cs->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW ? "MATERIALIZED VIEW"
+									 : "TABLE",
+		    sql_rangevar(a, cs->into->rel));
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_INDEX_STMT: {
+		const PgQuery__IndexStmt *is = stmt->index_stmt;
+		unsigned fl = is->concurrent ? STEP_NO_TRANSACTION : 0;
+		const char *rel = sql_rangevar(a, is->relation);
+		if (is->idxname && *is->idxname) {
+			const char *qi = is->relation->schemaname && *is->relation->schemaname
+						 ? arena_printf(a, "%s.%s",
+								sql_ident(a, is->relation->schemaname),
+								sql_ident(a, is->idxname))
+						 : sql_ident(a, is->idxname);
+			const char *p[] = {qi};
+			if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p) < 0)
+				return -1;
+			if (exists && is->if_not_exists)
+				return 0;
+			inv(in, block, fl, "DROP INDEX %sIF EXISTS %s",
+			    is->concurrent ? "CONCURRENTLY " : "", qi);
+			return 0;
+		}
+		/* unnamed: the name PostgreSQL picks is read in after() */
+		pend->table_regclass = rel;
+		pend->index_drop_flags = fl | 0x100;
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_VIEW_STMT: {
+		const PgQuery__ViewStmt *vs = stmt->view_stmt;
+		const char *rel = sql_rangevar(a, vs->view);
+		const char *p[] = {rel};
+		if (vs->replace &&
+		    q1(in, &exists, err, "SELECT pg_get_viewdef(to_regclass($1), true)", 1, p) < 0)
+			return -1;
+		if (exists)
+			inv(in, block, 0, "CREATE OR REPLACE VIEW %s AS %s", rel, exists);
+		else
+			inv(in, block, 0, "DROP VIEW %s", rel);
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT: {
+		const PgQuery__CreateFunctionStmt *fs = stmt->create_function_stmt;
+		const char *schema, *name;
+		ast_qualified_name(fs->funcname, fs->n_funcname, &schema, &name);
+		struct driver_rows rows;
+		const char *p[] = {name, schema};
+		if (qrows(in, &rows, err,
+			  "SELECT p.oid::text, pg_get_functiondef(p.oid) FROM pg_proc p "
+			  "WHERE p.proname = $1 AND p.pronamespace = coalesce(to_regnamespace($2), "
+			  "current_schema()::regnamespace)::oid",
+			  2, p) < 0)
+			return -1;
+		const char *oids = "{";
+		for (size_t i = 0; i < rows.n_rows; i++)
+			oids = arena_printf(a, "%s%s%s", oids, i ? "," : "",
+					    driver_rows_get(&rows, i, 0));
+		pend->function_name = name;
+		pend->function_schema = schema;
+		pend->functions_before = arena_printf(a, "%s}", oids);
+		if (fs->replace && rows.n_rows == 1) {
+			/* a replaced function comes back as it was; a new overload is dropped */
+			inv(in, block, 0, "%s", driver_rows_get(&rows, 0, 1));
+			pend->function_name = NULL;
+		}
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_ENUM_STMT:
+		inv(in, block, 0, "DROP TYPE %s",
+		    name_list(a, stmt->create_enum_stmt->type_name,
+			      stmt->create_enum_stmt->n_type_name));
+		return 0;
+	case PG_QUERY__NODE__NODE_COMPOSITE_TYPE_STMT:
+		inv(in, block, 0, "DROP TYPE %s",
+		    sql_rangevar(a, stmt->composite_type_stmt->typevar));
+		return 0;
+	case PG_QUERY__NODE__NODE_CREATE_DOMAIN_STMT:
+		inv(in, block, 0, "DROP DOMAIN %s",
+		    name_list(a, stmt->create_domain_stmt->domainname,
+			      stmt->create_domain_stmt->n_domainname));
+		return 0;
+	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: {
+		const PgQuery__CreateSchemaStmt *ss = stmt->create_schema_stmt;
+		const char *p[] = {ss->schemaname};
+		if (q1(in, &exists, err, "SELECT to_regnamespace(quote_ident($1))::text", 1, p) < 0)
+			return -1;
+		if (!exists)
+			inv(in, block, 0, "DROP SCHEMA %s", sql_ident(a, ss->schemaname));
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT: {
+		const PgQuery__CreateSeqStmt *ss = stmt->create_seq_stmt;
+		const char *rel = sql_rangevar(a, ss->sequence);
+		const char *p[] = {rel};
+		if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p) < 0)
+			return -1;
+		if (!exists)
+			inv(in, block, 0, "DROP SEQUENCE %s", rel);
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT: {
+		const PgQuery__CreateExtensionStmt *es = stmt->create_extension_stmt;
+		const char *p[] = {es->extname};
+		if (q1(in, &exists, err, "SELECT extname FROM pg_extension WHERE extname = $1", 1,
+		       p) < 0)
+			return -1;
+		if (!exists)
+			inv(in, block, 0, "DROP EXTENSION %s", sql_ident(a, es->extname));
+		return 0;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT: {
+		const PgQuery__CreateTrigStmt *ts = stmt->create_trig_stmt;
+		const char *rel = sql_rangevar(a, ts->relation);
+		const char *p[] = {rel, ts->trigname};
+		if (ts->replace && q1(in, &exists, err,
+				      "SELECT pg_get_triggerdef(oid) FROM pg_trigger "
+				      "WHERE tgrelid = to_regclass($1) AND tgname = $2",
+				      2, p) < 0)
+			return -1;
+		if (exists)
+			inv(in, block, 0, "%s", exists);
+		else
+			inv(in, block, 0, "DROP TRIGGER %s ON %s", sql_ident(a, ts->trigname), rel);
+		return 0;
+	}
+	default:
+		return irreversible(in, err, "this statement has no derived undo");
+	}
+}
+
+static int alter_enum(const struct inverse_input *in, const PgQuery__AlterEnumStmt *es,
+		      struct step_list *block, struct mg_error *err)
+{
+	if (!es->old_val || !*es->old_val)
+		return irreversible(in, err, "PostgreSQL cannot remove an enum value");
+	inv(in, block, 0, "ALTER TYPE %s RENAME VALUE %s TO %s",
+	    name_list(in->arena, es->type_name, es->n_type_name), sql_literal(in->arena, es->new_val),
+	    sql_literal(in->arena, es->old_val));
+	return 0;
+}
+
+int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret,
+		      struct mg_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	struct arena *a = in->arena;
+	struct pending *pend = arena_alloc(a, sizeof(*pend));
+	ret->pending = pend;
+	struct step_list pre = {0}, replace = {0};
+	struct step_list *block = arena_alloc(a, sizeof(*block));
+	bool replaced = false;
+	const PgQuery__Node *stmt = in->stmt->node;
+	int rc = 0;
+
+	switch (stmt->node_case) {
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+		rc = alter_table(in, stmt->alter_table_stmt, &pre, block, pend, err);
+		break;
+	case PG_QUERY__NODE__NODE_DROP_STMT:
+		rc = drop_stmt(in, stmt->drop_stmt, &replace, &replaced, block, err);
+		break;
+	case PG_QUERY__NODE__NODE_RENAME_STMT:
+		rc = rename_stmt(in, stmt->rename_stmt, block, err);
+		break;
+	case PG_QUERY__NODE__NODE_COMMENT_STMT:
+		rc = comment_stmt(in, stmt->comment_stmt, block, err);
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT:
+		rc = alter_enum(in, stmt->alter_enum_stmt, block, err);
+		break;
+	case PG_QUERY__NODE__NODE_SELECT_STMT:
+	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+	case PG_QUERY__NODE__NODE_UPDATE_STMT:
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+	case PG_QUERY__NODE__NODE_VACUUM_STMT:
+	case PG_QUERY__NODE__NODE_REINDEX_STMT:
+	case PG_QUERY__NODE__NODE_REFRESH_MAT_VIEW_STMT:
+		/* lint's `irreversible` rule already refused data changes it cannot undo */
+		break;
+	default:
+		rc = create_stmt(in, stmt, block, pend, err);
+		break;
+	}
+	if (rc < 0)
+		return -1;
+	for (size_t i = 0; i < pre.n; i++)
+		step_list_add(a, &ret->forward, pre.items[i].sql, pre.items[i].flags,
+			      pre.items[i].file, pre.items[i].line, pre.items[i].column);
+	if (replaced) {
+		for (size_t i = 0; i < replace.n; i++)
+			step_list_add(a, &ret->forward, replace.items[i].sql, replace.items[i].flags,
+				      replace.items[i].file, replace.items[i].line,
+				      replace.items[i].column);
+	} else {
+		step_list_add(a, &ret->forward, in->sql, in->flags, in->stmt->migration->path,
+			      in->stmt->line, in->stmt->column);
+	}
+
+	/* remember names a diff in after() will tell apart */
+	if (pend->table_regclass) {
+		const char *p[] = {pend->table_regclass};
+		if (q1(in, &pend->constraints_before, err,
+		       "SELECT coalesce(array_agg(conname)::text, '{}') FROM pg_constraint "
+		       "WHERE conrelid = to_regclass($1)",
+		       1, p) < 0 ||
+		    q1(in, &pend->indexes_before, err,
+		       "SELECT coalesce(array_agg(indexrelid::regclass::text)::text, '{}') "
+		       "FROM pg_index WHERE indrelid = to_regclass($1)",
+		       1, p) < 0)
+			return -1;
+	}
+	pend->inverse_tail = block;
+	ret->inverse = *block;
+	return 0;
+}
+
+int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
+		     struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	struct pending *pend = ret->pending;
+	struct step_list block = {0};
+	if (pend->table_regclass && pend->constraints_before) {
+		struct driver_rows rows;
+		const char *p[] = {pend->table_regclass, pend->constraints_before,
+				   pend->indexes_before};
+		if (qrows(in, &rows, err,
+			  "SELECT conname FROM pg_constraint WHERE conrelid = to_regclass($1) "
+			  "AND NOT (conname = ANY ($2::text[])) ORDER BY oid DESC",
+			  2, p) < 0)
+			return -1;
+		for (size_t i = 0; i < rows.n_rows; i++)
+			inv(in, &block, 0, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s",
+			    pend->table_regclass, sql_ident(a, driver_rows_get(&rows, i, 0)));
+		if (pend->index_drop_flags) {
+			const char *p3[] = {pend->table_regclass, pend->indexes_before};
+			if (qrows(in, &rows, err,
+				  "SELECT indexrelid::regclass::text FROM pg_index "
+				  "WHERE indrelid = to_regclass($1) "
+				  "AND NOT (indexrelid::regclass::text = ANY ($2::text[]))",
+				  2, p3) < 0)
+				return -1;
+			unsigned fl = pend->index_drop_flags & ~0x100u;
+			for (size_t i = 0; i < rows.n_rows; i++)
+				inv(in, &block, fl, "DROP INDEX %sIF EXISTS %s",
+				    fl ? "CONCURRENTLY " : "", driver_rows_get(&rows, i, 0));
+		}
+	}
+	if (pend->function_name) {
+		struct driver_rows rows;
+		const char *p[] = {pend->function_name, pend->function_schema,
+				   pend->functions_before};
+		if (qrows(in, &rows, err,
+			  "SELECT p.oid::regprocedure::text, p.prokind FROM pg_proc p "
+			  "WHERE p.proname = $1 AND p.pronamespace = coalesce(to_regnamespace($2), "
+			  "current_schema()::regnamespace)::oid AND NOT (p.oid = ANY ($3::oid[]))",
+			  3, p) < 0)
+			return -1;
+		for (size_t i = 0; i < rows.n_rows; i++)
+			inv(in, &block, 0, "DROP %s %s",
+			    strcmp(driver_rows_get(&rows, i, 1), "p") == 0 ? "PROCEDURE"
+									    : "FUNCTION",
+			    driver_rows_get(&rows, i, 0));
+	}
+	for (size_t i = 0; i < pend->inverse_tail->n; i++)
+		step_list_add(a, &block, pend->inverse_tail->items[i].sql,
+			      pend->inverse_tail->items[i].flags, pend->inverse_tail->items[i].file,
+			      pend->inverse_tail->items[i].line, pend->inverse_tail->items[i].column);
+	ret->inverse = block;
+	return 0;
+}

@@ -1,0 +1,605 @@
+#include "plan/runner.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plan/inverse.h"
+#include "sql/ast.h"
+#include "sql/parse.h"
+
+#define LOCK_TIMEOUT_STATE "55P03"
+
+static void say(runner_say_fn fn, void *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void say(runner_say_fn fn, void *ctx, const char *fmt, ...)
+{
+	if (!fn)
+		return;
+	char buf[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	fn(ctx, "%s", buf);
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Exponential backoff with full jitter: a migration that keeps meeting a busy
+ * table waits longer each time, and two runners never retry in lockstep.
+ */
+static void backoff_sleep(int attempt)
+{
+	int64_t cap = 100LL << (attempt < 7 ? attempt : 7); /* 100 ms .. 12.8 s */
+	int64_t ms = cap / 2 + (int64_t)(rand() % (int)(cap / 2 + 1));
+	usleep((useconds_t)(ms * 1000));
+}
+
+static bool is_lock_timeout(const struct mg_error *err)
+{
+	return strcmp(err->sqlstate, LOCK_TIMEOUT_STATE) == 0;
+}
+
+int runner_check_drift(const struct history *h, const struct migration_set *set, bool allow_drift,
+		       struct mg_error *err)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct history_entry *e = &h->items[i];
+		const struct migration *m = NULL;
+		for (size_t k = 0; k < set->n; k++)
+			if (set->items[k]->has_version && set->items[k]->version == e->version)
+				m = set->items[k];
+		if (!m) {
+			mg_error_set(err, 2,
+				     "migration %lld (%s) is %s in the database but its file is "
+				     "missing",
+				     (long long)e->version, e->name, history_phase_name(e->phase));
+			mg_error_set_help(err, "restore the file, or 'migrate revert --to %lld' "
+					       "(revert needs no file)",
+					  (long long)e->version - 1);
+			return -1;
+		}
+		if (!allow_drift && strcmp(m->checksum, e->checksum) != 0) {
+			mg_error_set_at(err, 2, m->path, 0, 0,
+					"file changed since it was applied (%s); its checksum no "
+					"longer matches the history",
+					history_phase_name(e->phase));
+			mg_error_set_help(err, "put a new change in a new migration; "
+					       "--allow-drift applies anyway, on purpose");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int64_t next_seq(const struct history *h)
+{
+	int64_t max = 0;
+	for (size_t i = 0; i < h->n; i++) {
+		if (h->items[i].expand_seq > max)
+			max = h->items[i].expand_seq;
+		if (h->items[i].contract_seq > max)
+			max = h->items[i].contract_seq;
+	}
+	return max + 1;
+}
+
+/* A statement's text as written in the file, for running it. */
+static const char *stmt_text(struct arena *a, const struct sql_stmt *st)
+{
+	return arena_strndup(a, st->migration->text + st->offset, st->end - st->offset);
+}
+
+static unsigned stmt_flags(const struct sql_stmt *st)
+{
+	unsigned fl = STEP_RETRYABLE;
+	if (ast_stmt_is_concurrent(st->node) ||
+	    st->node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT)
+		fl |= STEP_NO_TRANSACTION;
+	return fl;
+}
+
+static bool section_needs_no_transaction(const struct sql_section *sec)
+{
+	for (size_t i = 0; i < sec->n_stmts; i++)
+		if (stmt_flags(&sec->stmts[i]) & STEP_NO_TRANSACTION)
+			return true;
+	return false;
+}
+
+/* Prepends block (in run order) to the revert list: later statements are undone first. */
+static void revert_prepend(struct arena *a, struct step_list *revert, const struct step_list *block)
+{
+	struct step_list merged = {0};
+	for (size_t i = 0; i < block->n; i++)
+		step_list_add(a, &merged, block->items[i].sql, block->items[i].flags,
+			      block->items[i].file, block->items[i].line, block->items[i].column);
+	for (size_t i = 0; i < revert->n; i++)
+		step_list_add(a, &merged, revert->items[i].sql, revert->items[i].flags,
+			      revert->items[i].file, revert->items[i].line, revert->items[i].column);
+	*revert = merged;
+}
+
+struct phase_run {
+	struct driver *d;
+	struct arena *a;
+	const struct runner_options *o;
+	const struct migration *m;
+	enum migration_section section;
+	struct sql_section sec;
+	bool hand_revert;
+	struct step_list revert; /* what undoes the phase so far */
+	int statements_run;	 /* for crash_after */
+	int64_t started_ms;
+};
+
+static void maybe_crash(struct phase_run *r)
+{
+	/* the test hook that stands for kill -9 in the middle of a phase */
+	if (r->o->crash_after && ++r->statements_run >= r->o->crash_after)
+		raise(SIGKILL);
+}
+
+/* Runs one statement: its forward steps, and adds its undo to r->revert. */
+static int run_statement(struct phase_run *r, size_t i, bool resuming, struct mg_error *err)
+{
+	const struct sql_stmt *st = &r->sec.stmts[i];
+	struct inverse_input in = {
+		.driver = r->d,
+		.arena = r->a,
+		.migration = r->m,
+		.section = r->section,
+		.stmt = st,
+		.sql = stmt_text(r->a, st),
+		.flags = stmt_flags(st),
+		.history_schema = r->o->history_schema,
+	};
+	struct inverse_result res;
+	if (r->hand_revert) {
+		memset(&res, 0, sizeof(res));
+		step_list_add(r->a, &res.forward, in.sql, in.flags, r->m->path, st->line,
+			      st->column);
+	} else if (inverse_pg_before(&in, &res, err) < 0) {
+		return -1;
+	}
+	for (size_t k = 0; k < res.forward.n; k++) {
+		const struct step *s = &res.forward.items[k];
+		if ((s->flags & STEP_NO_TRANSACTION) && resuming &&
+		    st->node->node_case == PG_QUERY__NODE__NODE_INDEX_STMT) {
+			/* an interrupted concurrent build leaves an invalid index: drop it */
+			const PgQuery__IndexStmt *is = st->node->index_stmt;
+			if (is->idxname && *is->idxname) {
+				struct driver_rows rows;
+				const char *idx = sql_rangevar(
+					r->a, &(PgQuery__RangeVar){.schemaname = is->relation->schemaname,
+								   .relname = is->idxname});
+				const char *p[] = {idx};
+				if (r->d->ops->query(r->d, r->a,
+						     "SELECT indisvalid FROM pg_index WHERE "
+						     "indexrelid = to_regclass($1)",
+						     1, p, &rows, err) < 0)
+					return -1;
+				const char *valid = driver_rows_get(&rows, 0, 0);
+				if (valid && strcmp(valid, "f") == 0) {
+					struct step drop = {
+						arena_printf(r->a, "DROP INDEX CONCURRENTLY IF EXISTS %s",
+							     idx),
+						STEP_NO_TRANSACTION, NULL, 0, 0};
+					if (r->d->ops->exec(r->d, &drop, err) < 0)
+						return -1;
+				} else if (valid) {
+					continue; /* it was built before the interruption */
+				}
+			}
+		}
+		if (r->d->ops->exec(r->d, s, err) < 0)
+			return -1;
+	}
+	if (!r->hand_revert) {
+		if (inverse_pg_after(&in, &res, err) < 0)
+			return -1;
+		revert_prepend(r->a, &r->revert, &res.inverse);
+	}
+	maybe_crash(r);
+	return 0;
+}
+
+/* A failed concurrent index build leaves an invalid index behind: remove it. */
+static void drop_invalid_index(struct phase_run *r, const struct sql_stmt *st)
+{
+	if (st->node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT)
+		return;
+	const PgQuery__IndexStmt *is = st->node->index_stmt;
+	if (!is->concurrent || !is->idxname || !*is->idxname)
+		return;
+	struct mg_error ignore = MG_ERROR_INIT;
+	struct driver_rows rows;
+	const char *idx = sql_rangevar(
+		r->a, &(PgQuery__RangeVar){.schemaname = is->relation->schemaname,
+					   .relname = is->idxname});
+	const char *p[] = {idx};
+	if (r->d->ops->query(r->d, r->a,
+			     "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT "
+			     "indisvalid",
+			     1, p, &rows, &ignore) == 0 &&
+	    rows.n_rows == 1) {
+		struct step drop = {arena_printf(r->a, "DROP INDEX CONCURRENTLY IF EXISTS %s", idx),
+				    STEP_NO_TRANSACTION, NULL, 0, 0};
+		r->d->ops->exec(r->d, &drop, &ignore);
+	}
+}
+
+static void entry_set_revert(struct history_entry *e, enum migration_section s,
+			     const struct step_list *revert)
+{
+	if (s == SECTION_EXPAND)
+		e->revert_expand = *revert;
+	else
+		e->revert_contract = *revert;
+}
+
+static void log_event(struct driver *d, const char *command, int64_t version, const char *phase,
+		      const char *outcome, const char *detail)
+{
+	struct mg_error ignore = MG_ERROR_INIT;
+	struct event ev = {command, version, phase, outcome, detail};
+	d->ops->event_log(d, &ev, &ignore);
+}
+
+/*
+ * One phase inside one transaction, retried whole on a lock timeout: either
+ * all of it and its history row commit, or nothing does.
+ */
+static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
+				 struct mg_error *err)
+{
+	for (int attempt = 0;; attempt++) {
+		r->revert = (struct step_list){0};
+		if (r->d->ops->begin(r->d, err) < 0)
+			return -1;
+		size_t i = 0;
+		for (; i < r->sec.n_stmts; i++)
+			if (run_statement(r, i, false, err) < 0)
+				break;
+		if (i == r->sec.n_stmts) {
+			entry_set_revert(e, r->section, &r->revert);
+			if (r->section == SECTION_EXPAND)
+				e->expand_ms = now_ms() - r->started_ms;
+			else
+				e->contract_ms = now_ms() - r->started_ms;
+			if (r->d->ops->history_save(r->d, e, err) == 0 &&
+			    r->d->ops->commit(r->d, err) == 0)
+				return 0;
+		}
+		r->d->ops->rollback(r->d);
+		if (!is_lock_timeout(err) || attempt >= r->o->retries)
+			return -1;
+		say(r->o->say, r->o->say_ctx,
+		    "  lock timeout at %s:%d; rolled back, retry %d of %d", err->file, err->line,
+		    attempt + 1, r->o->retries);
+		backoff_sleep(attempt);
+	}
+}
+
+/*
+ * A phase with CONCURRENTLY runs statement by statement; the history row
+ * records how far it got (steps_done) and the undo so far after each one,
+ * so an interrupted run resumes where it stopped.
+ */
+static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, struct mg_error *err)
+{
+	bool resuming = e->steps_done > 0;
+	r->revert = r->section == SECTION_EXPAND ? e->revert_expand : e->revert_contract;
+	if (!resuming)
+		r->revert = (struct step_list){0};
+	for (size_t i = (size_t)e->steps_done; i < r->sec.n_stmts; i++) {
+		const struct sql_stmt *st = &r->sec.stmts[i];
+		bool alone = stmt_flags(st) & STEP_NO_TRANSACTION;
+		for (int attempt = 0;; attempt++) {
+			int rc;
+			if (alone) {
+				rc = run_statement(r, i, resuming && i == (size_t)e->steps_done, err);
+				if (rc == 0) {
+					e->steps_done = (int)i + 1;
+					entry_set_revert(e, r->section, &r->revert);
+					rc = r->d->ops->history_save(r->d, e, err);
+				}
+			} else {
+				struct step_list before = r->revert;
+				rc = r->d->ops->begin(r->d, err);
+				if (rc == 0)
+					rc = run_statement(r, i, false, err);
+				if (rc == 0) {
+					e->steps_done = (int)i + 1;
+					entry_set_revert(e, r->section, &r->revert);
+					rc = r->d->ops->history_save(r->d, e, err);
+				}
+				if (rc == 0)
+					rc = r->d->ops->commit(r->d, err);
+				if (rc < 0) {
+					r->d->ops->rollback(r->d);
+					r->revert = before;
+				}
+			}
+			if (rc == 0)
+				break;
+			if (alone)
+				drop_invalid_index(r, st);
+			if (!is_lock_timeout(err) || attempt >= r->o->retries)
+				return -1;
+			say(r->o->say, r->o->say_ctx,
+			    "  lock timeout at %s:%d; retry %d of %d", err->file, err->line,
+			    attempt + 1, r->o->retries);
+			backoff_sleep(attempt);
+		}
+	}
+	return 0;
+}
+
+static int apply_phase(struct driver *d, struct arena *a, const struct runner_options *o,
+		       struct history *h, const struct migration *m, enum migration_section s,
+		       struct mg_error *err)
+{
+	struct phase_run r = {.d = d, .a = a, .o = o, .m = m, .section = s};
+	if (sql_parse_section(a, m, s, &r.sec, err) < 0)
+		return -1;
+	enum migration_section rs = s == SECTION_EXPAND ? SECTION_REVERT_EXPAND
+							: SECTION_REVERT_CONTRACT;
+	r.hand_revert = m->sections[rs].present;
+
+	struct history_entry *e = history_find(h, m->version);
+	struct history_entry fresh;
+	if (!e) {
+		memset(&fresh, 0, sizeof(fresh));
+		fresh.version = m->version;
+		fresh.name = m->name;
+		e = &fresh;
+	}
+	e->checksum = m->checksum;
+	e->applied_by = d->settings.who;
+	bool stepwise = section_needs_no_transaction(&r.sec);
+	bool expand = s == SECTION_EXPAND;
+	const char *phase = migration_section_name(s);
+
+	if (o->dry_run) {
+		say(o->say, o->say_ctx, "would %s %lld_%s (%zu statement%s%s)", phase,
+		    (long long)m->version, m->name, r.sec.n_stmts, r.sec.n_stmts == 1 ? "" : "s",
+		    stepwise ? ", one by one outside a transaction" : ", in one transaction");
+		for (size_t i = 0; i < r.sec.n_stmts; i++)
+			say(o->say, o->say_ctx, "  %s", stmt_text(a, &r.sec.stmts[i]));
+		return 0;
+	}
+	say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
+	    (long long)m->version, m->name);
+	int64_t t0 = now_ms();
+	r.started_ms = t0;
+	bool resumed = e->phase == (expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING);
+	if (!resumed) {
+		e->steps_done = 0;
+		if (expand)
+			e->expand_seq = next_seq(h);
+		else
+			e->contract_seq = next_seq(h);
+	}
+	int rc;
+	if (stepwise) {
+		if (resumed)
+			say(o->say, o->say_ctx, "  resuming after statement %d of %zu",
+			    e->steps_done, r.sec.n_stmts);
+		e->phase = expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING;
+		rc = r.sec.n_stmts ? run_phase_stepwise(&r, e, err) : 0;
+		if (rc == 0) {
+			e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
+			e->steps_done = 0;
+			if (expand)
+				e->expand_ms = now_ms() - t0;
+			else
+				e->contract_ms = now_ms() - t0;
+			rc = d->ops->history_save(d, e, err);
+		}
+	} else {
+		e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
+		e->steps_done = 0;
+		rc = run_phase_transaction(&r, e, err);
+	}
+	if (rc < 0) {
+		log_event(d, "up", m->version, phase, "failed", err->message);
+		return -1;
+	}
+	if (e == &fresh) {
+		ARENA_GROW(a, h->items, h->n, h->alloc, h->n + 1);
+		h->items[h->n++] = fresh;
+	}
+	say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
+	    (long long)(now_ms() - t0));
+	log_event(d, "up", m->version, phase, "ok", NULL);
+	return 0;
+}
+
+int runner_up(struct driver *d, struct arena *a, const struct migration_set *set,
+	      const struct runner_options *o, int *ret_applied, struct mg_error *err)
+{
+	struct history h = {0};
+	int rc = -1;
+	*ret_applied = 0;
+	srand((unsigned)(now_ms() ^ getpid()));
+	if (d->ops->lock(d, err) < 0)
+		return -1;
+	if (o->dry_run) {
+		bool exists = false;
+		if (d->ops->history_exists(d, &exists, err) < 0 ||
+		    (exists && d->ops->history_load(d, a, &h, err) < 0))
+			goto out;
+	} else if (d->ops->history_ensure(d, err) < 0 || d->ops->history_load(d, a, &h, err) < 0) {
+		goto out;
+	}
+	if (runner_check_drift(&h, set, o->allow_drift, err) < 0)
+		goto out;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct migration *m = set->items[i];
+		if (m->kind != MIGRATION_SQL || !m->has_version)
+			continue;
+		if (o->has_to && m->version > o->to)
+			break;
+		struct history_entry *e = history_find(&h, m->version);
+		enum history_phase p = e ? e->phase : HISTORY_PENDING;
+		if ((o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING)) {
+			if (apply_phase(d, a, o, &h, m, SECTION_EXPAND, err) < 0)
+				goto out;
+			++*ret_applied;
+			e = history_find(&h, m->version);
+			p = o->dry_run ? HISTORY_EXPANDED : e->phase;
+		}
+		if ((o->phases & RUN_CONTRACT) &&
+		    (p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING)) {
+			if (apply_phase(d, a, o, &h, m, SECTION_CONTRACT, err) < 0)
+				goto out;
+			++*ret_applied;
+		}
+	}
+	rc = 0;
+out:
+	d->ops->unlock(d);
+	return rc;
+}
+
+/* ---- revert ---- */
+
+static int undo_phase(struct driver *d, struct arena *a, const struct revert_options *o,
+		      struct history_entry *e, bool contract, struct mg_error *err)
+{
+	const struct step_list *steps = contract ? &e->revert_contract : &e->revert_expand;
+	const char *phase = contract ? "revert-contract" : "revert-expand";
+	if (o->dry_run) {
+		say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
+		    (long long)e->version, e->name, steps->n, steps->n == 1 ? "" : "s");
+		for (size_t i = 0; i < steps->n; i++)
+			say(o->say, o->say_ctx, "  %s", steps->items[i].sql);
+		return 0;
+	}
+	say(o->say, o->say_ctx, "reverting %s of %lld_%s ...", contract ? "contract" : "expand",
+	    (long long)e->version, e->name);
+	int64_t t0 = now_ms();
+	struct history_entry after = *e;
+	if (contract) {
+		after.phase = HISTORY_EXPANDED;
+		after.contract_seq = 0;
+		after.contract_ms = 0;
+		after.revert_contract = (struct step_list){0};
+	}
+	bool stepwise = step_list_needs_no_transaction(steps);
+	for (int attempt = 0;; attempt++) {
+		int rc = 0;
+		if (!stepwise)
+			rc = d->ops->begin(d, err);
+		for (size_t i = 0; rc == 0 && i < steps->n; i++) {
+			if (stepwise && !(steps->items[i].flags & STEP_NO_TRANSACTION)) {
+				rc = d->ops->begin(d, err);
+				if (rc == 0)
+					rc = d->ops->exec(d, &steps->items[i], err);
+				if (rc == 0)
+					rc = d->ops->commit(d, err);
+				else
+					d->ops->rollback(d);
+			} else {
+				rc = d->ops->exec(d, &steps->items[i], err);
+			}
+		}
+		if (rc == 0)
+			rc = contract ? d->ops->history_save(d, &after, err)
+				      : d->ops->history_delete(d, e->version, err);
+		if (rc == 0 && !stepwise)
+			rc = d->ops->commit(d, err);
+		if (rc == 0)
+			break;
+		if (!stepwise)
+			d->ops->rollback(d);
+		if (!is_lock_timeout(err) || attempt >= o->retries) {
+			log_event(d, "revert", e->version, phase, "failed", err->message);
+			return -1;
+		}
+		say(o->say, o->say_ctx, "  lock timeout; rolled back, retry %d of %d", attempt + 1,
+		    o->retries);
+		backoff_sleep(attempt);
+	}
+	if (contract)
+		*e = after;
+	else
+		e->phase = HISTORY_PENDING;
+	say(o->say, o->say_ctx, "  reverted in %lld ms", (long long)(now_ms() - t0));
+	log_event(d, "revert", e->version, phase, "ok", NULL);
+	return 0;
+}
+
+int runner_revert(struct driver *d, struct arena *a, const struct revert_options *o,
+		  int *ret_reverted, struct mg_error *err)
+{
+	struct history h = {0};
+	int rc = -1;
+	bool exists = false;
+	*ret_reverted = 0;
+	srand((unsigned)(now_ms() ^ getpid()));
+	if (d->ops->lock(d, err) < 0)
+		return -1;
+	if (d->ops->history_exists(d, &exists, err) < 0)
+		goto out;
+	if (!exists) {
+		rc = 0;
+		goto out;
+	}
+	if (d->ops->history_load(d, a, &h, err) < 0)
+		goto out;
+	for (int done = 0; o->has_to || done < o->steps; done++) {
+		/* the newest applied phase, by the order phases were applied */
+		struct history_entry *pick = NULL;
+		bool contract = false;
+		int64_t best = -1;
+		for (size_t i = 0; i < h.n; i++) {
+			struct history_entry *e = &h.items[i];
+			if (e->phase == HISTORY_PENDING)
+				continue;
+			if (o->has_to && e->version <= o->to)
+				continue;
+			bool c = e->phase == HISTORY_CONTRACTED || e->phase == HISTORY_CONTRACTING;
+			int64_t seq = c ? e->contract_seq : e->expand_seq;
+			if (seq > best) {
+				best = seq;
+				pick = e;
+				contract = c;
+			}
+		}
+		if (!pick)
+			break;
+		if (pick->phase == HISTORY_EXPANDING || pick->phase == HISTORY_CONTRACTING)
+			say(o->say, o->say_ctx,
+			    "note: %lld_%s was interrupted while %s; undoing what it applied",
+			    (long long)pick->version, pick->name, history_phase_name(pick->phase));
+		if (undo_phase(d, a, o, pick, contract, err) < 0)
+			goto out;
+		if (o->dry_run) {
+			/* pretend, so the next pick is the next phase */
+			if (contract)
+				pick->phase = HISTORY_EXPANDED;
+			else
+				pick->phase = HISTORY_PENDING;
+		}
+		++*ret_reverted;
+	}
+	rc = 0;
+out:
+	d->ops->unlock(d);
+	return rc;
+}

@@ -1,0 +1,63 @@
+#ifndef MG_PLAN_RUNNER_H
+#define MG_PLAN_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver/driver.h"
+#include "migration/migration.h"
+
+/*
+ * Applies and reverts phases through a driver: one transaction per phase
+ * (or statement by statement when the phase holds CONCURRENTLY), every
+ * statement under lock_timeout and retried with backoff on lock timeouts,
+ * the inverse of each statement recorded in the history as it runs.
+ */
+
+enum runner_phase_mask {
+	RUN_EXPAND = 1,
+	RUN_CONTRACT = 2,
+};
+
+/* How the runner tells the command what it does; the engine itself never prints. */
+typedef void (*runner_say_fn)(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+struct runner_options {
+	unsigned phases; /* RUN_EXPAND | RUN_CONTRACT */
+	bool has_to;
+	int64_t to;
+	bool dry_run;
+	bool allow_drift;
+	int retries;
+	const char *history_schema;
+	runner_say_fn say;
+	void *say_ctx;
+	/* for tests: stop (exit at once, as if killed) after this many statements; 0 = never */
+	int crash_after;
+};
+
+struct revert_options {
+	int steps;     /* phases to undo; 0 with has_to */
+	bool has_to;
+	int64_t to;
+	bool dry_run;
+	int retries;
+	const char *history_schema;
+	runner_say_fn say;
+	void *say_ctx;
+};
+
+/*
+ * Checks history against the files: an applied migration whose file changed
+ * (unless allow_drift) or vanished is bad input (exit 2).
+ */
+int runner_check_drift(const struct history *h, const struct migration_set *set, bool allow_drift,
+		       struct mg_error *err);
+
+/* Takes the run lock, applies what the options ask, releases the lock. */
+int runner_up(struct driver *d, struct arena *a, const struct migration_set *set,
+	      const struct runner_options *o, int *ret_applied, struct mg_error *err);
+int runner_revert(struct driver *d, struct arena *a, const struct revert_options *o,
+		  int *ret_reverted, struct mg_error *err);
+
+#endif
