@@ -57,8 +57,16 @@ const struct cmd commands[] = {
 	 "                     {\"migrations\": [{\"version\", \"name\", \"phase\", \"expanded_at\",\n"
 	 "                      \"contracted_at\", \"drift\"}]}\n",
 	 true},
-	{"plan", cmd_not_built, "Show the exact SQL each phase and its revert will run.",
-	 "migrate plan [--phase expand|contract] [VERSION]", "", false},
+	{"plan", cmd_plan, "Show the exact SQL each phase and its revert will run.",
+	 "migrate plan [--phase expand|contract] [VERSION]",
+	 "For each migration not yet contracted (or the VERSION named): the statements of\n"
+	 "each phase as they will run, and the SQL that undoes them: as recorded for applied\n"
+	 "phases, the hand-written revert section, or derived from the database as it is\n"
+	 "now (the exact undo is recorded when the phase is applied). Changes nothing.\n"
+	 "\n"
+	 "options:\n"
+	 "  --phase PHASE      expand or contract only\n",
+	 true},
 	{"check", cmd_not_built, "The CI gate: lint, replay, round trip, lock trace, drift.",
 	 "migrate check [--shadow-db URL] [--format ...]", "", false},
 	{"new", cmd_new, "Create the next migration file with its section markers.",
@@ -66,8 +74,12 @@ const struct cmd commands[] = {
 	 "Writes <dir>/<next version>_SLUG.sql with expand and contract sections. Versions\n"
 	 "follow the directory: numbers (0001, 0002, ...) or UTC timestamps.\n",
 	 true},
-	{"purge", cmd_not_built, "Empty migrate_trash of what contracts removed.",
-	 "migrate purge --older-than DURATION", "", false},
+	{"purge", cmd_purge, "Empty migrate_trash of what contracts removed.",
+	 "migrate purge --older-than DURATION",
+	 "Drops the tables and column copies that contracts moved to schema migrate_trash\n"
+	 "longer than DURATION ago (14d, 12h, 30m, 0s). Those contracts can no longer be\n"
+	 "reverted with their data: their recorded undo then fails with a clear message.\n",
+	 true},
 	{NULL, NULL, NULL, NULL, NULL, false},
 };
 

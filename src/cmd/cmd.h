@@ -78,6 +78,8 @@ int cmd_up(int argc, char **argv);
 int cmd_revert(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_new(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_purge(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
 
 #endif

@@ -106,9 +106,13 @@ struct driver_settings {
 };
 
 struct driver;
+struct inverse_input;
+struct inverse_result;
 
 struct driver_ops {
 	const char *name;
+	/* CONCURRENTLY exists: such phases run statement by statement */
+	bool concurrent_ddl;
 	int (*connect)(struct driver *d, const char *url, struct mg_error *err);
 	void (*disconnect)(struct driver *d);
 
@@ -139,6 +143,25 @@ struct driver_ops {
 	int (*history_save)(struct driver *d, const struct history_entry *e, struct mg_error *err);
 	int (*history_delete)(struct driver *d, int64_t version, struct mg_error *err);
 	int (*event_log)(struct driver *d, const struct event *ev, struct mg_error *err);
+	/*
+	 * Empties the trash of what contracts removed longer than older_than_ms
+	 * ago; the contracts it came from can then no longer be reverted, and
+	 * their recorded undo says so. ret_names lists what went.
+	 */
+	int (*trash_purge)(struct driver *d, struct arena *a, int64_t older_than_ms,
+			   const char ***ret_names, size_t *ret_n, struct mg_error *err);
+
+	/*
+	 * A statement becomes the steps to run and the steps that undo it
+	 * (plan/inverse_*.c): before() right before it runs, after() right after,
+	 * failed() after it failed (to clean up what a failed step left, such as
+	 * an invalid index).
+	 */
+	int (*inverse_before)(const struct inverse_input *in, struct inverse_result *ret,
+			      struct mg_error *err);
+	int (*inverse_after)(const struct inverse_input *in, struct inverse_result *ret,
+			     struct mg_error *err);
+	void (*statement_failed)(const struct inverse_input *in);
 };
 
 struct driver {

@@ -8,6 +8,7 @@
 
 #include "driver/driver.h"
 #include "driver/history_json.h"
+#include "plan/inverse.h"
 #include "util/strbuf.h"
 
 #define HISTORY_SCHEMA_VERSION 1
@@ -488,8 +489,58 @@ static int pg_event_log(struct driver *d, const struct event *ev, struct mg_erro
 	return rc;
 }
 
+static int pg_trash_purge(struct driver *d, struct arena *a, int64_t older_than_ms,
+			  const char ***ret_names, size_t *ret_n, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct driver_rows rows;
+	char ms[32];
+	snprintf(ms, sizeof(ms), "%lld", (long long)older_than_ms);
+	const char *p[] = {ms};
+	*ret_n = 0;
+	if (pg_begin(d, err) < 0)
+		return -1;
+	if (pg_query(d, a,
+		     arena_printf(a,
+				  "DELETE FROM %s.trash WHERE created_at < now() - $1::bigint * "
+				  "interval '1 millisecond' RETURNING name, version",
+				  pg->schema),
+		     1, p, &rows, err) < 0)
+		goto fail;
+	*ret_names = arena_alloc(a, sizeof(**ret_names) * (rows.n_rows + 1));
+	for (size_t i = 0; i < rows.n_rows; i++) {
+		const char *name = driver_rows_get(&rows, i, 0);
+		const char *params[] = {name};
+		struct driver_rows none;
+		if (pg_query(d, a,
+			     "SELECT format('DROP TABLE IF EXISTS migrate_trash.%I', $1::text)", 1,
+			     params, &none, err) < 0 ||
+		    pg_run(d, driver_rows_get(&none, 0, 0), err) < 0)
+			goto fail;
+		/* the contract's recorded undo now fails with a clear word, not a missing table */
+		const char *params2[] = {driver_rows_get(&rows, i, 1), name};
+		if (pg_query(d, a,
+			     arena_printf(
+				     a,
+				     "UPDATE %s.history SET revert_contract = jsonb_build_array("
+				     "jsonb_build_object('sql', format('DO $mg$ BEGIN RAISE EXCEPTION "
+				     "%%L; END $mg$', 'the data this contract removed (' || $2 || ') "
+				     "was purged on ' || now()::date || ': write the revert by hand'), "
+				     "'flags', 0)) WHERE version = $1::bigint",
+				     pg->schema),
+			     2, params2, &none, err) < 0)
+			goto fail;
+		(*ret_names)[(*ret_n)++] = name;
+	}
+	return pg_commit(d, err);
+fail:
+	pg_rollback(d);
+	return -1;
+}
+
 const struct driver_ops driver_pg_ops = {
 	.name = "postgres",
+	.concurrent_ddl = true,
 	.connect = pg_connect,
 	.disconnect = pg_disconnect,
 	.lock = pg_lock,
@@ -505,4 +556,8 @@ const struct driver_ops driver_pg_ops = {
 	.history_save = pg_history_save,
 	.history_delete = pg_history_delete,
 	.event_log = pg_event_log,
+	.trash_purge = pg_trash_purge,
+	.inverse_before = inverse_pg_before,
+	.inverse_after = inverse_pg_after,
+	.statement_failed = inverse_pg_statement_failed,
 };

@@ -46,6 +46,7 @@ struct inverse_input {
 	const char *sql; /* the statement's text as written */
 	unsigned flags;	 /* STEP_* flags of the statement */
 	const char *history_schema;
+	bool resuming; /* the statement may have run before an interruption */
 };
 
 /*
@@ -57,6 +58,8 @@ int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret
 		      struct mg_error *err);
 int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 		     struct mg_error *err);
+/* A failed CREATE INDEX CONCURRENTLY leaves an invalid index: drop it. */
+void inverse_pg_statement_failed(const struct inverse_input *in);
 
 /* "name" quoted as a PostgreSQL identifier, always. */
 const char *sql_ident(struct arena *a, const char *name);

@@ -21,7 +21,18 @@ struct pending {
 	const char *function_schema;
 	const char *functions_before;
 	const struct step_list *inverse_tail; /* steps that go after the diffed drops */
+	struct step_list cleanup;	      /* runs first: what an interruption left */
+	bool skip_statement;		      /* it already ran before an interruption */
 };
+
+/* An index's name qualified like its table. */
+static const char *index_name(struct arena *a, const PgQuery__IndexStmt *is)
+{
+	if (is->relation->schemaname && *is->relation->schemaname)
+		return arena_printf(a, "%s.%s", sql_ident(a, is->relation->schemaname),
+				    sql_ident(a, is->idxname));
+	return sql_ident(a, is->idxname);
+}
 
 const char *sql_ident(struct arena *a, const char *name)
 {
@@ -710,16 +721,26 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 		unsigned fl = is->concurrent ? STEP_NO_TRANSACTION : 0;
 		const char *rel = sql_rangevar(a, is->relation);
 		if (is->idxname && *is->idxname) {
-			const char *qi = is->relation->schemaname && *is->relation->schemaname
-						 ? arena_printf(a, "%s.%s",
-								sql_ident(a, is->relation->schemaname),
-								sql_ident(a, is->idxname))
-						 : sql_ident(a, is->idxname);
+			const char *qi = index_name(a, is);
 			const char *p[] = {qi};
 			if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p) < 0)
 				return -1;
 			if (exists && is->if_not_exists)
 				return 0;
+			if (exists && in->resuming) {
+				/* interrupted before the history recorded it: finish or redo it */
+				const char *valid;
+				if (q1(in, &valid, err,
+				       "SELECT indisvalid::text FROM pg_index WHERE indexrelid = "
+				       "to_regclass($1)",
+				       1, p) < 0)
+					return -1;
+				if (valid && strcmp(valid, "true") == 0)
+					pend->skip_statement = true;
+				else
+					inv(in, &pend->cleanup, STEP_NO_TRANSACTION,
+					    "DROP INDEX CONCURRENTLY IF EXISTS %s", qi);
+			}
 			inv(in, block, fl, "DROP INDEX %sIF EXISTS %s",
 			    is->concurrent ? "CONCURRENTLY " : "", qi);
 			return 0;
@@ -887,10 +908,15 @@ int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret
 	}
 	if (rc < 0)
 		return -1;
+	for (size_t i = 0; i < pend->cleanup.n; i++)
+		step_list_add(a, &ret->forward, pend->cleanup.items[i].sql,
+			      pend->cleanup.items[i].flags, NULL, 0, 0);
 	for (size_t i = 0; i < pre.n; i++)
 		step_list_add(a, &ret->forward, pre.items[i].sql, pre.items[i].flags,
 			      pre.items[i].file, pre.items[i].line, pre.items[i].column);
-	if (replaced) {
+	if (pend->skip_statement) {
+		/* nothing to run: the interrupted run got this far */
+	} else if (replaced) {
 		for (size_t i = 0; i < replace.n; i++)
 			step_list_add(a, &ret->forward, replace.items[i].sql, replace.items[i].flags,
 				      replace.items[i].file, replace.items[i].line,
@@ -972,4 +998,26 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 			      pend->inverse_tail->items[i].line, pend->inverse_tail->items[i].column);
 	ret->inverse = block;
 	return 0;
+}
+
+void inverse_pg_statement_failed(const struct inverse_input *in)
+{
+	const PgQuery__Node *stmt = in->stmt->node;
+	if (stmt->node_case != PG_QUERY__NODE__NODE_INDEX_STMT)
+		return;
+	const PgQuery__IndexStmt *is = stmt->index_stmt;
+	if (!is->concurrent || !is->idxname || !*is->idxname)
+		return;
+	struct mg_error ignore = MG_ERROR_INIT;
+	const char *qi = index_name(in->arena, is);
+	const char *p[] = {qi};
+	const char *invalid;
+	if (q1(in, &invalid, &ignore,
+	       "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid", 1,
+	       p) == 0 &&
+	    invalid) {
+		struct step drop = {arena_printf(in->arena, "DROP INDEX CONCURRENTLY IF EXISTS %s", qi),
+				    STEP_NO_TRANSACTION, NULL, 0, 0};
+		in->driver->ops->exec(in->driver, &drop, &ignore);
+	}
 }

@@ -102,22 +102,6 @@ static const char *stmt_text(struct arena *a, const struct sql_stmt *st)
 	return arena_strndup(a, st->migration->text + st->offset, st->end - st->offset);
 }
 
-static unsigned stmt_flags(const struct sql_stmt *st)
-{
-	unsigned fl = STEP_RETRYABLE;
-	if (ast_stmt_is_concurrent(st->node) ||
-	    st->node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT)
-		fl |= STEP_NO_TRANSACTION;
-	return fl;
-}
-
-static bool section_needs_no_transaction(const struct sql_section *sec)
-{
-	for (size_t i = 0; i < sec->n_stmts; i++)
-		if (stmt_flags(&sec->stmts[i]) & STEP_NO_TRANSACTION)
-			return true;
-	return false;
-}
 
 /* Prepends block (in run order) to the revert list: later statements are undone first. */
 static void revert_prepend(struct arena *a, struct step_list *revert, const struct step_list *block)
@@ -145,6 +129,25 @@ struct phase_run {
 	int64_t started_ms;
 };
 
+static unsigned stmt_flags(const struct phase_run *r, const struct sql_stmt *st)
+{
+	unsigned fl = STEP_RETRYABLE;
+	/* targets without CONCURRENTLY (SQLite) run every phase in one transaction */
+	if (r->d->ops->concurrent_ddl &&
+	    (ast_stmt_is_concurrent(st->node) ||
+	     st->node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT))
+		fl |= STEP_NO_TRANSACTION;
+	return fl;
+}
+
+static bool section_needs_no_transaction(const struct phase_run *r)
+{
+	for (size_t i = 0; i < r->sec.n_stmts; i++)
+		if (stmt_flags(r, &r->sec.stmts[i]) & STEP_NO_TRANSACTION)
+			return true;
+	return false;
+}
+
 static void maybe_crash(struct phase_run *r)
 {
 	/* the test hook that stands for kill -9 in the middle of a phase */
@@ -152,8 +155,7 @@ static void maybe_crash(struct phase_run *r)
 		raise(SIGKILL);
 }
 
-/* Runs one statement: its forward steps, and adds its undo to r->revert. */
-static int run_statement(struct phase_run *r, size_t i, bool resuming, struct mg_error *err)
+static struct inverse_input statement_input(struct phase_run *r, size_t i, bool resuming)
 {
 	const struct sql_stmt *st = &r->sec.stmts[i];
 	struct inverse_input in = {
@@ -163,82 +165,36 @@ static int run_statement(struct phase_run *r, size_t i, bool resuming, struct mg
 		.section = r->section,
 		.stmt = st,
 		.sql = stmt_text(r->a, st),
-		.flags = stmt_flags(st),
+		.flags = stmt_flags(r, st),
 		.history_schema = r->o->history_schema,
+		.resuming = resuming,
 	};
+	return in;
+}
+
+/* Runs one statement: its forward steps, and adds its undo to r->revert. */
+static int run_statement(struct phase_run *r, size_t i, bool resuming, struct mg_error *err)
+{
+	const struct sql_stmt *st = &r->sec.stmts[i];
+	struct inverse_input in = statement_input(r, i, resuming);
 	struct inverse_result res;
 	if (r->hand_revert) {
 		memset(&res, 0, sizeof(res));
 		step_list_add(r->a, &res.forward, in.sql, in.flags, r->m->path, st->line,
 			      st->column);
-	} else if (inverse_pg_before(&in, &res, err) < 0) {
+	} else if (r->d->ops->inverse_before(&in, &res, err) < 0) {
 		return -1;
 	}
-	for (size_t k = 0; k < res.forward.n; k++) {
-		const struct step *s = &res.forward.items[k];
-		if ((s->flags & STEP_NO_TRANSACTION) && resuming &&
-		    st->node->node_case == PG_QUERY__NODE__NODE_INDEX_STMT) {
-			/* an interrupted concurrent build leaves an invalid index: drop it */
-			const PgQuery__IndexStmt *is = st->node->index_stmt;
-			if (is->idxname && *is->idxname) {
-				struct driver_rows rows;
-				const char *idx = sql_rangevar(
-					r->a, &(PgQuery__RangeVar){.schemaname = is->relation->schemaname,
-								   .relname = is->idxname});
-				const char *p[] = {idx};
-				if (r->d->ops->query(r->d, r->a,
-						     "SELECT indisvalid FROM pg_index WHERE "
-						     "indexrelid = to_regclass($1)",
-						     1, p, &rows, err) < 0)
-					return -1;
-				const char *valid = driver_rows_get(&rows, 0, 0);
-				if (valid && strcmp(valid, "f") == 0) {
-					struct step drop = {
-						arena_printf(r->a, "DROP INDEX CONCURRENTLY IF EXISTS %s",
-							     idx),
-						STEP_NO_TRANSACTION, NULL, 0, 0};
-					if (r->d->ops->exec(r->d, &drop, err) < 0)
-						return -1;
-				} else if (valid) {
-					continue; /* it was built before the interruption */
-				}
-			}
-		}
-		if (r->d->ops->exec(r->d, s, err) < 0)
+	for (size_t k = 0; k < res.forward.n; k++)
+		if (r->d->ops->exec(r->d, &res.forward.items[k], err) < 0)
 			return -1;
-	}
 	if (!r->hand_revert) {
-		if (inverse_pg_after(&in, &res, err) < 0)
+		if (r->d->ops->inverse_after(&in, &res, err) < 0)
 			return -1;
 		revert_prepend(r->a, &r->revert, &res.inverse);
 	}
 	maybe_crash(r);
 	return 0;
-}
-
-/* A failed concurrent index build leaves an invalid index behind: remove it. */
-static void drop_invalid_index(struct phase_run *r, const struct sql_stmt *st)
-{
-	if (st->node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT)
-		return;
-	const PgQuery__IndexStmt *is = st->node->index_stmt;
-	if (!is->concurrent || !is->idxname || !*is->idxname)
-		return;
-	struct mg_error ignore = MG_ERROR_INIT;
-	struct driver_rows rows;
-	const char *idx = sql_rangevar(
-		r->a, &(PgQuery__RangeVar){.schemaname = is->relation->schemaname,
-					   .relname = is->idxname});
-	const char *p[] = {idx};
-	if (r->d->ops->query(r->d, r->a,
-			     "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT "
-			     "indisvalid",
-			     1, p, &rows, &ignore) == 0 &&
-	    rows.n_rows == 1) {
-		struct step drop = {arena_printf(r->a, "DROP INDEX CONCURRENTLY IF EXISTS %s", idx),
-				    STEP_NO_TRANSACTION, NULL, 0, 0};
-		r->d->ops->exec(r->d, &drop, &ignore);
-	}
 }
 
 static void entry_set_revert(struct history_entry *e, enum migration_section s,
@@ -306,7 +262,7 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 		r->revert = (struct step_list){0};
 	for (size_t i = (size_t)e->steps_done; i < r->sec.n_stmts; i++) {
 		const struct sql_stmt *st = &r->sec.stmts[i];
-		bool alone = stmt_flags(st) & STEP_NO_TRANSACTION;
+		bool alone = stmt_flags(r, st) & STEP_NO_TRANSACTION;
 		for (int attempt = 0;; attempt++) {
 			int rc;
 			if (alone) {
@@ -335,8 +291,10 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 			}
 			if (rc == 0)
 				break;
-			if (alone)
-				drop_invalid_index(r, st);
+			if (alone && r->d->ops->statement_failed) {
+				struct inverse_input in = statement_input(r, i, false);
+				r->d->ops->statement_failed(&in);
+			}
 			if (!is_lock_timeout(err) || attempt >= r->o->retries)
 				return -1;
 			say(r->o->say, r->o->say_ctx,
@@ -369,7 +327,7 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	}
 	e->checksum = m->checksum;
 	e->applied_by = d->settings.who;
-	bool stepwise = section_needs_no_transaction(&r.sec);
+	bool stepwise = section_needs_no_transaction(&r);
 	bool expand = s == SECTION_EXPAND;
 	const char *phase = migration_section_name(s);
 
@@ -602,4 +560,99 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 out:
 	d->ops->unlock(d);
 	return rc;
+}
+
+/* ---- plan ---- */
+
+static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		say(fn, ctx, "%s;%s", l->items[i].sql,
+		    l->items[i].flags & STEP_NO_TRANSACTION ? "  -- outside a transaction" : "");
+}
+
+static int plan_phase(struct driver *d, struct arena *a, const struct migration *m,
+		      enum migration_section s, const struct history_entry *e,
+		      const char *history_schema, runner_say_fn fn, void *ctx, struct mg_error *err)
+{
+	struct runner_options o = {.history_schema = history_schema};
+	struct phase_run r = {.d = d, .a = a, .o = &o, .m = m, .section = s};
+	if (sql_parse_section(a, m, s, &r.sec, err) < 0)
+		return -1;
+	bool expand = s == SECTION_EXPAND;
+	enum migration_section rs = expand ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
+	bool applied = e && (expand ? e->phase >= HISTORY_EXPANDED
+				    : e->phase == HISTORY_CONTRACTED);
+	say(fn, ctx, "-- %lld_%s: %s (%s)%s", (long long)m->version, m->name,
+	    migration_section_name(s),
+	    section_needs_no_transaction(&r) ? "statement by statement" : "one transaction",
+	    applied ? ", applied" : "");
+	if (!r.sec.n_stmts)
+		say(fn, ctx, "-- (nothing)");
+	for (size_t i = 0; i < r.sec.n_stmts; i++) {
+		const struct sql_stmt *st = &r.sec.stmts[i];
+		say(fn, ctx, "%s;%s", stmt_text(a, st),
+		    stmt_flags(&r, st) & STEP_NO_TRANSACTION ? "  -- outside a transaction" : "");
+	}
+	say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
+	    applied		       ? " (as recorded)"
+	    : m->sections[rs].present ? " (hand-written)"
+				       : " (derived from the database as it is now)");
+	if (applied) {
+		say_steps(fn, ctx, expand ? &e->revert_expand : &e->revert_contract);
+		return 0;
+	}
+	if (m->sections[rs].present) {
+		struct sql_section hand;
+		if (sql_parse_section(a, m, rs, &hand, err) < 0)
+			return -1;
+		for (size_t i = 0; i < hand.n_stmts; i++)
+			say(fn, ctx, "%s;", stmt_text(a, &hand.stmts[i]));
+		return 0;
+	}
+	struct step_list all = {0};
+	for (size_t i = 0; i < r.sec.n_stmts; i++) {
+		struct inverse_input in = statement_input(&r, i, false);
+		struct inverse_result res;
+		if (d->ops->inverse_before(&in, &res, err) < 0)
+			return -1;
+		revert_prepend(a, &all, &res.inverse);
+	}
+	say_steps(fn, ctx, &all);
+	return 0;
+}
+
+int runner_plan(struct driver *d, struct arena *a, const struct migration_set *set,
+		unsigned phases, bool has_version, int64_t version, const char *history_schema,
+		runner_say_fn fn, void *ctx, struct mg_error *err)
+{
+	struct history h = {0};
+	bool exists = false;
+	if (d->ops->history_exists(d, &exists, err) < 0 ||
+	    (exists && d->ops->history_load(d, a, &h, err) < 0))
+		return -1;
+	bool found = false;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct migration *m = set->items[i];
+		if (m->kind != MIGRATION_SQL || !m->has_version)
+			continue;
+		if (has_version && m->version != version)
+			continue;
+		const struct history_entry *e = history_find(&h, m->version);
+		if (!has_version && e && e->phase == HISTORY_CONTRACTED)
+			continue; /* nothing left to plan */
+		found = true;
+		if ((phases & RUN_EXPAND) && m->sections[SECTION_EXPAND].present &&
+		    plan_phase(d, a, m, SECTION_EXPAND, e, history_schema, fn, ctx, err) < 0)
+			return -1;
+		if ((phases & RUN_CONTRACT) && m->sections[SECTION_CONTRACT].present &&
+		    plan_phase(d, a, m, SECTION_CONTRACT, e, history_schema, fn, ctx, err) < 0)
+			return -1;
+		say(fn, ctx, "%s", "");
+	}
+	if (has_version && !found)
+		return mg_error_set(err, 2, "no migration with version %lld", (long long)version);
+	if (!found)
+		say(fn, ctx, "-- nothing to plan: every migration is contracted");
+	return 0;
 }

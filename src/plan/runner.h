@@ -60,4 +60,13 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 int runner_revert(struct driver *d, struct arena *a, const struct revert_options *o,
 		  int *ret_reverted, struct mg_error *err);
 
+/*
+ * Prints (through say) the exact SQL each phase runs and the SQL that undoes
+ * it: recorded steps for applied phases, hand-written revert sections, or
+ * steps derived from the database as it is now. Changes nothing.
+ */
+int runner_plan(struct driver *d, struct arena *a, const struct migration_set *set,
+		unsigned phases, bool has_version, int64_t version, const char *history_schema,
+		runner_say_fn say, void *say_ctx, struct mg_error *err);
+
 #endif
