@@ -370,6 +370,12 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	} else {
 		e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
 		e->steps_done = 0;
+		/* with nothing to contract, a run of both phases finishes it in the same
+		 * transaction instead of a second, empty one */
+		if (expand && (o->phases & RUN_CONTRACT) && !m->sections[SECTION_CONTRACT].present) {
+			e->phase = HISTORY_CONTRACTED;
+			e->contract_seq = e->expand_seq + 1;
+		}
 		rc = run_phase_transaction(&r, e, err);
 	}
 	if (rc < 0) {
