@@ -185,9 +185,15 @@ static int run_statement(struct phase_run *r, size_t i, bool resuming, struct mg
 	} else if (r->d->ops->inverse_before(&in, &res, err) < 0) {
 		return -1;
 	}
+	if (r->o->before_statement && r->o->before_statement(r->o->hook_ctx, r->d, st, err) < 0)
+		return -1;
+	int64_t t0 = now_ms();
 	for (size_t k = 0; k < res.forward.n; k++)
 		if (r->d->ops->exec(r->d, &res.forward.items[k], err) < 0)
 			return -1;
+	if (r->o->after_statement &&
+	    r->o->after_statement(r->o->hook_ctx, r->d, st, now_ms() - t0, err) < 0)
+		return -1;
 	if (!r->hand_revert) {
 		if (r->d->ops->inverse_after(&in, &res, err) < 0)
 			return -1;

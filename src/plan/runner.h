@@ -6,6 +6,7 @@
 
 #include "driver/driver.h"
 #include "migration/migration.h"
+#include "sql/parse.h"
 
 /*
  * Applies and reverts phases through a driver: one transaction per phase
@@ -34,6 +35,16 @@ struct runner_options {
 	void *say_ctx;
 	/* for tests: stop (exit at once, as if killed) after this many statements; 0 = never */
 	int crash_after;
+	/*
+	 * Observers of each statement (migrate check's lock trace): called in the
+	 * statement's transaction right before and right after it runs. A
+	 * non-zero return from after fails the phase with err filled.
+	 */
+	void *hook_ctx;
+	int (*before_statement)(void *ctx, struct driver *d, const struct sql_stmt *st,
+				struct mg_error *err);
+	int (*after_statement)(void *ctx, struct driver *d, const struct sql_stmt *st,
+			       int64_t elapsed_ms, struct mg_error *err);
 };
 
 struct revert_options {
