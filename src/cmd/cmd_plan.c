@@ -8,6 +8,8 @@
 
 bool parse_version(const char *s, int64_t *ret);
 
+static void plan_print(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void plan_print(void *ctx, const char *fmt, ...)
 {
 	(void)ctx;

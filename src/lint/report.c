@@ -1,5 +1,6 @@
 #include "lint/report.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "util/strbuf.h"
@@ -47,6 +48,48 @@ static void write_text(FILE *out, const struct lint_result *res, bool color)
 	fputc('\n', out);
 }
 
+/*
+ * strbuf_add_json_string() with the same escapes, copying the runs between
+ * them at once: a report of many findings spends its time here.
+ */
+static void json_add_string(struct strbuf *sb, const char *s)
+{
+	if (!s) {
+		strbuf_addstr(sb, "null");
+		return;
+	}
+	strbuf_addch(sb, '"');
+	const unsigned char *run = (const unsigned char *)s, *p = run;
+	for (;; p++) {
+		if (*p >= 0x20 && *p != '"' && *p != '\\')
+			continue;
+		strbuf_add(sb, run, (size_t)(p - run));
+		if (!*p)
+			break;
+		switch (*p) {
+		case '"':
+			strbuf_addstr(sb, "\\\"");
+			break;
+		case '\\':
+			strbuf_addstr(sb, "\\\\");
+			break;
+		case '\n':
+			strbuf_addstr(sb, "\\n");
+			break;
+		case '\r':
+			strbuf_addstr(sb, "\\r");
+			break;
+		case '\t':
+			strbuf_addstr(sb, "\\t");
+			break;
+		default:
+			strbuf_addf(sb, "\\u%04x", *p);
+		}
+		run = p + 1;
+	}
+	strbuf_addch(sb, '"');
+}
+
 static void write_json(FILE *out, const struct lint_result *res)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -55,16 +98,16 @@ static void write_json(FILE *out, const struct lint_result *res)
 		const struct lint_finding *f = &res->findings[i];
 		strbuf_addstr(&sb, i ? ",\n  {" : "\n  {");
 		strbuf_addstr(&sb, "\"file\": ");
-		strbuf_add_json_string(&sb, f->file);
+		json_add_string(&sb, f->file);
 		strbuf_addf(&sb, ", \"line\": %d, \"column\": %d, \"rule\": ", f->line,
 			    f->column);
-		strbuf_add_json_string(&sb, f->rule->id);
+		json_add_string(&sb, f->rule->id);
 		strbuf_addstr(&sb, ", \"severity\": ");
-		strbuf_add_json_string(&sb, lint_severity_name(f->severity));
+		json_add_string(&sb, lint_severity_name(f->severity));
 		strbuf_addstr(&sb, ", \"message\": ");
-		strbuf_add_json_string(&sb, f->message);
+		json_add_string(&sb, f->message);
 		strbuf_addstr(&sb, ", \"help\": ");
-		strbuf_add_json_string(&sb, f->help);
+		json_add_string(&sb, f->help);
 		strbuf_addch(&sb, '}');
 	}
 	strbuf_addf(&sb, "%s], \"files\": %zu, \"statements\": %zu}\n", res->n_findings ? "\n" : "",
@@ -125,6 +168,26 @@ static const char *sarif_level(enum lint_severity s)
 	return s == LINT_ERROR ? "error" : s == LINT_WARNING ? "warning" : "note";
 }
 
+/*
+ * A file path as a SARIF uri: a relative URI reference, so spaces, '%', '#',
+ * '?' and non-ASCII bytes are percent-encoded.
+ */
+static void sarif_add_uri(struct strbuf *sb, const char *path)
+{
+	static const char keep[] = "-._~/!$&'()*+,;=:@";
+	struct strbuf uri = STRBUF_INIT;
+	if (path[0] == '.' && path[1] == '/')
+		path += 2;
+	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
+		if ((*p < 0x80 && isalnum(*p)) || strchr(keep, *p))
+			strbuf_addch(&uri, (char)*p);
+		else
+			strbuf_addf(&uri, "%%%02X", *p);
+	}
+	strbuf_add_json_string(sb, uri.buf);
+	strbuf_release(&uri);
+}
+
 static void write_sarif(FILE *out, const struct lint_result *res)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -166,8 +229,7 @@ static void write_sarif(FILE *out, const struct lint_result *res)
 		strbuf_release(&text);
 		strbuf_addstr(&sb, "}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": "
 				   "{\"uri\": ");
-		strbuf_add_json_string(&sb, f->file[0] == '.' && f->file[1] == '/' ? f->file + 2
-										  : f->file);
+		sarif_add_uri(&sb, f->file);
 		strbuf_addf(&sb, "}, \"region\": {\"startLine\": %d, \"startColumn\": %d}}}]}",
 			    f->line > 0 ? f->line : 1, f->column > 0 ? f->column : 1);
 	}

@@ -29,7 +29,8 @@ void *arena_realloc(struct arena *a, void *old, size_t old_size, size_t new_size
 char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-char *arena_vprintf(struct arena *a, const char *fmt, va_list ap);
+char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /* Grows an arena-backed array of elements of elem_size to hold at least need elements. */
 #define ARENA_GROW(arena, ptr, nr, alloc, need)                                                    \
