@@ -33,6 +33,13 @@ const struct cmd commands[] = {
 	 "  --allow-drift      apply although an applied file changed since\n"
 	 "  --retries N        retries of a phase after a lock timeout (default: 10)\n"
 	 "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
+	 "  --batch-size N     rows per backfill batch, each its own transaction (default: 1000)\n"
+	 "  --batch-delay DUR  pause between backfill batches (default: none)\n"
+	 "\n"
+	 "Planned changes (see 'migrate plan'): CREATE INDEX, ADD FOREIGN KEY/CHECK/UNIQUE/\n"
+	 "PRIMARY KEY, SET NOT NULL, RENAME COLUMN/TABLE, a rewriting ALTER COLUMN TYPE and\n"
+	 "ADD COLUMN with a volatile default are applied the zero-downtime way: expand runs\n"
+	 "the safe steps (with triggers and batched backfills), contract finishes them.\n"
 	 "\n"
 	 "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file),\n"
 	 "3 the database failed (the phase was rolled back), 4 another migrate holds the lock\n",

@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
@@ -13,7 +15,44 @@ enum {
 	OPT_ALLOW_DRIFT,
 	OPT_RETRIES,
 	OPT_LOCK_WAIT,
+	OPT_BATCH_SIZE,
+	OPT_BATCH_DELAY,
 };
+
+/*
+ * A backfill's progress: a bar redrawn in place on a terminal, a log line
+ * every few seconds otherwise (CI logs, pipes).
+ */
+static void up_progress(void *ctx, const char *label, long long rows, long long total, double rate,
+			bool done)
+{
+	static int64_t last_line;
+	(void)ctx;
+	if (cli.quiet)
+		return;
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	int64_t now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	double frac = total > 0 ? (double)rows / (double)total : 0;
+	if (frac > 1)
+		frac = 1;
+	long long eta = rate > 0 && total > rows ? (long long)((double)(total - rows) / rate) : 0;
+	if (isatty(STDOUT_FILENO)) {
+		char bar[31];
+		int filled = (int)(frac * 30);
+		for (int i = 0; i < 30; i++)
+			bar[i] = i < filled ? '#' : '.';
+		bar[30] = '\0';
+		printf("\r  backfill %s [%s] %lld/%lld rows, %.0f rows/s, ETA %llds%s", label, bar, rows,
+		       total, rate, eta, done ? "\n" : "");
+		fflush(stdout);
+	} else if (done || now - last_line >= 5000) {
+		printf("  backfill %s: %lld of ~%lld rows (%.0f rows/s%s)\n", label, rows, total, rate,
+		       done ? ", done" : "");
+		fflush(stdout);
+		last_line = now;
+	}
+}
 
 /* A version number; false when s is not one. */
 bool parse_version(const char *s, int64_t *ret);
@@ -37,10 +76,15 @@ int cmd_up(int argc, char **argv)
 		{"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
 		{"retries", required_argument, NULL, OPT_RETRIES},
 		{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
+		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+		{"batch-delay", required_argument, NULL, OPT_BATCH_DELAY},
 		{NULL, 0, NULL, 0},
 	};
 	const struct cmd *self = cmd_find("up");
-	struct runner_options o = {.phases = RUN_EXPAND | RUN_CONTRACT, .say = cmd_say};
+	struct runner_options o = {.phases = RUN_EXPAND | RUN_CONTRACT,
+				   .say = cmd_say,
+				   .progress = up_progress,
+				   .batch_size = 1000};
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
 	int retries = -1, lock_wait = -1;
@@ -81,6 +125,16 @@ int cmd_up(int argc, char **argv)
 			if (lock_wait < 0)
 				return cmd_usage_error(self, "--lock-wait takes a duration such as 60s");
 			break;
+		case OPT_BATCH_SIZE:
+			o.batch_size = atoi(optarg);
+			if (o.batch_size < 1 || o.batch_size > 1000000)
+				return cmd_usage_error(self, "--batch-size takes 1 to 1000000 rows");
+			break;
+		case OPT_BATCH_DELAY:
+			o.batch_delay_ms = cmd_parse_ms(optarg);
+			if (o.batch_delay_ms < 0)
+				return cmd_usage_error(self, "--batch-delay takes a duration such as 50ms");
+			break;
 		}
 	}
 	if (optind < argc)
@@ -90,6 +144,9 @@ int cmd_up(int argc, char **argv)
 	const char *crash = getenv("MIGRATE_TEST_CRASH_AFTER");
 	if (crash)
 		o.crash_after = atoi(crash);
+	const char *crash_batches = getenv("MIGRATE_TEST_CRASH_AFTER_BATCHES");
+	if (crash_batches)
+		o.crash_after_batches = atoi(crash_batches);
 	int rc;
 	if (cmd_env_init(&env, true, &err) < 0 || cmd_lint_before_apply(&env, &err) < 0)
 		goto fail;

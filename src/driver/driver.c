@@ -11,6 +11,7 @@ void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsign
 {
 	ARENA_GROW(a, l->items, l->n, l->alloc, l->n + 1);
 	struct step *s = &l->items[l->n++];
+	s->backfill = NULL;
 	s->sql = sql;
 	s->flags = flags;
 	s->file = file;

@@ -22,9 +22,12 @@ enum step_flags {
 	STEP_BACKFILL = 1 << 2,	      /* batched data work */
 };
 
+struct backfill;
+
 struct step {
 	const char *sql;
 	unsigned flags;
+	const struct backfill *backfill; /* planned units only: a batched UPDATE */
 	/* where the statement stands, for error messages (NULL when generated) */
 	const char *file;
 	int line;
@@ -78,6 +81,10 @@ struct history_entry {
 	int64_t expand_ms, contract_ms;
 	struct step_list revert_expand;   /* to run, in order, to undo expand */
 	struct step_list revert_contract; /* to undo contract */
+	/* what the planner made of the expand section (flags are enum unit_flags):
+	 * kept so that a resumed expand runs the same units and contract finishes them */
+	struct step_list planned_expand;
+	struct step_list planned_contract;
 };
 
 struct history {

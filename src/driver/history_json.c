@@ -3,6 +3,7 @@
 #include <bson/bson.h>
 #include <string.h>
 
+#include "plan/planner.h"
 #include "util/strbuf.h"
 
 const char *steps_to_json(struct arena *a, const struct step_list *l)
@@ -14,6 +15,22 @@ const char *steps_to_json(struct arena *a, const struct step_list *l)
 		strbuf_addstr(&sb, i ? ", {\"sql\": " : "{\"sql\": ");
 		strbuf_add_json_string(&sb, s->sql);
 		strbuf_addf(&sb, ", \"flags\": %u", s->flags);
+		if (s->backfill) {
+			const struct backfill *b = s->backfill;
+			strbuf_addstr(&sb, ", \"backfill\": {\"table\": ");
+			strbuf_add_json_string(&sb, b->table);
+			strbuf_addstr(&sb, ", \"key\": ");
+			strbuf_add_json_string(&sb, b->key);
+			strbuf_addstr(&sb, ", \"key_type\": ");
+			strbuf_add_json_string(&sb, b->key_type);
+			strbuf_addstr(&sb, ", \"set\": ");
+			strbuf_add_json_string(&sb, b->set_sql);
+			strbuf_addstr(&sb, ", \"where\": ");
+			strbuf_add_json_string(&sb, b->where_sql);
+			strbuf_addstr(&sb, ", \"label\": ");
+			strbuf_add_json_string(&sb, b->label);
+			strbuf_addch(&sb, '}');
+		}
 		if (s->file) {
 			strbuf_addstr(&sb, ", \"file\": ");
 			strbuf_add_json_string(&sb, s->file);
@@ -65,9 +82,33 @@ int steps_from_json(struct arena *a, const char *json, struct step_list *ret,
 			const char *sql = NULL, *file = NULL;
 			unsigned flags = 0;
 			int line = 0, column = 0;
+			struct backfill *bf = NULL;
 			while (bson_iter_next(&f)) {
 				const char *k = bson_iter_key(&f);
-				if (strcmp(k, "sql") == 0 && BSON_ITER_HOLDS_UTF8(&f))
+				if (strcmp(k, "backfill") == 0 && BSON_ITER_HOLDS_DOCUMENT(&f)) {
+					bson_iter_t bi;
+					bf = arena_alloc(a, sizeof(*bf));
+					if (!bson_iter_recurse(&f, &bi))
+						continue;
+					while (bson_iter_next(&bi)) {
+						const char *bk = bson_iter_key(&bi);
+						const char *bv = BSON_ITER_HOLDS_UTF8(&bi)
+									 ? arena_strdup(a, bson_iter_utf8(&bi, NULL))
+									 : NULL;
+						if (strcmp(bk, "table") == 0)
+							bf->table = bv;
+						else if (strcmp(bk, "key") == 0)
+							bf->key = bv;
+						else if (strcmp(bk, "key_type") == 0)
+							bf->key_type = bv;
+						else if (strcmp(bk, "set") == 0)
+							bf->set_sql = bv;
+						else if (strcmp(bk, "where") == 0)
+							bf->where_sql = bv;
+						else if (strcmp(bk, "label") == 0)
+							bf->label = bv;
+					}
+				} else if (strcmp(k, "sql") == 0 && BSON_ITER_HOLDS_UTF8(&f))
 					sql = arena_strdup(a, bson_iter_utf8(&f, NULL));
 				else if (strcmp(k, "file") == 0 && BSON_ITER_HOLDS_UTF8(&f))
 					file = arena_strdup(a, bson_iter_utf8(&f, NULL));
@@ -78,8 +119,10 @@ int steps_from_json(struct arena *a, const char *json, struct step_list *ret,
 				else if (strcmp(k, "column") == 0)
 					column = iter_int(&f);
 			}
-			if (sql)
+			if (sql) {
 				step_list_add(a, ret, sql, flags, file, line, column);
+				ret->items[ret->n - 1].backfill = bf;
+			}
 		}
 	}
 	bson_destroy(b);

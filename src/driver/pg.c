@@ -321,7 +321,17 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 		"  expand_ms bigint,\n"
 		"  contract_ms bigint,\n"
 		"  revert_expand jsonb NOT NULL DEFAULT '[]',\n"
-		"  revert_contract jsonb NOT NULL DEFAULT '[]'\n"
+		"  revert_contract jsonb NOT NULL DEFAULT '[]',\n"
+		"  planned_expand jsonb NOT NULL DEFAULT '[]',\n"
+		"  planned_contract jsonb NOT NULL DEFAULT '[]'\n"
+		");\n"
+		"CREATE TABLE IF NOT EXISTS %s.backfills (\n"
+		"  version bigint NOT NULL,\n"
+		"  unit integer NOT NULL,\n"
+		"  last_key text,\n"
+		"  rows bigint NOT NULL DEFAULT 0,\n"
+		"  updated_at timestamptz NOT NULL DEFAULT now(),\n"
+		"  PRIMARY KEY (version, unit)\n"
 		");\n"
 		"CREATE TABLE IF NOT EXISTS %s.events (\n"
 		"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
@@ -341,7 +351,7 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 		"  source text NOT NULL,\n"
 		"  created_at timestamptz NOT NULL DEFAULT now()\n"
 		");\n",
-		s, s, s, HISTORY_SCHEMA_VERSION, s, s, s);
+		s, s, s, HISTORY_SCHEMA_VERSION, s, s, s, s);
 	int rc = pg_run(d, sql, err);
 	if (rc == 0) {
 		struct driver_rows rows;
@@ -379,7 +389,8 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 		"to_char(expanded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 		"to_char(contracted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 		"applied_by, expand_seq, contract_seq, steps_done, expand_ms, contract_ms, "
-		"revert_expand::text, revert_contract::text FROM %s.history ORDER BY version",
+		"revert_expand::text, revert_contract::text, planned_expand::text, "
+		"planned_contract::text FROM %s.history ORDER BY version",
 		pg->schema);
 	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0)
 		return -1;
@@ -400,7 +411,9 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 		e->expand_ms = to_i64(driver_rows_get(&rows, r, 10));
 		e->contract_ms = to_i64(driver_rows_get(&rows, r, 11));
 		if (steps_from_json(a, driver_rows_get(&rows, r, 12), &e->revert_expand, err) < 0 ||
-		    steps_from_json(a, driver_rows_get(&rows, r, 13), &e->revert_contract, err) < 0)
+		    steps_from_json(a, driver_rows_get(&rows, r, 13), &e->revert_contract, err) < 0 ||
+		    steps_from_json(a, driver_rows_get(&rows, r, 14), &e->planned_expand, err) < 0 ||
+		    steps_from_json(a, driver_rows_get(&rows, r, 15), &e->planned_contract, err) < 0)
 			return -1;
 	}
 	return 0;
@@ -430,27 +443,31 @@ static int pg_history_save(struct driver *d, const struct history_entry *e, stru
 		e->contract_seq ? cms : NULL,
 		steps_to_json(&a, &e->revert_expand),
 		steps_to_json(&a, &e->revert_contract),
+		steps_to_json(&a, &e->planned_expand),
+		steps_to_json(&a, &e->planned_contract),
 	};
 	/* timestamps are the database's clock, set when the phase changes */
 	const char *sql = arena_printf(
 		&a,
 		"INSERT INTO %s.history AS h (version, name, checksum, phase, applied_by, "
 		"expand_seq, contract_seq, steps_done, expand_ms, contract_ms, revert_expand, "
-		"revert_contract, expanded_at, contracted_at) "
+		"revert_contract, planned_expand, planned_contract, expanded_at, contracted_at) "
 		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, "
+		"$13::jsonb, $14::jsonb, "
 		"CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') THEN now() END, "
 		"CASE WHEN $4 = 'contracted' THEN now() END) "
 		"ON CONFLICT (version) DO UPDATE SET name = $2, checksum = $3, phase = $4, "
 		"applied_by = $5, expand_seq = $6, contract_seq = $7, steps_done = $8, "
 		"expand_ms = $9, contract_ms = $10, revert_expand = $11::jsonb, "
-		"revert_contract = $12::jsonb, "
+		"revert_contract = $12::jsonb, planned_expand = $13::jsonb, "
+		"planned_contract = $14::jsonb, "
 		"expanded_at = CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') "
 		"THEN coalesce(h.expanded_at, now()) END, "
 		"contracted_at = CASE WHEN $4 = 'contracted' THEN coalesce(h.contracted_at, now()) "
 		"END",
 		pg->schema);
 	struct driver_rows rows;
-	int rc = pg_query(d, &a, sql, 12, params, &rows, err);
+	int rc = pg_query(d, &a, sql, 14, params, &rows, err);
 	arena_release(&a);
 	return rc;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "plan/planner.h"
 #include "sql/ast.h"
 
 const char *lint_severity_name(enum lint_severity s)
@@ -94,6 +95,7 @@ struct parse_pipeline {
 	bool *parsed; /* n */
 	size_t next;  /* the next file to parse */
 	size_t limit; /* parse no file at or past this index yet */
+	int waiting;  /* parser threads waiting for room */
 	bool stop;
 };
 
@@ -116,8 +118,11 @@ static void *parse_worker_main(void *arg)
 	struct parse_pipeline *p = arg;
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
-		while (!p->stop && p->next < p->set->n && p->next >= p->limit)
+		while (!p->stop && p->next < p->set->n && p->next >= p->limit) {
+			p->waiting++;
 			pthread_cond_wait(&p->room_cond, &p->lock);
+			p->waiting--;
+		}
 		if (p->stop || p->next >= p->set->n)
 			break;
 		size_t i = p->next++;
@@ -195,7 +200,10 @@ static void pipeline_release(struct parse_pipeline *p, size_t i)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->limit = i + 1 + PARSE_WINDOW;
-	pthread_cond_broadcast(&p->room_cond);
+	/* wake waiting parsers once there is room for a few files each, not
+	 * for every file: fewer context switches when the rules are the slower */
+	if (p->waiting && p->limit - p->next >= PARSE_WINDOW / 4)
+		pthread_cond_broadcast(&p->room_cond);
 	pthread_mutex_unlock(&p->lock);
 }
 
@@ -266,6 +274,11 @@ void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int locatio
 	enum lint_severity sev = effective_severity(ctx, rule);
 	if (sev == LINT_OFF)
 		return;
+	/* what the planner makes safe is planned work, not a finding to fix (not --raw:
+	 * other runners have no planner) */
+	if (rule->plannable && sev == LINT_ERROR && !ctx->opts->raw && !ctx->nested &&
+	    ctx->section->section == SECTION_EXPAND && planner_handles(ctx->stmt->node))
+		sev = LINT_PLANNED;
 
 	const struct migration *m = ctx->migration;
 	for (size_t i = 0; i < m->n_allows; i++) {

@@ -50,6 +50,7 @@ struct lint_rule {
 	const char *summary;	     /* what it catches: the catalogue's one line */
 	const char *help;	     /* the safe alternative */
 	lint_check_fn check;	     /* NULL for rules the engine raises itself */
+	bool plannable;		     /* the planner makes it safe: `planned` in expand */
 };
 
 /* The catalogue of rules, in the order the README lists them. */

@@ -8,6 +8,13 @@
 #define BLOCKING(id_, sev_, fn_, summary_, help_)                                                 \
 	{.id = id_, .kind = LINT_KIND_BLOCKING, .severity = sev_, .enabled = true,                 \
 	 .summary = summary_, .help = help_, .check = fn_}
+/* rules whose hazard the planner turns into safe steps: `planned`, not error, in expand */
+#define BREAKING_PLANNED(id_, sev_, fn_, summary_, help_)                                         \
+	{.id = id_, .kind = LINT_KIND_BREAKING, .severity = sev_, .enabled = true,                 \
+	 .summary = summary_, .help = help_, .check = fn_, .plannable = true}
+#define BLOCKING_PLANNED(id_, sev_, fn_, summary_, help_)                                         \
+	{.id = id_, .kind = LINT_KIND_BLOCKING, .severity = sev_, .enabled = true,                 \
+	 .summary = summary_, .help = help_, .check = fn_, .plannable = true}
 #define OPAQUE(id_, fn_, summary_, help_)                                                         \
 	{.id = id_, .kind = LINT_KIND_OPAQUE, .severity = LINT_WARNING, .enabled = true,           \
 	 .summary = summary_, .help = help_, .check = fn_}
@@ -46,11 +53,11 @@ const struct lint_rule lint_rules[] = {
 	BREAKING("truncate", LINT_ERROR, check_truncate,
 		 "TRUNCATE deletes every row and takes an ACCESS EXCLUSIVE lock",
 		 "delete rows in batches with DELETE ... WHERE, or do it outside migrations"),
-	BREAKING("rename-table", LINT_ERROR, check_rename_table,
+	BREAKING_PLANNED("rename-table", LINT_ERROR, check_rename_table,
 		 "RENAME TABLE breaks every query that uses the old name",
 		 "create the new table (or an updatable view under the new name), move the app, "
 		 "drop the old one in contract"),
-	BREAKING("rename-column", LINT_ERROR, check_rename_column,
+	BREAKING_PLANNED("rename-column", LINT_ERROR, check_rename_column,
 		 "RENAME COLUMN breaks every query that uses the old name",
 		 "add the new column, keep both in sync with a trigger and backfill, drop the old "
 		 "one in contract"),
@@ -72,18 +79,18 @@ const struct lint_rule lint_rules[] = {
 		 "inserts",
 		 "add it nullable or with a constant DEFAULT, backfill, then SET NOT NULL through "
 		 "a NOT VALID check"),
-	BREAKING("set-not-null", LINT_ERROR, check_set_not_null,
+	BREAKING_PLANNED("set-not-null", LINT_ERROR, check_set_not_null,
 		 "SET NOT NULL scans the table under ACCESS EXCLUSIVE and fails old inserts of NULL",
 		 "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL in "
 		 "contract"),
-	BREAKING("change-column-type", LINT_ERROR, check_change_column_type,
+	BREAKING_PLANNED("change-column-type", LINT_ERROR, check_change_column_type,
 		 "ALTER COLUMN TYPE that is not binary-coercible rewrites the table and breaks "
 		 "readers",
 		 "add a column of the new type, sync it with a trigger, backfill, swap in contract"),
-	BREAKING("add-unique-constraint", LINT_ERROR, check_add_unique_constraint,
+	BREAKING_PLANNED("add-unique-constraint", LINT_ERROR, check_add_unique_constraint,
 		 "ADD UNIQUE builds its index under an ACCESS EXCLUSIVE lock",
 		 "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX"),
-	BREAKING("add-primary-key", LINT_ERROR, check_add_primary_key,
+	BREAKING_PLANNED("add-primary-key", LINT_ERROR, check_add_primary_key,
 		 "ADD PRIMARY KEY builds its index (and checks NOT NULL) under an ACCESS "
 		 "EXCLUSIVE lock",
 		 "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX"),
@@ -92,7 +99,7 @@ const struct lint_rule lint_rules[] = {
 		 "make sure every reader handles NULL before relaxing the column"),
 
 	/* blocking: what stalls the app's queries */
-	BLOCKING("create-index-concurrently", LINT_ERROR, check_create_index_concurrently,
+	BLOCKING_PLANNED("create-index-concurrently", LINT_ERROR, check_create_index_concurrently,
 		 "CREATE INDEX without CONCURRENTLY blocks writes to the table while it builds",
 		 "CREATE INDEX CONCURRENTLY (it runs outside a transaction)"),
 	BLOCKING("drop-index-concurrently", LINT_ERROR, check_drop_index_concurrently,
@@ -101,18 +108,18 @@ const struct lint_rule lint_rules[] = {
 	BLOCKING("reindex-concurrently", LINT_ERROR, check_reindex_concurrently,
 		 "REINDEX without CONCURRENTLY blocks writes (and reads that use the index)",
 		 "REINDEX ... CONCURRENTLY"),
-	BLOCKING("add-foreign-key", LINT_ERROR, check_add_foreign_key,
+	BLOCKING_PLANNED("add-foreign-key", LINT_ERROR, check_add_foreign_key,
 		 "ADD FOREIGN KEY without NOT VALID scans the table while blocking writes on both "
 		 "tables",
 		 "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later transaction"),
-	BLOCKING("add-check-constraint", LINT_ERROR, check_add_check_constraint,
+	BLOCKING_PLANNED("add-check-constraint", LINT_ERROR, check_add_check_constraint,
 		 "ADD CHECK without NOT VALID scans the table under an ACCESS EXCLUSIVE lock",
 		 "ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT later"),
 	BLOCKING("validate-same-transaction", LINT_ERROR, check_validate_same_transaction,
 		 "VALIDATE CONSTRAINT in the same transaction as its ADD keeps the ACCESS EXCLUSIVE "
 		 "lock during the scan",
 		 "validate in the next migration (or the contract section)"),
-	BLOCKING("add-column-volatile-default", LINT_ERROR, check_add_column_volatile_default,
+	BLOCKING_PLANNED("add-column-volatile-default", LINT_ERROR, check_add_column_volatile_default,
 		 "ADD COLUMN with a volatile DEFAULT rewrites the table under ACCESS EXCLUSIVE",
 		 "add the column without a default, set the default, backfill in batches"),
 	BLOCKING("add-column-generated", LINT_ERROR, check_add_column_generated,

@@ -82,6 +82,11 @@ void check_prefer_identity(struct lint_ctx *, const struct lint_rule *, const Pg
 void check_prefer_jsonb(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_no_char(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 
+/* For the planner: the DEFAULT of an added column (a DEFAULT constraint or raw_default),
+ * and whether it is volatile or may be (an unknown function). */
+const PgQuery__Node *lint_column_default(const PgQuery__ColumnDef *cd);
+bool lint_column_default_is_volatile(const PgQuery__ColumnDef *cd);
+
 /* rules_reversible.c */
 void check_irreversible(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 

@@ -396,3 +396,17 @@ void check_lock_table(struct lint_ctx *ctx, const struct lint_rule *rule, const 
 			    blocks);
 	}
 }
+
+bool lint_column_default_is_volatile(const PgQuery__ColumnDef *cd)
+{
+	const PgQuery__Constraint *k;
+	const PgQuery__Node *def = column_default(cd, &k);
+	struct volatility v = {.location = -1};
+	return def && !expr_is_null(def) && expr_is_volatile(def, &v);
+}
+
+const PgQuery__Node *lint_column_default(const PgQuery__ColumnDef *cd)
+{
+	const PgQuery__Constraint *k;
+	return column_default(cd, &k);
+}

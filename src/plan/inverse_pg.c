@@ -1016,8 +1016,7 @@ void inverse_pg_statement_failed(const struct inverse_input *in)
 	       "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid", 1,
 	       p) == 0 &&
 	    invalid) {
-		struct step drop = {arena_printf(in->arena, "DROP INDEX CONCURRENTLY IF EXISTS %s", qi),
-				    STEP_NO_TRANSACTION, NULL, 0, 0};
+		struct step drop = {.sql = arena_printf(in->arena, "DROP INDEX CONCURRENTLY IF EXISTS %s", qi), .flags = STEP_NO_TRANSACTION};
 		in->driver->ops->exec(in->driver, &drop, &ignore);
 	}
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "plan/inverse.h"
+#include "plan/planner.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
 
@@ -123,6 +124,9 @@ struct phase_run {
 	const struct migration *m;
 	enum migration_section section;
 	struct sql_section sec;
+	struct unit_list units;		 /* what the phase runs: statements, or planned units */
+	struct step_list planned_contract; /* what the planner left for contract */
+	bool planned;			 /* the planner took at least one statement */
 	bool hand_revert;
 	struct step_list revert; /* what undoes the phase so far */
 	int statements_run;	 /* for crash_after */
@@ -131,21 +135,91 @@ struct phase_run {
 
 static unsigned stmt_flags(const struct phase_run *r, const struct sql_stmt *st)
 {
-	unsigned fl = STEP_RETRYABLE;
+	unsigned fl = 0;
 	/* targets without CONCURRENTLY (SQLite) run every phase in one transaction */
 	if (r->d->ops->concurrent_ddl &&
 	    (ast_stmt_is_concurrent(st->node) ||
 	     st->node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT))
-		fl |= STEP_NO_TRANSACTION;
+		fl |= UNIT_ALONE;
 	return fl;
 }
 
+/* A phase runs unit by unit (outside one transaction) when any unit must. */
 static bool section_needs_no_transaction(const struct phase_run *r)
 {
-	for (size_t i = 0; i < r->sec.n_stmts; i++)
-		if (stmt_flags(r, &r->sec.stmts[i]) & STEP_NO_TRANSACTION)
+	for (size_t i = 0; i < r->units.n; i++)
+		if (r->units.items[i].flags & (UNIT_ALONE | UNIT_OWN_TRANSACTION | UNIT_BACKFILL))
 			return true;
 	return false;
+}
+
+static unsigned unit_step_flags(unsigned unit_flags)
+{
+	return STEP_RETRYABLE | (unit_flags & UNIT_ALONE ? STEP_NO_TRANSACTION : 0) |
+	       (unit_flags & UNIT_BACKFILL ? STEP_BACKFILL : 0);
+}
+
+/* Units back from the history (a resumed expand, or what contract finishes). */
+static int units_from_steps(struct phase_run *r, const struct step_list *l, struct mg_error *err)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		const struct step *s = &l->items[i];
+		struct sql_stmt at = {.migration = r->m, .section = r->section, .line = s->line,
+				      .column = s->column};
+		if (unit_add(r->a, &r->units, &at, s->sql, s->flags, s->backfill, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void units_to_steps(struct arena *a, const struct unit_list *u, struct step_list *ret)
+{
+	*ret = (struct step_list){0};
+	for (size_t i = 0; i < u->n; i++) {
+		step_list_add(a, ret, u->items[i].sql, u->items[i].flags, u->items[i].stmt.migration->path,
+			      u->items[i].stmt.line, u->items[i].stmt.column);
+		ret->items[ret->n - 1].backfill = u->items[i].backfill;
+	}
+}
+
+/*
+ * The units of a phase. Expand: each statement, or what the planner makes of
+ * it. Contract: first what the planner left to finish the expand section,
+ * then the contract statements as written. A resumed phase takes its units
+ * from the history, so it runs exactly what it started with.
+ */
+static int build_units(struct phase_run *r, const struct history_entry *e, bool resumed,
+		       struct mg_error *err)
+{
+	bool expand = r->section == SECTION_EXPAND;
+	if (expand && resumed && e->planned_expand.n) {
+		r->planned = true;
+		r->planned_contract = e->planned_contract;
+		return units_from_steps(r, &e->planned_expand, err);
+	}
+	if (!expand && e && units_from_steps(r, &e->planned_contract, err) < 0)
+		return -1;
+	struct unit_list contract = {0};
+	for (size_t i = 0; i < r->sec.n_stmts; i++) {
+		const struct sql_stmt *st = &r->sec.stmts[i];
+		bool planned = false;
+		if (expand &&
+		    planner_plan(r->d, r->a, r->m, st, &planned, &r->units, &contract, err) < 0)
+			return -1;
+		if (planned) {
+			r->planned = true;
+			continue;
+		}
+		ARENA_GROW(r->a, r->units.items, r->units.n, r->units.alloc, r->units.n + 1);
+		struct unit *u = &r->units.items[r->units.n++];
+		memset(u, 0, sizeof(*u));
+		u->stmt = *st;
+		u->sql = stmt_text(r->a, st);
+		u->flags = stmt_flags(r, st);
+	}
+	if (r->planned)
+		units_to_steps(r->a, &contract, &r->planned_contract);
+	return 0;
 }
 
 static void maybe_crash(struct phase_run *r)
@@ -155,44 +229,65 @@ static void maybe_crash(struct phase_run *r)
 		raise(SIGKILL);
 }
 
-static struct inverse_input statement_input(struct phase_run *r, size_t i, bool resuming)
+static struct inverse_input unit_input(struct phase_run *r, size_t i, bool resuming)
 {
-	const struct sql_stmt *st = &r->sec.stmts[i];
+	const struct unit *u = &r->units.items[i];
 	struct inverse_input in = {
 		.driver = r->d,
 		.arena = r->a,
 		.migration = r->m,
 		.section = r->section,
-		.stmt = st,
-		.sql = stmt_text(r->a, st),
-		.flags = stmt_flags(r, st),
+		.stmt = &u->stmt,
+		.sql = u->sql,
+		.flags = unit_step_flags(u->flags),
 		.history_schema = r->o->history_schema,
 		.resuming = resuming,
 	};
 	return in;
 }
 
-/* Runs one statement: its forward steps, and adds its undo to r->revert. */
-static int run_statement(struct phase_run *r, size_t i, bool resuming, struct mg_error *err)
+static void backfill_say(void *ctx, const struct backfill *bf, const struct backfill_progress *p)
 {
-	const struct sql_stmt *st = &r->sec.stmts[i];
-	struct inverse_input in = statement_input(r, i, resuming);
+	const struct runner_options *o = ctx;
+	if (o->progress)
+		o->progress(o->say_ctx, bf->label, p->rows, p->total, p->rate, p->done);
+}
+
+/* Runs one unit: its forward steps, and adds its undo to r->revert. */
+static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_error *err)
+{
+	const struct unit *u = &r->units.items[i];
+	if (u->flags & UNIT_BACKFILL) {
+		struct backfill_options bo = {
+			.batch_size = r->o->batch_size,
+			.batch_delay_ms = r->o->batch_delay_ms,
+			.retries = r->o->retries,
+			.history_schema = r->o->history_schema,
+			.progress = backfill_say,
+			.progress_ctx = (void *)r->o,
+			.crash_after_batches = r->o->crash_after_batches,
+		};
+		/* the columns it fills are dropped by the revert: nothing to undo */
+		return backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err);
+	}
+	struct inverse_input in = unit_input(r, i, resuming);
 	struct inverse_result res;
 	if (r->hand_revert) {
 		memset(&res, 0, sizeof(res));
-		step_list_add(r->a, &res.forward, in.sql, in.flags, r->m->path, st->line,
-			      st->column);
+		step_list_add(r->a, &res.forward, in.sql, in.flags, r->m->path, u->stmt.line,
+			      u->stmt.column);
 	} else if (r->d->ops->inverse_before(&in, &res, err) < 0) {
 		return -1;
 	}
-	if (r->o->before_statement && r->o->before_statement(r->o->hook_ctx, r->d, st, err) < 0)
+	if (r->o->before_statement &&
+	    r->o->before_statement(r->o->hook_ctx, r->d, &u->stmt, err) < 0)
 		return -1;
 	int64_t t0 = now_ms();
 	for (size_t k = 0; k < res.forward.n; k++)
 		if (r->d->ops->exec(r->d, &res.forward.items[k], err) < 0)
 			return -1;
 	if (r->o->after_statement &&
-	    r->o->after_statement(r->o->hook_ctx, r->d, st, now_ms() - t0, err) < 0)
+	    r->o->after_statement(r->o->hook_ctx, r->d, &u->stmt, now_ms() - t0, err) < 0)
 		return -1;
 	if (!r->hand_revert) {
 		if (r->d->ops->inverse_after(&in, &res, err) < 0)
@@ -232,10 +327,10 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
 		if (r->d->ops->begin(r->d, err) < 0)
 			return -1;
 		size_t i = 0;
-		for (; i < r->sec.n_stmts; i++)
-			if (run_statement(r, i, false, err) < 0)
+		for (; i < r->units.n; i++)
+			if (run_unit(r, i, false, err) < 0)
 				break;
-		if (i == r->sec.n_stmts) {
+		if (i == r->units.n) {
 			entry_set_revert(e, r->section, &r->revert);
 			if (r->section == SECTION_EXPAND)
 				e->expand_ms = now_ms() - r->started_ms;
@@ -256,9 +351,10 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
 }
 
 /*
- * A phase with CONCURRENTLY runs statement by statement; the history row
- * records how far it got (steps_done) and the undo so far after each one,
- * so an interrupted run resumes where it stopped.
+ * A phase with CONCURRENTLY, a VALIDATE of its own or a backfill runs unit by
+ * unit: units marked UNIT_WITH_NEXT share a transaction with the next one;
+ * the history row records how far it got (steps_done) and the undo so far
+ * after each group, so an interrupted run resumes where it stopped.
  */
 static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, struct mg_error *err)
 {
@@ -266,48 +362,41 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 	r->revert = r->section == SECTION_EXPAND ? e->revert_expand : e->revert_contract;
 	if (!resuming)
 		r->revert = (struct step_list){0};
-	for (size_t i = (size_t)e->steps_done; i < r->sec.n_stmts; i++) {
-		const struct sql_stmt *st = &r->sec.stmts[i];
-		bool alone = stmt_flags(r, st) & STEP_NO_TRANSACTION;
+	for (size_t i = (size_t)e->steps_done; i < r->units.n;) {
+		const struct unit *u = &r->units.items[i];
+		bool alone = u->flags & (UNIT_ALONE | UNIT_BACKFILL);
+		size_t end = i + 1; /* the group: [i, end) */
+		while (!alone && end < r->units.n && (r->units.items[end - 1].flags & UNIT_WITH_NEXT) &&
+		       !(r->units.items[end].flags & (UNIT_ALONE | UNIT_BACKFILL)))
+			end++;
 		for (int attempt = 0;; attempt++) {
-			int rc;
-			if (alone) {
-				rc = run_statement(r, i, resuming && i == (size_t)e->steps_done, err);
-				if (rc == 0) {
-					e->steps_done = (int)i + 1;
-					entry_set_revert(e, r->section, &r->revert);
-					rc = r->d->ops->history_save(r->d, e, err);
-				}
-			} else {
-				struct step_list before = r->revert;
-				rc = r->d->ops->begin(r->d, err);
-				if (rc == 0)
-					rc = run_statement(r, i, false, err);
-				if (rc == 0) {
-					e->steps_done = (int)i + 1;
-					entry_set_revert(e, r->section, &r->revert);
-					rc = r->d->ops->history_save(r->d, e, err);
-				}
-				if (rc == 0)
-					rc = r->d->ops->commit(r->d, err);
-				if (rc < 0) {
-					r->d->ops->rollback(r->d);
-					r->revert = before;
-				}
+			struct step_list before = r->revert;
+			int rc = alone ? 0 : r->d->ops->begin(r->d, err);
+			for (size_t k = i; rc == 0 && k < end; k++)
+				rc = run_unit(r, k, resuming && k == (size_t)e->steps_done, err);
+			if (rc == 0) {
+				e->steps_done = (int)end;
+				entry_set_revert(e, r->section, &r->revert);
+				rc = r->d->ops->history_save(r->d, e, err);
 			}
+			if (rc == 0 && !alone)
+				rc = r->d->ops->commit(r->d, err);
 			if (rc == 0)
 				break;
+			if (!alone)
+				r->d->ops->rollback(r->d);
+			r->revert = before;
 			if (alone && r->d->ops->statement_failed) {
-				struct inverse_input in = statement_input(r, i, false);
+				struct inverse_input in = unit_input(r, i, false);
 				r->d->ops->statement_failed(&in);
 			}
 			if (!is_lock_timeout(err) || attempt >= r->o->retries)
 				return -1;
-			say(r->o->say, r->o->say_ctx,
-			    "  lock timeout at %s:%d; retry %d of %d", err->file, err->line,
-			    attempt + 1, r->o->retries);
+			say(r->o->say, r->o->say_ctx, "  lock timeout at %s:%d; retry %d of %d",
+			    err->file, err->line, attempt + 1, r->o->retries);
 			backoff_sleep(attempt);
 		}
+		i = end;
 	}
 	return 0;
 }
@@ -331,25 +420,31 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		fresh.name = m->name;
 		e = &fresh;
 	}
+	bool expand = s == SECTION_EXPAND;
+	bool resumed = e->phase == (expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING);
+	if (build_units(&r, e, resumed, err) < 0)
+		return -1;
 	e->checksum = m->checksum;
 	e->applied_by = d->settings.who;
+	if (expand && r.planned) {
+		units_to_steps(a, &r.units, &e->planned_expand);
+		e->planned_contract = r.planned_contract;
+	}
 	bool stepwise = section_needs_no_transaction(&r);
-	bool expand = s == SECTION_EXPAND;
 	const char *phase = migration_section_name(s);
 
 	if (o->dry_run) {
 		say(o->say, o->say_ctx, "would %s %lld_%s (%zu statement%s%s)", phase,
-		    (long long)m->version, m->name, r.sec.n_stmts, r.sec.n_stmts == 1 ? "" : "s",
-		    stepwise ? ", one by one outside a transaction" : ", in one transaction");
-		for (size_t i = 0; i < r.sec.n_stmts; i++)
-			say(o->say, o->say_ctx, "  %s", stmt_text(a, &r.sec.stmts[i]));
+		    (long long)m->version, m->name, r.units.n, r.units.n == 1 ? "" : "s",
+		    stepwise ? ", one by one" : ", in one transaction");
+		for (size_t i = 0; i < r.units.n; i++)
+			say(o->say, o->say_ctx, "  %s", r.units.items[i].sql);
 		return 0;
 	}
 	say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
 	    (long long)m->version, m->name);
 	int64_t t0 = now_ms();
 	r.started_ms = t0;
-	bool resumed = e->phase == (expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING);
 	if (!resumed) {
 		e->steps_done = 0;
 		if (expand)
@@ -360,10 +455,10 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	int rc;
 	if (stepwise) {
 		if (resumed)
-			say(o->say, o->say_ctx, "  resuming after statement %d of %zu",
-			    e->steps_done, r.sec.n_stmts);
+			say(o->say, o->say_ctx, "  resuming after step %d of %zu", e->steps_done,
+			    r.units.n);
 		e->phase = expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING;
-		rc = r.sec.n_stmts ? run_phase_stepwise(&r, e, err) : 0;
+		rc = r.units.n ? run_phase_stepwise(&r, e, err) : 0;
 		if (rc == 0) {
 			e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
 			e->steps_done = 0;
@@ -378,7 +473,8 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		e->steps_done = 0;
 		/* with nothing to contract, a run of both phases finishes it in the same
 		 * transaction instead of a second, empty one */
-		if (expand && (o->phases & RUN_CONTRACT) && !m->sections[SECTION_CONTRACT].present) {
+		if (expand && (o->phases & RUN_CONTRACT) && !m->sections[SECTION_CONTRACT].present &&
+		    !r.planned_contract.n) {
 			e->phase = HISTORY_CONTRACTED;
 			e->contract_seq = e->expand_seq + 1;
 		}
@@ -583,6 +679,17 @@ static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
 		    l->items[i].flags & STEP_NO_TRANSACTION ? "  -- outside a transaction" : "");
 }
 
+static const char *unit_note(unsigned flags)
+{
+	if (flags & UNIT_BACKFILL)
+		return "  -- backfill: keyset batches, each its own transaction";
+	if (flags & UNIT_ALONE)
+		return "  -- outside a transaction";
+	if (flags & UNIT_OWN_TRANSACTION)
+		return "  -- in its own transaction";
+	return "";
+}
+
 static int plan_phase(struct driver *d, struct arena *a, const struct migration *m,
 		      enum migration_section s, const struct history_entry *e,
 		      const char *history_schema, runner_say_fn fn, void *ctx, struct mg_error *err)
@@ -595,16 +702,25 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 	enum migration_section rs = expand ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
 	bool applied = e && (expand ? e->phase >= HISTORY_EXPANDED
 				    : e->phase == HISTORY_CONTRACTED);
+	if (applied && expand && e->planned_expand.n) {
+		if (units_from_steps(&r, &e->planned_expand, err) < 0)
+			return -1;
+		r.planned = true;
+	} else if (build_units(&r, e, false, err) < 0) {
+		return -1;
+	}
 	say(fn, ctx, "-- %lld_%s: %s (%s)%s", (long long)m->version, m->name,
 	    migration_section_name(s),
-	    section_needs_no_transaction(&r) ? "statement by statement" : "one transaction",
-	    applied ? ", applied" : "");
-	if (!r.sec.n_stmts)
+	    section_needs_no_transaction(&r) ? "step by step" : "one transaction",
+	    applied ? ", applied" : r.planned ? ", planned" : "");
+	if (!r.units.n)
 		say(fn, ctx, "-- (nothing)");
-	for (size_t i = 0; i < r.sec.n_stmts; i++) {
-		const struct sql_stmt *st = &r.sec.stmts[i];
-		say(fn, ctx, "%s;%s", stmt_text(a, st),
-		    stmt_flags(&r, st) & STEP_NO_TRANSACTION ? "  -- outside a transaction" : "");
+	for (size_t i = 0; i < r.units.n; i++)
+		say(fn, ctx, "%s;%s", r.units.items[i].sql, unit_note(r.units.items[i].flags));
+	if (expand && !applied && r.planned_contract.n) {
+		say(fn, ctx, "-- contract then finishes:");
+		for (size_t i = 0; i < r.planned_contract.n; i++)
+			say(fn, ctx, "%s;", r.planned_contract.items[i].sql);
 	}
 	say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
 	    applied		       ? " (as recorded)"
@@ -623,8 +739,10 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 		return 0;
 	}
 	struct step_list all = {0};
-	for (size_t i = 0; i < r.sec.n_stmts; i++) {
-		struct inverse_input in = statement_input(&r, i, false);
+	for (size_t i = 0; i < r.units.n; i++) {
+		if (r.units.items[i].flags & UNIT_BACKFILL)
+			continue;
+		struct inverse_input in = unit_input(&r, i, false);
 		struct inverse_result res;
 		if (d->ops->inverse_before(&in, &res, err) < 0)
 			return -1;

@@ -33,8 +33,15 @@ struct runner_options {
 	const char *history_schema;
 	runner_say_fn say;
 	void *say_ctx;
+	/* backfills: rows per batch (default 1000), pause between batches */
+	int batch_size;
+	int batch_delay_ms;
+	/* a backfill's progress: rows done of total (an estimate, 0 unknown), rows per second */
+	void (*progress)(void *say_ctx, const char *label, long long rows, long long total,
+			 double rate, bool done);
 	/* for tests: stop (exit at once, as if killed) after this many statements; 0 = never */
 	int crash_after;
+	int crash_after_batches;
 	/*
 	 * Observers of each statement (migrate check's lock trace): called in the
 	 * statement's transaction right before and right after it runs. A

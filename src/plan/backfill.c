@@ -1,0 +1,127 @@
+/*
+ * Batched backfills: keyset pagination along a unique NOT NULL key, one short
+ * transaction per batch under lock_timeout, the cursor saved in the same
+ * transaction so that a run that was killed continues after the last batch
+ * that committed. Rows the app writes meanwhile are kept right by the
+ * triggers the planner installed before the backfill starts.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "plan/inverse.h"
+#include "plan/planner.h"
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int query1(struct driver *d, struct arena *a, const char *sql, int n,
+		  const char *const *params, struct driver_rows *rows, struct mg_error *err)
+{
+	return d->ops->query(d, a, sql, n, params, rows, err);
+}
+
+int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, int64_t version,
+		 int unit_index, const struct backfill_options *o, struct mg_error *err)
+{
+	const char *hs = sql_ident(a, o->history_schema);
+	char v[32], u[16], batch[16];
+	snprintf(v, sizeof(v), "%lld", (long long)version);
+	snprintf(u, sizeof(u), "%d", unit_index);
+	snprintf(batch, sizeof(batch), "%d", o->batch_size > 0 ? o->batch_size : 1000);
+
+	/* where an interrupted run stopped */
+	struct driver_rows rows;
+	const char *cp[] = {v, u};
+	if (query1(d, a,
+		   arena_printf(a,
+				"SELECT last_key, rows FROM %s.backfills WHERE version = $1 AND unit "
+				"= $2",
+				hs),
+		   2, cp, &rows, err) < 0)
+		return -1;
+	const char *last = driver_rows_get(&rows, 0, 0);
+	long long done_rows = rows.n_rows ? atoll(driver_rows_get(&rows, 0, 1)) : 0;
+
+	struct backfill_progress prog = {.rows = done_rows};
+	const char *tp[] = {bf->table};
+	if (query1(d, a,
+		   "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
+		   1, tp, &rows, err) == 0)
+		prog.total = atoll(driver_rows_get(&rows, 0, 0) ? driver_rows_get(&rows, 0, 0) : "0");
+
+	const char *sql = arena_printf(
+		a,
+		"WITH mg_batch AS (SELECT %s AS mg_k FROM %s WHERE $1::text IS NULL OR %s > "
+		"$1::text::%s ORDER BY %s LIMIT $2::int), "
+		"mg_done AS (UPDATE %s AS mg_t SET %s FROM mg_batch WHERE mg_t.%s = mg_batch.mg_k%s%s "
+		"RETURNING 1), "
+		"mg_cursor AS (INSERT INTO %s.backfills (version, unit, last_key, rows) "
+		"SELECT $3, $4, max(mg_k)::text, $5::bigint + count(*) FROM mg_batch HAVING "
+		"count(*) > 0 ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
+		"rows = excluded.rows, updated_at = now() RETURNING 1) "
+		"SELECT (SELECT max(mg_k)::text FROM mg_batch), (SELECT count(*) FROM mg_batch), "
+		"(SELECT count(*) FROM mg_done), (SELECT count(*) FROM mg_cursor)",
+		bf->key, bf->table, bf->key, bf->key_type, bf->key, bf->table, bf->set_sql, bf->key,
+		bf->where_sql ? " AND " : "", bf->where_sql ? arena_printf(a, "(%s)", bf->where_sql)
+							 : "",
+		hs);
+	int64_t t0 = mono_ms(), last_report = 0;
+	long long rows_this_run = 0;
+	int batches = 0;
+	for (;;) {
+		char rows_s[32];
+		snprintf(rows_s, sizeof(rows_s), "%lld", prog.rows);
+		const char *params[] = {last, batch, v, u, rows_s};
+		int rc = -1;
+		for (int attempt = 0;; attempt++) {
+			/* each batch is its own short transaction: locks last milliseconds */
+			rc = d->ops->begin(d, err);
+			if (rc == 0)
+				rc = query1(d, a, sql, 5, params, &rows, err);
+			if (rc == 0)
+				rc = d->ops->commit(d, err);
+			if (rc == 0)
+				break;
+			d->ops->rollback(d);
+			if (strcmp(err->sqlstate, "55P03") != 0 || attempt >= o->retries)
+				return -1;
+			usleep((useconds_t)(100000 << (attempt < 6 ? attempt : 6)));
+		}
+		long long n = atoll(driver_rows_get(&rows, 0, 1) ? driver_rows_get(&rows, 0, 1) : "0");
+		if (n == 0)
+			break;
+		last = driver_rows_get(&rows, 0, 0);
+		prog.rows += n;
+		rows_this_run += n;
+		batches++;
+		int64_t now = mono_ms();
+		prog.rate = now > t0 ? rows_this_run * 1000.0 / (double)(now - t0) : 0;
+		if (o->progress && now - last_report >= 200) {
+			o->progress(o->progress_ctx, bf, &prog);
+			last_report = now;
+		}
+		if (o->crash_after_batches && batches >= o->crash_after_batches)
+			raise(SIGKILL);
+		if (o->batch_delay_ms > 0)
+			usleep((useconds_t)o->batch_delay_ms * 1000);
+	}
+	/* finished: the cursor is not needed any more */
+	if (query1(d, a,
+		   arena_printf(a, "DELETE FROM %s.backfills WHERE version = $1 AND unit = $2", hs),
+		   2, cp, &rows, err) < 0)
+		return -1;
+	prog.done = true;
+	if (prog.total < prog.rows)
+		prog.total = prog.rows;
+	if (o->progress)
+		o->progress(o->progress_ctx, bf, &prog);
+	return 0;
+}

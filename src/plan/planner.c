@@ -1,0 +1,781 @@
+/*
+ * The zero-downtime planner for PostgreSQL (DESIGN.md, Planner). Each intent
+ * becomes units of plain SQL; the runner executes them (statement by
+ * statement when they must not share a transaction) and the inverse builder
+ * derives their undo like any other statement's.
+ */
+#include "plan/planner.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lint/rules.h"
+#include "plan/inverse.h"
+#include "sql/ast.h"
+
+/* ---- what the planner takes ---- */
+
+static const PgQuery__AlterTableCmd *single_cmd(const PgQuery__Node *stmt)
+{
+	if (stmt->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
+		return NULL;
+	const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;
+	if (as->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || as->n_cmds != 1 || !as->relation)
+		return NULL;
+	return ast_alter_cmd(as->cmds[0]);
+}
+
+static bool constraint_planned(const PgQuery__Constraint *k)
+{
+	if (!k)
+		return false;
+	switch (k->contype) {
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return !k->skip_validation;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+		/* USING INDEX is already the safe form; expressions/INCLUDE are kept simple */
+		return !(k->indexname && *k->indexname) && k->n_keys > 0 && !k->n_including &&
+		       !k->where_clause;
+	default:
+		return false;
+	}
+}
+
+static const PgQuery__ColumnDef *cmd_column_def(const PgQuery__AlterTableCmd *cmd)
+{
+	return cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
+		       ? cmd->def->column_def
+		       : NULL;
+}
+
+bool planner_handles(const PgQuery__Node *stmt)
+{
+	switch (stmt->node_case) {
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		return !stmt->index_stmt->concurrent && stmt->index_stmt->relation;
+	case PG_QUERY__NODE__NODE_RENAME_STMT: {
+		const PgQuery__RenameStmt *rs = stmt->rename_stmt;
+		if (!rs->relation || rs->missing_ok)
+			return false;
+		if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN)
+			return rs->relation_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+		return rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+	}
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
+		const PgQuery__AlterTableCmd *cmd = single_cmd(stmt);
+		if (!cmd)
+			return false;
+		switch (cmd->subtype) {
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+			return constraint_planned(ast_constraint(cmd->def));
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+			return true;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+			return cmd_column_def(cmd) != NULL;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
+			const PgQuery__ColumnDef *cd = cmd_column_def(cmd);
+			return cd && !cmd->missing_ok && lint_column_default_is_volatile(cd);
+		}
+		default:
+			return false;
+		}
+	}
+	default:
+		return false;
+	}
+}
+
+/* ---- building units ---- */
+
+int unit_add(struct arena *a, struct unit_list *l, const struct sql_stmt *at, const char *sql,
+	     unsigned flags, const struct backfill *bf, struct mg_error *err)
+{
+	ARENA_GROW(a, l->items, l->n, l->alloc, l->n + 1);
+	struct unit *u = &l->items[l->n];
+	memset(u, 0, sizeof(*u));
+	u->sql = sql;
+	u->flags = flags;
+	u->backfill = bf;
+	u->stmt = *at;
+	if (!bf) {
+		struct sql_section sec;
+		struct mg_error perr = MG_ERROR_INIT;
+		if (sql_parse_string(a, sql, &sec, &perr) < 0 || sec.n_stmts != 1) {
+			mg_error_set_at(err, 2, at->migration->path, at->line, at->column,
+					"the planner wrote SQL it cannot read back: %s", sql);
+			return -1;
+		}
+		u->stmt.node = sec.stmts[0].node;
+	}
+	l->n++;
+	return 0;
+}
+
+struct plan_ctx {
+	struct driver *d;
+	struct arena *a;
+	const struct migration *m;
+	const struct sql_stmt *st;
+	struct unit_list *expand;
+	struct unit_list *contract;
+	struct mg_error *err;
+};
+
+static int q1(struct plan_ctx *p, const char **ret, const char *sql, int n,
+	      const char *const *params)
+{
+	struct driver_rows rows;
+	*ret = NULL;
+	if (p->d->ops->query(p->d, p->a, sql, n, params, &rows, p->err) < 0)
+		return -1;
+	*ret = driver_rows_get(&rows, 0, 0);
+	return 0;
+}
+
+static int add(struct plan_ctx *p, struct unit_list *l, unsigned flags, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int add(struct plan_ctx *p, struct unit_list *l, unsigned flags, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *sql = arena_vprintf(p->a, fmt, ap);
+	va_end(ap);
+	return unit_add(p->a, l, p->st, sql, flags, NULL, p->err);
+}
+
+static const char *deparse_alter(struct arena *a, const PgQuery__RangeVar *rv,
+				 PgQuery__AlterTableCmd *cmd)
+{
+	PgQuery__Node cmd_node = PG_QUERY__NODE__INIT;
+	cmd_node.node_case = PG_QUERY__NODE__NODE_ALTER_TABLE_CMD;
+	cmd_node.alter_table_cmd = cmd;
+	PgQuery__Node *cmds[1] = {&cmd_node};
+	PgQuery__AlterTableStmt as = PG_QUERY__ALTER_TABLE_STMT__INIT;
+	as.relation = (PgQuery__RangeVar *)rv;
+	as.n_cmds = 1;
+	as.cmds = cmds;
+	as.objtype = PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+	PgQuery__Node n = PG_QUERY__NODE__INIT;
+	n.node_case = PG_QUERY__NODE__NODE_ALTER_TABLE_STMT;
+	n.alter_table_stmt = &as;
+	return sql_deparse_node(a, &n);
+}
+
+/* The text of an expression, through the deparser: SELECT <expr>. */
+static const char *deparse_expr(struct arena *a, PgQuery__Node *expr)
+{
+	PgQuery__ResTarget rt = PG_QUERY__RES_TARGET__INIT;
+	rt.val = expr;
+	PgQuery__Node rtn = PG_QUERY__NODE__INIT;
+	rtn.node_case = PG_QUERY__NODE__NODE_RES_TARGET;
+	rtn.res_target = &rt;
+	PgQuery__Node *tl[1] = {&rtn};
+	PgQuery__SelectStmt sel = PG_QUERY__SELECT_STMT__INIT;
+	sel.n_target_list = 1;
+	sel.target_list = tl;
+	sel.limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
+	sel.op = PG_QUERY__SET_OPERATION__SETOP_NONE;
+	PgQuery__Node n = PG_QUERY__NODE__INIT;
+	n.node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
+	n.select_stmt = &sel;
+	const char *s = sql_deparse_node(a, &n);
+	return s && strncmp(s, "SELECT ", 7) == 0 ? s + 7 : NULL;
+}
+
+/* A name PostgreSQL keeps: at most 63 bytes. */
+static const char *pg_name(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static const char *pg_name(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	if (strlen(s) > 63)
+		s[63] = '\0';
+	return s;
+}
+
+static bool table_exists(struct plan_ctx *p, const char *rel, bool *ret)
+{
+	const char *v;
+	const char *params[] = {rel};
+	if (q1(p, &v, "SELECT to_regclass($1)::text", 1, params) < 0)
+		return false;
+	*ret = v != NULL;
+	return true;
+}
+
+struct column_state {
+	bool exists;
+	const char *type; /* format_type */
+	bool not_null;
+	const char *default_expr;
+};
+
+static int column_state(struct plan_ctx *p, const char *rel, const char *col,
+			struct column_state *ret)
+{
+	struct driver_rows rows;
+	const char *params[] = {rel, col};
+	memset(ret, 0, sizeof(*ret));
+	if (p->d->ops->query(p->d, p->a,
+			     "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull::text, "
+			     "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+			     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+			     "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 "
+			     "AND NOT a.attisdropped",
+			     2, params, &rows, p->err) < 0)
+		return -1;
+	if (!rows.n_rows)
+		return 0;
+	ret->exists = true;
+	ret->type = driver_rows_get(&rows, 0, 0);
+	ret->not_null = strcmp(driver_rows_get(&rows, 0, 1), "true") == 0;
+	ret->default_expr = driver_rows_get(&rows, 0, 2);
+	return 0;
+}
+
+/* The column to batch a backfill by: a one-column primary key, else a unique NOT NULL one. */
+static int backfill_key(struct plan_ctx *p, const char *rel, const char *table_label,
+			const char **ret_key, const char **ret_type)
+{
+	struct driver_rows rows;
+	const char *params[] = {rel};
+	if (p->d->ops->query(p->d, p->a,
+			     "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i "
+			     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+			     "WHERE i.indrelid = to_regclass($1) AND i.indnatts = 1 AND i.indisunique "
+			     "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL "
+			     "AND a.attnotnull ORDER BY i.indisprimary DESC, a.attnum LIMIT 1",
+			     1, params, &rows, p->err) < 0)
+		return -1;
+	if (!rows.n_rows) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"table '%s' has no primary key or unique NOT NULL column: this change "
+				"needs one to backfill in batches",
+				table_label);
+		mg_error_set_help(p->err, "add a primary key first, or write the steps by hand with "
+					  "-- migrate:allow");
+		return -1;
+	}
+	*ret_key = sql_ident(p->a, driver_rows_get(&rows, 0, 0));
+	*ret_type = driver_rows_get(&rows, 0, 1);
+	return 0;
+}
+
+static int add_backfill(struct plan_ctx *p, const char *rel, const char *label,
+			const char *set_sql, const char *where_sql)
+{
+	struct backfill *bf = arena_alloc(p->a, sizeof(*bf));
+	bf->table = rel;
+	bf->set_sql = set_sql;
+	bf->where_sql = where_sql;
+	bf->label = label;
+	if (backfill_key(p, rel, label, &bf->key, &bf->key_type) < 0)
+		return -1;
+	return unit_add(p->a, p->expand, p->st,
+			arena_printf(p->a, "UPDATE %s SET %s%s%s", rel, set_sql,
+				     where_sql ? " WHERE " : "", where_sql ? where_sql : ""),
+			UNIT_BACKFILL, bf, p->err);
+}
+
+/* A NOT NULL that costs no long lock: a NOT VALID check, validated on its own. */
+static int add_not_null_check(struct plan_ctx *p, const char *rel, const char *check,
+			      const char *col)
+{
+	if (add(p, p->expand, 0, "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID",
+		rel, sql_ident(p->a, check), sql_ident(p->a, col)) < 0 ||
+	    add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
+		sql_ident(p->a, check)) < 0)
+		return -1;
+	return 0;
+}
+
+/* ---- the intents ---- */
+
+static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
+{
+	PgQuery__IndexStmt copy = *is;
+	copy.concurrent = 1;
+	PgQuery__Node n = PG_QUERY__NODE__INIT;
+	n.node_case = PG_QUERY__NODE__NODE_INDEX_STMT;
+	n.index_stmt = &copy;
+	const char *sql = sql_deparse_node(p->a, &n);
+	return add(p, p->expand, UNIT_ALONE, "%s", sql);
+}
+
+static const char *key_names(struct arena *a, PgQuery__Node *const *keys, size_t n,
+			     const char *sep, bool quote)
+{
+	const char *out = "";
+	for (size_t i = 0; i < n; i++) {
+		const char *k = ast_string(keys[i]);
+		out = arena_printf(a, "%s%s%s", out, i ? sep : "", quote ? sql_ident(a, k) : k);
+	}
+	return out;
+}
+
+static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
+			       const PgQuery__Constraint *k)
+{
+	const char *rel = sql_rangevar(p->a, rv);
+	const char *table = rv->relname;
+	PgQuery__Constraint copy = *k;
+	const char *name = k->conname && *k->conname ? k->conname : NULL;
+
+	if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
+	    k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
+		/* name it as PostgreSQL would, so VALIDATE can say which */
+		if (!name)
+			name = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN
+				       ? pg_name(p->a, "%s_%s_fkey", table,
+						 key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false))
+				       : pg_name(p->a, "%s_check_v%lld", table,
+						 (long long)p->m->version);
+		copy.conname = (char *)name;
+		copy.skip_validation = 1;
+		copy.initially_valid = 0;
+		PgQuery__Node kn = PG_QUERY__NODE__INIT;
+		kn.node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
+		kn.constraint = &copy;
+		PgQuery__AlterTableCmd cmd = PG_QUERY__ALTER_TABLE_CMD__INIT;
+		cmd.subtype = PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint;
+		cmd.def = &kn;
+		const char *sql = deparse_alter(p->a, rv, &cmd);
+		if (add(p, p->expand, 0, "%s", sql) < 0)
+			return -1;
+		return add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+			   rel, sql_ident(p->a, name));
+	}
+
+	/* UNIQUE / PRIMARY KEY: the index first, built without blocking writes */
+	bool primary = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
+	if (!name)
+		name = primary ? pg_name(p->a, "%s_pkey", table)
+			       : pg_name(p->a, "%s_%s_key", table,
+					 key_names(p->a, k->keys, k->n_keys, "_", false));
+	const char *cols = key_names(p->a, k->keys, k->n_keys, ", ", true);
+	if (add(p, p->expand, UNIT_ALONE, "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s)",
+		sql_ident(p->a, name), rel, cols) < 0)
+		return -1;
+	/* a primary key needs NOT NULL columns: prove it with a validated check first */
+	const char **checks = arena_alloc(p->a, sizeof(*checks) * (k->n_keys + 1));
+	size_t n_checks = 0;
+	if (primary) {
+		for (size_t i = 0; i < k->n_keys; i++) {
+			struct column_state cs;
+			const char *col = ast_string(k->keys[i]);
+			if (column_state(p, rel, col, &cs) < 0)
+				return -1;
+			if (cs.exists && !cs.not_null) {
+				const char *check = pg_name(p->a, "%s_%s_not_null", table, col);
+				if (add_not_null_check(p, rel, check, col) < 0)
+					return -1;
+				checks[n_checks++] = check;
+			}
+		}
+	}
+	if (add(p, p->expand, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s", rel,
+		sql_ident(p->a, name), primary ? "PRIMARY KEY" : "UNIQUE", sql_ident(p->a, name)) < 0)
+		return -1;
+	for (size_t i = 0; i < n_checks; i++)
+		if (add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+			sql_ident(p->a, checks[i])) < 0)
+			return -1;
+	return 0;
+}
+
+static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *col)
+{
+	const char *rel = sql_rangevar(p->a, rv);
+	struct column_state cs;
+	if (column_state(p, rel, col, &cs) < 0)
+		return -1;
+	if (!cs.exists || cs.not_null)
+		return add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
+			   sql_ident(p->a, col));
+	const char *check = pg_name(p->a, "%s_%s_not_null", rv->relname, col);
+	if (add_not_null_check(p, rel, check, col) < 0)
+		return -1;
+	/* with the check validated, SET NOT NULL needs no scan (PostgreSQL 12+) */
+	if (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
+		sql_ident(p->a, col)) < 0 ||
+	    add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+		sql_ident(p->a, check)) < 0)
+		return -1;
+	return 0;
+}
+
+/* Indexes on col, rebuilt concurrently on new_col; ret_renames: old name -> new name. */
+static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *col,
+			     const char *new_col, struct unit_list *renames_after_swap)
+{
+	struct driver_rows rows;
+	const char *params[] = {rel, col};
+	if (p->d->ops->query(p->d, p->a,
+			     "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+			     "JOIN pg_class c ON c.oid = i.indexrelid "
+			     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2 "
+			     "WHERE i.indrelid = to_regclass($1) AND a.attnum = ANY (i.indkey) "
+			     "AND NOT i.indisprimary AND i.indexprs IS NULL",
+			     2, params, &rows, p->err) < 0)
+		return -1;
+	for (size_t r = 0; r < rows.n_rows; r++) {
+		const char *old_name = driver_rows_get(&rows, r, 0);
+		struct sql_section sec;
+		struct mg_error perr = MG_ERROR_INIT;
+		if (sql_parse_string(p->a, driver_rows_get(&rows, r, 1), &sec, &perr) < 0 ||
+		    sec.n_stmts != 1 ||
+		    sec.stmts[0].node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT)
+			continue;
+		PgQuery__IndexStmt *is = sec.stmts[0].node->index_stmt;
+		for (size_t k = 0; k < is->n_index_params; k++) {
+			PgQuery__Node *e = is->index_params[k];
+			if (e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && e->index_elem->name &&
+			    strcmp(e->index_elem->name, col) == 0)
+				e->index_elem->name = (char *)new_col;
+		}
+		const char *tmp = pg_name(p->a, "%s_v%lld", old_name, (long long)p->m->version);
+		is->idxname = (char *)tmp;
+		is->concurrent = 1;
+		const char *sql = sql_deparse_node(p->a, sec.stmts[0].node);
+		if (!sql || add(p, p->expand, UNIT_ALONE, "%s", sql) < 0)
+			return -1;
+		if (renames_after_swap &&
+		    add(p, renames_after_swap, 0, "ALTER INDEX %s RENAME TO %s",
+			sql_ident(p->a, tmp), sql_ident(p->a, old_name)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static const char *sync_function_name(struct plan_ctx *p, const PgQuery__RangeVar *rv,
+				      const char *col)
+{
+	const char *name = pg_name(p->a, "migrate_sync_v%lld_%s_%s", (long long)p->m->version,
+				   rv->relname, col);
+	if (rv->schemaname && *rv->schemaname)
+		return arena_printf(p->a, "%s.%s", sql_ident(p->a, rv->schemaname),
+				    sql_ident(p->a, name));
+	return sql_ident(p->a, name);
+}
+
+static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
+{
+	const PgQuery__RangeVar *rv = rs->relation;
+	const char *rel = sql_rangevar(p->a, rv);
+	const char *a_col = rs->subname, *b_col = rs->newname;
+	const char *qa = sql_ident(p->a, a_col), *qb = sql_ident(p->a, b_col);
+	struct column_state cs;
+	if (column_state(p, rel, a_col, &cs) < 0)
+		return -1;
+	if (!cs.exists)
+		return add(p, p->expand, 0, "%s", arena_strndup(p->a, p->m->text + p->st->offset,
+								   p->st->end - p->st->offset));
+	const char *fn = sync_function_name(p, rv, a_col);
+	const char *trig = sql_ident(p->a, pg_name(p->a, "migrate_sync_v%lld_%s",
+						   (long long)p->m->version, a_col));
+	const char *label = arena_printf(p->a, "%s.%s", rv->relname, b_col);
+
+	/* both names work from the first moment: column, default and triggers in one go */
+	if (add(p, p->expand, UNIT_WITH_NEXT, "ALTER TABLE %s ADD COLUMN %s %s", rel, qb,
+		cs.type) < 0)
+		return -1;
+	if (cs.default_expr &&
+	    add(p, p->expand, UNIT_WITH_NEXT, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", rel,
+		qa) < 0)
+		return -1;
+	const char *on_both_null =
+		cs.default_expr ? arena_printf(p->a,
+					       "    IF NEW.%s IS NULL AND NEW.%s IS NULL THEN\n"
+					       "      NEW.%s := %s;\n"
+					       "    END IF;\n",
+					       qa, qb, qa, cs.default_expr)
+				: "";
+	if (add(p, p->expand, UNIT_WITH_NEXT,
+		"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrate$\n"
+		"BEGIN\n"
+		"  /* old app versions write %s, new ones %s: keep them equal */\n"
+		"  IF TG_OP = 'INSERT' THEN\n"
+		"%s"
+		"    IF NEW.%s IS NULL THEN\n"
+		"      NEW.%s := NEW.%s;\n"
+		"    ELSIF NEW.%s IS NULL THEN\n"
+		"      NEW.%s := NEW.%s;\n"
+		"    END IF;\n"
+		"  ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN\n"
+		"    NEW.%s := NEW.%s;\n"
+		"  ELSIF NEW.%s IS DISTINCT FROM OLD.%s THEN\n"
+		"    NEW.%s := NEW.%s;\n"
+		"  END IF;\n"
+		"  RETURN NEW;\n"
+		"END\n"
+		"$migrate$",
+		fn, a_col, b_col, on_both_null, qb, qb, qa, qa, qa, qb, qa, qa, qb, qa, qb, qb, qa,
+		qb) < 0)
+		return -1;
+	if (add(p, p->expand, 0,
+		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+		trig, rel, fn) < 0)
+		return -1;
+	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qb, qa),
+			 arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa)) < 0)
+		return -1;
+	const char *check = NULL;
+	if (cs.not_null) {
+		check = pg_name(p->a, "%s_%s_not_null", rv->relname, b_col);
+		if (add_not_null_check(p, rel, check, b_col) < 0)
+			return -1;
+	}
+	struct unit_list renames = {0};
+	if (plan_copy_indexes(p, rel, a_col, b_col, &renames) < 0)
+		return -1;
+
+	/* contract: the old name goes (its values kept in migrate_trash) */
+	if (add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
+	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0 ||
+	    add(p, p->contract, 0, "ALTER TABLE %s DROP COLUMN %s", rel, qa) < 0)
+		return -1;
+	for (size_t i = 0; i < renames.n; i++)
+		if (add(p, p->contract, 0, "%s", renames.items[i].sql) < 0)
+			return -1;
+	if (cs.default_expr && add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
+				   rel, qb, cs.default_expr) < 0)
+		return -1;
+	if (check && (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qb) <
+			      0 ||
+		      add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+			  sql_ident(p->a, check)) < 0))
+		return -1;
+	return 0;
+}
+
+static bool type_change_is_safe(struct plan_ctx *p, const char *old_type,
+				const PgQuery__TypeName *new_type)
+{
+	/* read the current type back as a TypeName: SELECT NULL::<type> */
+	struct sql_section sec;
+	struct mg_error perr = MG_ERROR_INIT;
+	if (sql_parse_string(p->a, arena_printf(p->a, "SELECT NULL::%s", old_type), &sec, &perr) <
+		    0 ||
+	    sec.n_stmts != 1)
+		return false;
+	const PgQuery__SelectStmt *sel = sec.stmts[0].node->select_stmt;
+	if (!sel || sel->n_target_list != 1)
+		return false;
+	const PgQuery__Node *v = sel->target_list[0]->res_target->val;
+	if (!v || v->node_case != PG_QUERY__NODE__NODE_TYPE_CAST)
+		return false;
+	struct catalog_type o, n;
+	catalog_type_from_typename(p->a, v->type_cast->type_name, &o);
+	catalog_type_from_typename(p->a, new_type, &n);
+	return catalog_type_change_is_safe(&o, &n);
+}
+
+static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
+			   const PgQuery__AlterTableCmd *cmd)
+{
+	const char *rel = sql_rangevar(p->a, rv);
+	const char *col = cmd->name;
+	const PgQuery__ColumnDef *cd = cmd_column_def(cmd);
+	struct column_state cs;
+	if (column_state(p, rel, col, &cs) < 0)
+		return -1;
+	const char *as_written =
+		arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
+	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
+		return add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
+
+	const char *shadow = pg_name(p->a, "%s__v%lld", col, (long long)p->m->version);
+	const char *qc = sql_ident(p->a, col), *qs = sql_ident(p->a, shadow);
+	PgQuery__ColumnDef shadow_def = PG_QUERY__COLUMN_DEF__INIT;
+	shadow_def.colname = (char *)shadow;
+	shadow_def.type_name = cd->type_name;
+	shadow_def.is_local = 1;
+	PgQuery__Node def_node = PG_QUERY__NODE__INIT;
+	def_node.node_case = PG_QUERY__NODE__NODE_COLUMN_DEF;
+	def_node.column_def = &shadow_def;
+	PgQuery__AlterTableCmd add_cmd = PG_QUERY__ALTER_TABLE_CMD__INIT;
+	add_cmd.subtype = PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn;
+	add_cmd.def = &def_node;
+	const char *add_sql = deparse_alter(p->a, rv, &add_cmd);
+	/* the USING expression reads the row's columns by name */
+	const char *using_sql = cd->raw_default ? deparse_expr(p->a, cd->raw_default) : NULL;
+	if (!add_sql || (cd->raw_default && !using_sql)) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"cannot plan this type change");
+		return -1;
+	}
+	const char *new_value = using_sql ? arena_printf(p->a, "(%s)", using_sql) : qc;
+	const char *in_trigger =
+		using_sql ? arena_printf(p->a, "(SELECT %s FROM (SELECT (NEW).*) AS mg_row)", using_sql)
+			  : arena_printf(p->a, "NEW.%s", qc);
+	const char *fn = sync_function_name(p, rv, col);
+	const char *trig = sql_ident(p->a, pg_name(p->a, "migrate_sync_v%lld_%s",
+						   (long long)p->m->version, col));
+	if (add(p, p->expand, UNIT_WITH_NEXT, "%s", add_sql) < 0 ||
+	    add(p, p->expand, UNIT_WITH_NEXT,
+		"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrate$\n"
+		"BEGIN\n"
+		"  /* every write of %s also writes its new-type shadow */\n"
+		"  NEW.%s := %s;\n"
+		"  RETURN NEW;\n"
+		"END\n"
+		"$migrate$",
+		fn, col, qs, in_trigger) < 0 ||
+	    add(p, p->expand, 0,
+		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION %s()",
+		trig, rel, fn) < 0)
+		return -1;
+	const char *label = arena_printf(p->a, "%s.%s", rv->relname, col);
+	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qs, new_value), NULL) < 0)
+		return -1;
+	const char *check = NULL;
+	if (cs.not_null) {
+		check = pg_name(p->a, "%s_%s_not_null", rv->relname, shadow);
+		if (add_not_null_check(p, rel, check, shadow) < 0)
+			return -1;
+	}
+	struct unit_list renames = {0};
+	if (plan_copy_indexes(p, rel, col, shadow, &renames) < 0)
+		return -1;
+
+	/* contract: the swap, in one transaction and one short lock */
+	if (add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
+	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0 ||
+	    add(p, p->contract, 0, "ALTER TABLE %s DROP COLUMN %s", rel, qc) < 0 ||
+	    add(p, p->contract, 0, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel, qs, qc) < 0)
+		return -1;
+	for (size_t i = 0; i < renames.n; i++)
+		if (add(p, p->contract, 0, "%s", renames.items[i].sql) < 0)
+			return -1;
+	if (check && (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qc) <
+			      0 ||
+		      add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+			  sql_ident(p->a, check)) < 0))
+		return -1;
+	if (cs.default_expr &&
+	    add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,
+		cs.default_expr) < 0)
+		return -1;
+	return 0;
+}
+
+static int plan_rename_table(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
+{
+	const PgQuery__RangeVar *rv = rs->relation;
+	const char *rel = sql_rangevar(p->a, rv);
+	const char *view = rv->schemaname && *rv->schemaname
+				   ? arena_printf(p->a, "%s.%s", sql_ident(p->a, rv->schemaname),
+						  sql_ident(p->a, rs->newname))
+				   : sql_ident(p->a, rs->newname);
+	/* a simple view is updatable: the new name reads and writes the same rows */
+	if (add(p, p->expand, 0, "CREATE VIEW %s AS SELECT * FROM %s", view, rel) < 0)
+		return -1;
+	if (add(p, p->contract, 0, "DROP VIEW %s", view) < 0 ||
+	    add(p, p->contract, 0, "ALTER TABLE %s RENAME TO %s", rel,
+		sql_ident(p->a, rs->newname)) < 0)
+		return -1;
+	return 0;
+}
+
+static int plan_add_column_volatile(struct plan_ctx *p, const PgQuery__RangeVar *rv,
+				    const PgQuery__AlterTableCmd *cmd)
+{
+	const char *rel = sql_rangevar(p->a, rv);
+	const PgQuery__ColumnDef *cd = cmd_column_def(cmd);
+	const PgQuery__Node *def = lint_column_default(cd);
+	const char *def_sql = deparse_expr(p->a, (PgQuery__Node *)def);
+	if (!def_sql) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"cannot plan this default");
+		return -1;
+	}
+	bool not_null = cd->is_not_null;
+	for (size_t i = 0; i < cd->n_constraints; i++) {
+		const PgQuery__Constraint *k = ast_constraint(cd->constraints[i]);
+		if (k && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL)
+			not_null = true;
+	}
+	/* the column, plain and nullable: no rewrite */
+	PgQuery__ColumnDef plain = PG_QUERY__COLUMN_DEF__INIT;
+	plain.colname = cd->colname;
+	plain.type_name = cd->type_name;
+	plain.is_local = 1;
+	PgQuery__Node def_node = PG_QUERY__NODE__INIT;
+	def_node.node_case = PG_QUERY__NODE__NODE_COLUMN_DEF;
+	def_node.column_def = &plain;
+	PgQuery__AlterTableCmd add_cmd = PG_QUERY__ALTER_TABLE_CMD__INIT;
+	add_cmd.subtype = PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn;
+	add_cmd.def = &def_node;
+	const char *qc = sql_ident(p->a, cd->colname);
+	if (add(p, p->expand, UNIT_WITH_NEXT, "%s", deparse_alter(p->a, rv, &add_cmd)) < 0 ||
+	    add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc, def_sql) <
+		    0)
+		return -1;
+	const char *label = arena_printf(p->a, "%s.%s", rv->relname, cd->colname);
+	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qc, def_sql),
+			 arena_printf(p->a, "%s IS NULL", qc)) < 0)
+		return -1;
+	if (not_null) {
+		const char *check = pg_name(p->a, "%s_%s_not_null", rv->relname, cd->colname);
+		if (add_not_null_check(p, rel, check, cd->colname) < 0 ||
+		    add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qc) <
+			    0 ||
+		    add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+			sql_ident(p->a, check)) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
+		 const struct sql_stmt *st, bool *ret_planned, struct unit_list *ret_expand,
+		 struct unit_list *ret_contract, struct mg_error *err)
+{
+	*ret_planned = false;
+	if (!d->ops->concurrent_ddl || !planner_handles(st->node))
+		return 0;
+	struct plan_ctx p = {d, a, m, st, ret_expand, ret_contract, err};
+	const PgQuery__Node *n = st->node;
+	const PgQuery__RangeVar *rv = n->node_case == PG_QUERY__NODE__NODE_INDEX_STMT
+					      ? n->index_stmt->relation
+				      : n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT
+					      ? n->rename_stmt->relation
+					      : n->alter_table_stmt->relation;
+	/* a table this phase creates is not in use yet: nothing to plan */
+	bool exists = false;
+	if (!table_exists(&p, sql_rangevar(a, rv), &exists))
+		return -1;
+	if (!exists)
+		return 0;
+	*ret_planned = true;
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		return plan_create_index(&p, n->index_stmt);
+	case PG_QUERY__NODE__NODE_RENAME_STMT:
+		return n->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN
+			       ? plan_rename_column(&p, n->rename_stmt)
+			       : plan_rename_table(&p, n->rename_stmt);
+	default: {
+		const PgQuery__AlterTableCmd *cmd = single_cmd(n);
+		switch (cmd->subtype) {
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+			return plan_add_constraint(&p, rv, ast_constraint(cmd->def));
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+			return plan_set_not_null(&p, rv, cmd->name);
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+			return plan_alter_type(&p, rv, cmd);
+		default:
+			return plan_add_column_volatile(&p, rv, cmd);
+		}
+	}
+	}
+}

@@ -1,0 +1,94 @@
+#ifndef MG_PLAN_PLANNER_H
+#define MG_PLAN_PLANNER_H
+
+#include <stdbool.h>
+
+#include "driver/driver.h"
+#include "migration/migration.h"
+#include "sql/parse.h"
+
+/*
+ * The zero-downtime planner (PostgreSQL). An unsafe intent written in the
+ * expand section (CREATE INDEX, ADD FOREIGN KEY / CHECK / UNIQUE / PRIMARY
+ * KEY, SET NOT NULL, RENAME COLUMN, a rewriting ALTER COLUMN TYPE, RENAME
+ * TABLE, ADD COLUMN with a volatile default) becomes expand units that old
+ * and new app versions can both live with, and contract units that finish
+ * it. Units are plain SQL statements, so the inverse builder derives their
+ * undo like any other statement's.
+ */
+
+enum unit_flags {
+	UNIT_ALONE = 1 << 0,	      /* CONCURRENTLY: outside any transaction */
+	UNIT_OWN_TRANSACTION = 1 << 1, /* e.g. VALIDATE, apart from its ADD */
+	UNIT_BACKFILL = 1 << 2,	      /* batched UPDATE, see struct backfill */
+	UNIT_WITH_NEXT = 1 << 3,      /* same transaction as the unit after it */
+};
+
+/* A keyset-batched UPDATE: SET set_sql on table, batch by batch along key. */
+struct backfill {
+	const char *table;    /* quoted, qualified as written */
+	const char *key;      /* quoted key column */
+	const char *key_type; /* its type, for the cursor */
+	const char *set_sql;  /* "b = a" */
+	const char *where_sql; /* only rows that need it ("b IS DISTINCT FROM a"), or NULL */
+	const char *label;    /* for progress: "orders.total_cents" */
+};
+
+struct unit {
+	struct sql_stmt stmt; /* AST of sql; location is the intent's in the file */
+	const char *sql;
+	unsigned flags;
+	const struct backfill *backfill;
+};
+
+struct unit_list {
+	struct unit *items;
+	size_t n, alloc;
+};
+
+/* Statically: does the planner take this expand statement (lint reports it `planned`)? */
+bool planner_handles(const PgQuery__Node *stmt);
+
+/*
+ * At apply time, reading the live catalogue: the units expand runs for st,
+ * and the units contract runs later to finish it. A statement the planner
+ * does not take yields no units (false in *ret_planned). A change that
+ * cannot be made safe here (no key to backfill by) fails with exit 2.
+ */
+int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
+		 const struct sql_stmt *st, bool *ret_planned, struct unit_list *ret_expand,
+		 struct unit_list *ret_contract, struct mg_error *err);
+
+/* Adds a unit parsed from sql, located at `at`. */
+int unit_add(struct arena *a, struct unit_list *l, const struct sql_stmt *at, const char *sql,
+	     unsigned flags, const struct backfill *bf, struct mg_error *err);
+
+struct backfill_progress {
+	long long rows;
+	long long total; /* estimate; 0 when unknown */
+	double rate;	 /* rows per second */
+	bool done;
+};
+
+typedef void (*backfill_progress_fn)(void *ctx, const struct backfill *bf,
+				     const struct backfill_progress *p);
+
+struct backfill_options {
+	int batch_size;
+	int batch_delay_ms;
+	int retries;
+	const char *history_schema;
+	backfill_progress_fn progress;
+	void *progress_ctx;
+	int crash_after_batches; /* tests: SIGKILL after this many batches; 0 never */
+};
+
+/*
+ * Runs a backfill in keyset batches, each its own short transaction under
+ * lock_timeout; the cursor is kept in <history schema>.backfills so a run
+ * that was interrupted continues where it stopped.
+ */
+int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, int64_t version,
+		 int unit_index, const struct backfill_options *o, struct mg_error *err);
+
+#endif
