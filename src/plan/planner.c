@@ -423,8 +423,12 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 			     "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
 			     "JOIN pg_class c ON c.oid = i.indexrelid "
 			     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2 "
-			     "WHERE i.indrelid = to_regclass($1) AND a.attnum = ANY (i.indkey) "
-			     "AND NOT i.indisprimary AND i.indexprs IS NULL",
+			     "WHERE i.indrelid = to_regclass($1) AND (a.attnum = ANY (i.indkey) "
+			     "OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M') "
+			     "OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')) "
+			     "AND NOT i.indisprimary "
+			     "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = "
+			     "i.indexrelid AND k.contype IN ('p', 'x'))",
 			     2, params, &rows, p->err) < 0)
 		return -1;
 	for (size_t r = 0; r < rows.n_rows; r++) {
@@ -436,12 +440,8 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 		    sec.stmts[0].node->node_case != PG_QUERY__NODE__NODE_INDEX_STMT)
 			continue;
 		PgQuery__IndexStmt *is = sec.stmts[0].node->index_stmt;
-		for (size_t k = 0; k < is->n_index_params; k++) {
-			PgQuery__Node *e = is->index_params[k];
-			if (e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && e->index_elem->name &&
-			    strcmp(e->index_elem->name, col) == 0)
-				e->index_elem->name = (char *)new_col;
-		}
+		/* key columns, expressions and a partial index's WHERE alike */
+		ast_rename_column_refs((PgQuery__Node *)sec.stmts[0].node, col, new_col);
 		const char *tmp = pg_name(p->a, "%s_v%lld", old_name, (long long)p->m->version);
 		is->idxname = (char *)tmp;
 		is->concurrent = 1;
@@ -453,6 +453,52 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 			sql_ident(p->a, tmp), sql_ident(p->a, old_name)) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/*
+ * CHECK constraints on col go with the old column when contract drops it:
+ * the same checks on new_col, NOT VALID then validated, renamed to the old
+ * names at contract.
+ */
+static int plan_copy_checks(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
+			    const char *col, const char *new_col, struct unit_list *renames_after)
+{
+	struct driver_rows rows;
+	const char *params[] = {rel, col};
+	if (p->d->ops->query(p->d, p->a,
+			     "SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+			     "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attname = $2 "
+			     "WHERE k.conrelid = to_regclass($1) AND k.contype = 'c' "
+			     "AND a.attnum = ANY (k.conkey) AND k.conname NOT LIKE '%\\_not\\_null'",
+			     2, params, &rows, p->err) < 0)
+		return -1;
+	for (size_t r = 0; r < rows.n_rows; r++) {
+		const char *name = driver_rows_get(&rows, r, 0);
+		const char *tmp = pg_name(p->a, "%s_v%lld", name, (long long)p->m->version);
+		struct sql_section sec;
+		struct mg_error perr = MG_ERROR_INIT;
+		const char *sql = arena_printf(p->a, "ALTER TABLE %s ADD CONSTRAINT %s %s", rel,
+					       sql_ident(p->a, tmp), driver_rows_get(&rows, r, 1));
+		if (sql_parse_string(p->a, sql, &sec, &perr) < 0 || sec.n_stmts != 1)
+			continue;
+		PgQuery__Node *n = (PgQuery__Node *)sec.stmts[0].node;
+		ast_rename_column_refs(n, col, new_col);
+		const PgQuery__AlterTableCmd *cmd = single_cmd(n);
+		PgQuery__Constraint *k = cmd ? (PgQuery__Constraint *)ast_constraint(cmd->def) : NULL;
+		if (!k)
+			continue;
+		k->skip_validation = 1;
+		k->initially_valid = 0;
+		const char *copy = sql_deparse_node(p->a, n);
+		if (!copy || add(p, p->expand, 0, "%s", copy) < 0 ||
+		    add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
+			sql_ident(p->a, tmp)) < 0 ||
+		    add(p, renames_after, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
+			sql_ident(p->a, tmp), sql_ident(p->a, name)) < 0)
+			return -1;
+	}
+	(void)rv;
 	return 0;
 }
 
@@ -535,7 +581,8 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 			return -1;
 	}
 	struct unit_list renames = {0};
-	if (plan_copy_indexes(p, rel, a_col, b_col, &renames) < 0)
+	if (plan_copy_indexes(p, rel, a_col, b_col, &renames) < 0 ||
+	    plan_copy_checks(p, rv, rel, a_col, b_col, &renames) < 0)
 		return -1;
 
 	/* contract: the old name goes (its values kept in migrate_trash) */
@@ -644,7 +691,8 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			return -1;
 	}
 	struct unit_list renames = {0};
-	if (plan_copy_indexes(p, rel, col, shadow, &renames) < 0)
+	if (plan_copy_indexes(p, rel, col, shadow, &renames) < 0 ||
+	    plan_copy_checks(p, rv, rel, col, shadow, &renames) < 0)
 		return -1;
 
 	/* contract: the swap, in one transaction and one short lock */

@@ -157,3 +157,64 @@ bool ast_stmt_is_concurrent(const PgQuery__Node *stmt)
 		return false;
 	}
 }
+
+typedef void (*ast_visit_fn)(ProtobufCMessage *msg, void *ctx);
+
+/* Visits msg and every message below it, through the protobuf-c descriptors. */
+static void ast_walk(ProtobufCMessage *msg, ast_visit_fn fn, void *ctx)
+{
+	fn(msg, ctx);
+	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		char *base = (char *)msg;
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			uint32_t which = *(uint32_t *)(base + f->quantifier_offset);
+			if (which != f->id)
+				continue;
+		}
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage **items = *(ProtobufCMessage ***)(base + f->offset);
+			for (size_t k = 0; k < n; k++)
+				if (items[k])
+					ast_walk(items[k], fn, ctx);
+		} else {
+			ProtobufCMessage *sub = *(ProtobufCMessage **)(base + f->offset);
+			if (sub)
+				ast_walk(sub, fn, ctx);
+		}
+	}
+}
+
+struct column_rename {
+	const char *from;
+	const char *to;
+};
+
+static void rename_visit(ProtobufCMessage *msg, void *ctx)
+{
+	const struct column_rename *cr = ctx;
+	if (msg->descriptor == &pg_query__column_ref__descriptor) {
+		PgQuery__ColumnRef *ref = (PgQuery__ColumnRef *)msg;
+		if (!ref->n_fields)
+			return;
+		PgQuery__Node *last = ref->fields[ref->n_fields - 1];
+		if (last->node_case == PG_QUERY__NODE__NODE_STRING && last->string->sval &&
+		    strcmp(last->string->sval, cr->from) == 0)
+			last->string->sval = (char *)cr->to;
+	} else if (msg->descriptor == &pg_query__index_elem__descriptor) {
+		PgQuery__IndexElem *e = (PgQuery__IndexElem *)msg;
+		if (e->name && strcmp(e->name, cr->from) == 0)
+			e->name = (char *)cr->to;
+	}
+}
+
+void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *to)
+{
+	struct column_rename cr = {from, to};
+	if (tree)
+		ast_walk(&tree->base, rename_visit, &cr);
+}

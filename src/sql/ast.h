@@ -41,4 +41,11 @@ bool ast_option_enabled(PgQuery__Node *const *options, size_t n, const char *nam
  */
 bool ast_stmt_is_concurrent(const PgQuery__Node *stmt);
 
+/*
+ * Renames every column reference `from` (unqualified or qualified by a table)
+ * to `to` in a tree, in place. A generic walk over the protobuf messages, so
+ * it reaches column references in any expression.
+ */
+void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *to);
+
 #endif
