@@ -27,11 +27,10 @@ void text_offset_to_line_column(const char *text, size_t len, size_t offset, int
 	size_t line_start = 0;
 	if (offset > len)
 		offset = len;
-	for (size_t i = 0; i < offset; i++) {
-		if (text[i] == '\n') {
-			line++;
-			line_start = i + 1;
-		}
+	const char *p = text, *end = text + offset;
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		line++;
+		line_start = (size_t)(++p - text);
 	}
 	*ret_line = line;
 	*ret_column = (int)(offset - line_start) + 1;
@@ -312,7 +311,8 @@ void migration_set_sort(struct migration_set *set)
 {
 	/* Versioned files by version, then the others in the order given; ties
 	 * keep their original order, which makes qsort stable here. */
-	qsort(set->items, set->n, sizeof(*set->items), migration_cmp);
+	if (set->n > 1) /* an empty set has no array: qsort must not see NULL */
+		qsort(set->items, set->n, sizeof(*set->items), migration_cmp);
 	for (size_t i = 0; i < set->n; i++)
 		set->items[i]->order = (int)i;
 }
@@ -341,11 +341,16 @@ int migration_load_dir(struct arena *a, const char *dir, struct migration_set *s
 		names[n++] = arena_strdup(a, de->d_name);
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), name_cmp);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), name_cmp);
 
 	size_t first = set->n;
 	for (size_t i = 0; i < n; i++) {
-		const char *path = arena_printf(a, "%s/%s", dir, names[i]);
+		/* "dir/" and "dir" name the same files: no "dir//0001_x.sql" in reports */
+		size_t dl = strlen(dir);
+		while (dl > 1 && dir[dl - 1] == '/')
+			dl--;
+		const char *path = arena_printf(a, "%.*s/%s", (int)dl, dir, names[i]);
 		int64_t v;
 		if (!migration_version_from_name(names[i], &v, NULL)) {
 			mg_error_set_at(err, 2, path, 0, 0, "migration file name has no version");

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The example is clean because it takes the zero-downtime path at every step:
-# shellcheck disable=SC2016,SC2086 # sed scripts: $ is the last line; $raw may be empty
 # each step written the naive way is caught, by the rule that guards it.
+# shellcheck disable=SC2016,SC2086 # sed scripts: $ is the last line; $raw may be empty
 . "$(dirname "$0")/lib.sh"
 
 # unsafe FILE RULE SED-SCRIPT: lint a copy of the example with FILE edited
 # by SED-SCRIPT; expect exit 1 and an error from RULE in that file. --raw, as
 # for files another runner applies: without it, what the planner makes safe is
-# reported as planned (see planned.sh).
+# reported as planned (see the end of this file).
 unsafe() {
 	local file=$1 rule=$2 script=$3
 	rm -rf ex
@@ -63,6 +63,32 @@ unsafe 0012_validate_notifications_order_fk.sql truncate '$a TRUNCATE payment_tr
 
 # a backfill without its hand-written revert: its undo cannot be derived
 unsafe 0014_backfill_notifications_provider_message_id.sql irreversible '/^-- migrate:revert-expand/,$d'
+
+# without --raw, what the planner rewrites into the safe form when `migrate up`
+# runs the expand section is "planned": reported, but it does not fail the run
+planned() {
+	local file=$1 rule=$2 script=$3
+	rm -rf ex
+	cp -r "$EXAMPLE" ex
+	sed -i -E "$script" "ex/$file"
+	expect_exit 0 "$MIGRATE" lint ex
+	expect_match "$OUT" "^ex/$file:[0-9]+:[0-9]+: planned\[$rule\]: "
+	expect_match "$OUT" ": 0 errors, 0 warnings, [0-9]+ planned$"
+	expect_exit 0 "$MIGRATE" lint --format json ex
+	json_check "$OUT" "set(f['severity'] for f in d['findings']) == {'planned'}" \
+		"'$rule' in [f['rule'] for f in d['findings']]"
+}
+planned 0010_index_open_orders.sql create-index-concurrently 's/ CONCURRENTLY//'
+planned 0011_link_notifications_to_orders.sql add-foreign-key 's/ NOT VALID//'
+planned 0013_add_notifications_provider_message_id.sql rename-column \
+	'$a ALTER TABLE notifications RENAME COLUMN body TO text;'
+# ... only in expand: the same statement in contract is an error
+rm -rf ex
+cp -r "$EXAMPLE" ex
+sed -i -E 's/^(DROP INDEX CONCURRENTLY users_username_key;)$/\1\nCREATE INDEX users_phone_idx ON users (phone);/' \
+	ex/0016_drop_users_username.sql
+expect_exit 1 "$MIGRATE" lint ex
+expect_match "$OUT" "^ex/0016_drop_users_username.sql:[0-9]+:[0-9]+: error\[create-index-concurrently\]: "
 
 # warnings alone do not fail the run: BEGIN/COMMIT around a plain statement
 rm -rf ex
