@@ -74,8 +74,39 @@ const struct cmd commands[] = {
 	 "options:\n"
 	 "  --phase PHASE      expand or contract only\n",
 	 true},
-	{"check", cmd_not_built, "The CI gate: lint, replay, round trip, lock trace, drift.",
-	 "migrate check [--shadow-db URL] [--format ...]", "", false},
+	{"check", cmd_check, "The CI gate: lint, replay, round trip, lock trace, drift.",
+	 "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]",
+	 "Runs every migration of --dir through the stages a pull request must pass, each\n"
+	 "reported by name with its findings and time:\n"
+	 "  lint         migrate lint over the whole set\n"
+	 "  replay       expand and contract of each migration, in order, on a shadow database\n"
+	 "  round-trip   expand, revert, expand, contract, revert, contract per migration: the\n"
+	 "               catalogue (tables, columns, indexes, constraints, views, functions,\n"
+	 "               triggers, types) after each step must equal the one it undoes or redoes\n"
+	 "  lock-trace   the locks each replayed statement took on tables that existed before,\n"
+	 "               on seeded rows: an ACCESS EXCLUSIVE lock held across a table rewrite or\n"
+	 "               a full scan fails, also when a DO block or a function hides it\n"
+	 "  drift        with --db, the shared database's history, read only: applied files\n"
+	 "               that changed or vanished, and new migrations numbered below applied ones\n"
+	 "\n"
+	 "The shadow database is an empty PostgreSQL database check may destroy: it creates a\n"
+	 "database of its own there when it may, else it drops and recreates the schemas.\n"
+	 "Without one, check starts a temporary PostgreSQL server (initdb, as the postgres\n"
+	 "user when run as root) and stops it at the end.\n"
+	 "\n"
+	 "options:\n"
+	 "  --shadow-db URL    the shadow database (else MIGRATE_SHADOW_DB, else a temporary\n"
+	 "                     server; MIGRATE_PG_BINDIR names the directory of initdb)\n"
+	 "  --db URL           the shared database to compare for drift (never written to)\n"
+	 "  --format FORMAT    text (default), json, github (annotations), sarif (2.1.0),\n"
+	 "                     junit (XML: a testsuite per stage, a testcase per migration)\n"
+	 "  --report FORMAT=FILE  also write the report in FORMAT to FILE (repeatable)\n"
+	 "\n"
+	 "When GITHUB_STEP_SUMMARY is set, a Markdown job summary is appended to it.\n"
+	 "\n"
+	 "exit status: 0 every stage passed (or was skipped), 1 a stage failed,\n"
+	 "2 bad usage or bad input (unknown flag, missing directory, unparseable SQL)\n",
+	 true},
 	{"new", cmd_new, "Create the next migration file with its section markers.",
 	 "migrate new SLUG",
 	 "Writes <dir>/<next version>_SLUG.sql with expand and contract sections. Versions\n"

@@ -80,6 +80,7 @@ int cmd_status(int argc, char **argv);
 int cmd_new(int argc, char **argv);
 int cmd_plan(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
 
 #endif

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cmd/cmd.h"
@@ -28,6 +29,12 @@ static const char *settled_phase(enum history_phase p, bool *ret_interrupted)
 	default:
 		return "pending";
 	}
+}
+
+static int status_row_cmp(const void *x, const void *y)
+{
+	const struct status_row *a = x, *b = y;
+	return (a->version > b->version) - (a->version < b->version);
 }
 
 int cmd_status(int argc, char **argv)
@@ -101,6 +108,8 @@ int cmd_status(int argc, char **argv)
 		r->drift = true;
 		r->missing = true;
 	}
+	/* a migration whose file is gone is listed where its version puts it */
+	qsort(rows, n, sizeof(*rows), status_row_cmp);
 
 	if (json) {
 		struct strbuf sb = STRBUF_INIT;

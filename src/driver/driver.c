@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "driver/mongo.h"
 #include "util/fileio.h"
 
 void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsigned flags,
@@ -64,16 +65,15 @@ int driver_open(struct driver *d, const char *url, const struct driver_settings 
 {
 	memset(d, 0, sizeof(*d));
 	d->settings = *settings;
-	if (starts_with(url, "postgres://") || starts_with(url, "postgresql://") ||
-	    strchr(url, '=')) {
-		d->ops = &driver_pg_ops;
-	} else if (starts_with(url, "sqlite:")) {
-		mg_error_set(err, 2, "the SQLite driver is not built yet in this version");
-		mg_error_set_help(err, "name a PostgreSQL database with --db postgres://...");
-		return -1;
+	/* sqlite: first: a file name may hold '=', which would read as a conninfo */
+	if (starts_with(url, "sqlite:")) {
+		d->ops = &driver_sqlite_ops;
 	} else if (starts_with(url, "mongodb://") || starts_with(url, "mongodb+srv://")) {
-		mg_error_set(err, 2, "the MongoDB driver is not built yet in this version");
-		return -1;
+		/* before the conninfo test: ?option=value would read as one */
+		d->ops = &driver_mongo_ops;
+	} else if (starts_with(url, "postgres://") || starts_with(url, "postgresql://") ||
+		   strchr(url, '=')) {
+		d->ops = &driver_pg_ops;
 	} else {
 		mg_error_set(err, 2, "unknown database URL scheme in '%s'", url);
 		mg_error_set_help(err, "use postgres://..., a libpq conninfo, sqlite:PATH or "

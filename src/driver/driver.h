@@ -20,6 +20,12 @@ enum step_flags {
 	STEP_NO_TRANSACTION = 1 << 0, /* CONCURRENTLY: runs alone, outside a transaction */
 	STEP_RETRYABLE = 1 << 1,      /* may be retried after a lock timeout */
 	STEP_BACKFILL = 1 << 2,	      /* batched data work */
+	/*
+	 * PostgreSQL SQL as written in a migration (a statement of a phase with a
+	 * hand-written revert section, or that section's own): a driver of
+	 * another dialect (SQLite) translates it when it runs.
+	 */
+	STEP_SOURCE = 1 << 3,
 };
 
 struct backfill;
@@ -113,6 +119,7 @@ struct driver_settings {
 };
 
 struct driver;
+struct sql_stmt;
 struct inverse_input;
 struct inverse_result;
 
@@ -169,6 +176,13 @@ struct driver_ops {
 	int (*inverse_after)(const struct inverse_input *in, struct inverse_result *ret,
 			     struct mg_error *err);
 	void (*statement_failed)(const struct inverse_input *in);
+	/*
+	 * Optional (NULL: every statement can run): before anything runs,
+	 * whether the target can run this statement at all. SQLite fails here,
+	 * with exit 2 and the statement's file:line, on what it cannot translate.
+	 */
+	int (*check_statement)(struct driver *d, struct arena *a, const struct sql_stmt *st,
+			       struct mg_error *err);
 };
 
 struct driver {
@@ -207,5 +221,6 @@ const char *dotenv_get(struct arena *a, const char *path, const char *key);
 int64_t duration_parse_ms(const char *s);
 
 extern const struct driver_ops driver_pg_ops;
+extern const struct driver_ops driver_sqlite_ops;
 
 #endif

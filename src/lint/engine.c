@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "plan/planner.h"
+#include "lint/rules_mongo.h"
 #include "sql/ast.h"
 
 const char *lint_severity_name(enum lint_severity s)
@@ -482,6 +483,7 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 	catalog_init(&cat, a);
 	struct lint_ctx ctx = {.arena = a, .catalog = &cat, .opts = opts, .result = ret};
 
+	struct lint_mongo_state *mongo = NULL; /* what earlier MongoDB migrations made */
 	struct parse_pipeline pipe;
 	pipeline_start(a, &pipe, set, opts->jobs);
 	for (size_t i = 0; i < set->n; i++) {
@@ -495,8 +497,13 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 		}
 		const struct migration *m = set->items[i];
 		ret->n_files++;
-		if (m->kind == MIGRATION_SQL)
+		if (m->kind == MIGRATION_SQL) {
 			lint_migration(&ctx, m, &pipe.sections[i * SECTION__COUNT]);
+		} else if (lint_mongo_migration(&ctx, m, &mongo, err) < 0) {
+			pipeline_finish(&pipe);
+			memset(ret, 0, sizeof(*ret));
+			return -1;
+		}
 		pipeline_release(&pipe, i);
 	}
 	pipeline_finish(&pipe);

@@ -184,6 +184,50 @@ const struct lint_rule lint_rules[] = {
 		 "section says there is nothing to undo)",
 	 .check = check_irreversible},
 
+	/* MongoDB: a pass of their own over JSON migrations (rules_mongo.c) */
+	BREAKING("mongo-drop-collection", LINT_ERROR, NULL,
+		 "drop of a collection in expand: running app versions still read it",
+		 "stop using the collection in the app, then drop it in the contract section "
+		 "(its documents are kept aside for revert)"),
+	BREAKING("mongo-drop-database", LINT_ERROR, NULL,
+		 "dropDatabase in expand removes every collection",
+		 "drop databases by hand, outside migrations"),
+	BREAKING("mongo-rename-collection", LINT_ERROR, NULL,
+		 "renameCollection in expand breaks every app version that uses the old name",
+		 "create the new collection, move the app and the documents, drop the old one in "
+		 "contract"),
+	BREAKING("mongo-drop-index", LINT_ERROR, NULL,
+		 "dropIndexes in expand: running queries may depend on the index",
+		 "hide it first (collMod index hidden: true), then drop it in the contract section"),
+	BREAKING("mongo-rename-field", LINT_ERROR, NULL,
+		 "update with $rename in expand: running app versions still read the old field",
+		 "write the new field beside the old one ($set), move the app, $unset the old one "
+		 "in contract"),
+	BREAKING("mongo-unset-field", LINT_ERROR, NULL,
+		 "update with $unset in expand: running app versions still read the field",
+		 "stop reading the field in the app, then $unset it in the contract section"),
+	BREAKING("mongo-validator-strict", LINT_ERROR, NULL,
+		 "collMod validator with validationAction error and level strict rejects writes "
+		 "of running app versions",
+		 "validationAction \"warn\" (or level \"moderate\") in expand; \"error\" in "
+		 "contract once the app and the documents match"),
+	BREAKING("mongo-unique-index", LINT_ERROR, NULL,
+		 "unique index on an existing collection without prepareUnique: the build fails "
+		 "on duplicates",
+		 "build it without unique, collMod it with prepareUnique: true, then collMod "
+		 "unique: true in a later phase"),
+	BLOCKING("mongo-ttl-index", LINT_WARNING, NULL,
+		 "TTL change (expireAfterSeconds): the server starts deleting documents at once",
+		 "count the documents the new cutoff expires first; TTL deletes cannot be "
+		 "reverted"),
+	{.id = "mongo-irreversible", .kind = LINT_KIND_REVERSIBLE, .severity = LINT_ERROR,
+	 .enabled = true,
+	 .summary = "a MongoDB command whose undo cannot be derived, in a phase without a "
+		    "hand-written revert section",
+	 .help = "write the undo as \"revert-expand\" / \"revert-contract\" commands (an empty "
+		 "array says there is nothing to undo)",
+	 .check = NULL},
+
 	/* meta: the allow comments themselves */
 	META("unknown-allow", LINT_ERROR, "`-- migrate:allow` names a rule that does not exist",
 	     "use a rule id from the catalogue (migrate lint --list-rules lists them)"),

@@ -49,6 +49,25 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 		return -1;
 	const char *last = driver_rows_get(&rows, 0, 0);
 	long long done_rows = rows.n_rows ? atoll(driver_rows_get(&rows, 0, 1)) : 0;
+	/*
+	 * A cursor is only worth following when the rows behind it are done. One
+	 * left by an expand that was reverted (its column dropped, then added
+	 * again empty) is not: start over rather than leave those rows unfilled.
+	 */
+	if (last && bf->where_sql) {
+		const char *sp[] = {last};
+		if (query1(d, a,
+			   arena_printf(a,
+					"SELECT EXISTS (SELECT 1 FROM %s WHERE %s <= $1::text::%s AND "
+					"(%s))::text",
+					bf->table, bf->key, bf->key_type, bf->where_sql),
+			   1, sp, &rows, err) < 0)
+			return -1;
+		if (strcmp(driver_rows_get(&rows, 0, 0), "true") == 0) {
+			last = NULL;
+			done_rows = 0;
+		}
+	}
 
 	struct backfill_progress prog = {.rows = done_rows};
 	const char *tp[] = {bf->table};

@@ -35,6 +35,7 @@ struct inverse_result {
 	struct step_list forward; /* what to run for the statement, in order */
 	struct step_list inverse; /* what undoes it, in order */
 	void *pending;		  /* builder state kept between before and after */
+	const char *note;	  /* for the user: what the target skipped and why (or NULL) */
 };
 
 struct inverse_input {

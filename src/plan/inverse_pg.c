@@ -20,8 +20,11 @@ struct pending {
 	const char *function_name;
 	const char *function_schema;
 	const char *functions_before;
+	const char *view_regclass;	      /* a replaced view, and its column count before */
+	const char *view_columns_before;
 	const struct step_list *inverse_tail; /* steps that go after the diffed drops */
 	struct step_list cleanup;	      /* runs first: what an interruption left */
+	const char *forward_sql;	      /* the statement as it runs, when not as written */
 	bool skip_statement;		      /* it already ran before an interruption */
 };
 
@@ -139,6 +142,7 @@ struct column_info {
 	const char *default_expr;
 	const char *attnum;
 	bool identity_or_generated;
+	const char *comment;
 };
 
 static int column_info(const struct inverse_input *in, const char *rel, const char *col,
@@ -150,7 +154,8 @@ static int column_info(const struct inverse_input *in, const char *rel, const ch
 	if (qrows(in, &rows, err,
 		  "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, "
 		  "pg_get_expr(d.adbin, d.adrelid), a.attnum, "
-		  "(a.attidentity <> '' OR a.attgenerated <> '') "
+		  "(a.attidentity <> '' OR a.attgenerated <> ''), "
+		  "col_description(a.attrelid, a.attnum) "
 		  "FROM pg_attribute a LEFT JOIN pg_attrdef d "
 		  "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 		  "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
@@ -164,6 +169,7 @@ static int column_info(const struct inverse_input *in, const char *rel, const ch
 	ret->default_expr = driver_rows_get(&rows, 0, 2);
 	ret->attnum = driver_rows_get(&rows, 0, 3);
 	ret->identity_or_generated = strcmp(driver_rows_get(&rows, 0, 4), "t") == 0;
+	ret->comment = driver_rows_get(&rows, 0, 5);
 	return 0;
 }
 
@@ -239,6 +245,9 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	for (size_t i = 0; i < defs.n_rows; i++)
 		inv(in, block, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", rel,
 		    sql_ident(a, driver_rows_get(&defs, i, 0)), driver_rows_get(&defs, i, 1));
+	if (ci.comment)
+		inv(in, block, 0, "COMMENT ON COLUMN %s.%s IS %s", rel, sql_ident(a, col),
+		    sql_literal(a, ci.comment));
 	inv(in, block, 0, "DROP TABLE %s", trash);
 	inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs, sql_literal(a, tname));
 	return 0;
@@ -690,6 +699,43 @@ static const char *name_list(struct arena *a, PgQuery__Node *const *names, size_
 	return out;
 }
 
+/* The name PostgreSQL gives an unnamed index: table_col1_col2_idx, then idx1, idx2, ... */
+static const char *choose_index_name(const struct inverse_input *in, const PgQuery__IndexStmt *is,
+				     struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	const char *cols = "";
+	for (size_t i = 0; i < is->n_index_params; i++) {
+		const PgQuery__Node *e = is->index_params[i];
+		const char *c = e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && e->index_elem->name &&
+					*e->index_elem->name
+				? e->index_elem->name
+				: "expr";
+		cols = arena_printf(a, "%s%s%s", cols, i ? "_" : "", c);
+	}
+	for (int n = 0; n < 1000; n++) {
+		char suffix[16];
+		snprintf(suffix, sizeof(suffix), n ? "idx%d" : "idx", n);
+		char name[64];
+		snprintf(name, sizeof(name), "%.*s_%.*s_%s", 30, is->relation->relname, 28, cols,
+			 suffix);
+		const char *qualified =
+			is->relation->schemaname && *is->relation->schemaname
+				? arena_printf(a, "%s.%s", sql_ident(a, is->relation->schemaname),
+					       sql_ident(a, name))
+				: sql_ident(a, name);
+		const char *p[] = {qualified};
+		const char *exists;
+		if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p) < 0)
+			return NULL;
+		/* resuming, the first name taken is the one the interrupted run chose */
+		if (!exists || in->resuming)
+			return arena_strdup(a, name);
+	}
+	mg_error_set(err, 2, "cannot find a free name for an index on '%s'", is->relation->relname);
+	return NULL;
+}
+
 static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt,
 		       struct step_list *block, struct pending *pend, struct mg_error *err)
 {
@@ -720,6 +766,23 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 		const PgQuery__IndexStmt *is = stmt->index_stmt;
 		unsigned fl = is->concurrent ? STEP_NO_TRANSACTION : 0;
 		const char *rel = sql_rangevar(a, is->relation);
+		if (is->concurrent && !(is->idxname && *is->idxname)) {
+			/*
+			 * An unnamed concurrent build gets its name here, the way PostgreSQL
+			 * would choose it: an interrupted run then recognises its own index
+			 * on resume instead of building a second one.
+			 */
+			PgQuery__IndexStmt *named = arena_alloc(a, sizeof(*named));
+			*named = *is;
+			named->idxname = (char *)choose_index_name(in, is, err);
+			if (!named->idxname)
+				return -1;
+			PgQuery__Node n = PG_QUERY__NODE__INIT;
+			n.node_case = PG_QUERY__NODE__NODE_INDEX_STMT;
+			n.index_stmt = named;
+			pend->forward_sql = sql_deparse_node(a, &n);
+			is = named;
+		}
 		if (is->idxname && *is->idxname) {
 			const char *qi = index_name(a, is);
 			const char *p[] = {qi};
@@ -757,10 +820,18 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 		if (vs->replace &&
 		    q1(in, &exists, err, "SELECT pg_get_viewdef(to_regclass($1), true)", 1, p) < 0)
 			return -1;
-		if (exists)
+		if (exists) {
 			inv(in, block, 0, "CREATE OR REPLACE VIEW %s AS %s", rel, exists);
-		else
+			/* after() drops it first if columns were added: REPLACE cannot remove them */
+			pend->view_regclass = rel;
+			if (q1(in, &pend->view_columns_before, err,
+			       "SELECT count(*)::text FROM pg_attribute WHERE attrelid = "
+			       "to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+			       1, p) < 0)
+				return -1;
+		} else {
 			inv(in, block, 0, "DROP VIEW %s", rel);
+		}
 		return 0;
 	}
 	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT: {
@@ -922,8 +993,8 @@ int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret
 				      replace.items[i].file, replace.items[i].line,
 				      replace.items[i].column);
 	} else {
-		step_list_add(a, &ret->forward, in->sql, in->flags, in->stmt->migration->path,
-			      in->stmt->line, in->stmt->column);
+		step_list_add(a, &ret->forward, pend->forward_sql ? pend->forward_sql : in->sql,
+			      in->flags, in->stmt->migration->path, in->stmt->line, in->stmt->column);
 	}
 
 	/* remember names a diff in after() will tell apart */
@@ -991,6 +1062,18 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 			    strcmp(driver_rows_get(&rows, i, 1), "p") == 0 ? "PROCEDURE"
 									    : "FUNCTION",
 			    driver_rows_get(&rows, i, 0));
+	}
+	if (pend->view_regclass) {
+		const char *now;
+		const char *p[] = {pend->view_regclass};
+		if (q1(in, &now, err,
+		       "SELECT count(*)::text FROM pg_attribute WHERE attrelid = to_regclass($1) "
+		       "AND attnum > 0 AND NOT attisdropped",
+		       1, p) < 0)
+			return -1;
+		if (now && pend->view_columns_before &&
+		    atoi(now) > atoi(pend->view_columns_before))
+			inv(in, &block, 0, "DROP VIEW %s", pend->view_regclass);
 	}
 	for (size_t i = 0; i < pend->inverse_tail->n; i++)
 		step_list_add(a, &block, pend->inverse_tail->items[i].sql,

@@ -206,7 +206,12 @@ static bool table_exists(struct plan_ctx *p, const char *rel, bool *ret)
 {
 	const char *v;
 	const char *params[] = {rel};
-	if (q1(p, &v, "SELECT to_regclass($1)::text", 1, params) < 0)
+	/* a view (e.g. the new name of a RENAME TABLE not contracted yet) has no
+	 * rows of its own to build or backfill: the statement runs as written */
+	if (q1(p, &v,
+	       "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1) "
+	       "AND relkind IN ('r', 'p')",
+	       1, params) < 0)
 		return false;
 	*ret = v != NULL;
 	return true;
@@ -217,6 +222,7 @@ struct column_state {
 	const char *type; /* format_type */
 	bool not_null;
 	const char *default_expr;
+	bool not_null_check; /* CHECK (col IS NOT NULL), e.g. a SET NOT NULL not contracted yet */
 };
 
 static int column_state(struct plan_ctx *p, const char *rel, const char *col,
@@ -227,7 +233,10 @@ static int column_state(struct plan_ctx *p, const char *rel, const char *col,
 	memset(ret, 0, sizeof(*ret));
 	if (p->d->ops->query(p->d, p->a,
 			     "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull::text, "
-			     "pg_get_expr(d.adbin, d.adrelid) FROM pg_attribute a "
+			     "pg_get_expr(d.adbin, d.adrelid), EXISTS (SELECT 1 FROM pg_constraint c "
+			     "WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND position(format("
+			     "'CHECK ((%s IS NOT NULL))', quote_ident(a.attname)) IN "
+			     "pg_get_constraintdef(c.oid)) = 1)::text FROM pg_attribute a "
 			     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 			     "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 "
 			     "AND NOT a.attisdropped",
@@ -239,7 +248,52 @@ static int column_state(struct plan_ctx *p, const char *rel, const char *col,
 	ret->type = driver_rows_get(&rows, 0, 0);
 	ret->not_null = strcmp(driver_rows_get(&rows, 0, 1), "true") == 0;
 	ret->default_expr = driver_rows_get(&rows, 0, 2);
+	ret->not_null_check = strcmp(driver_rows_get(&rows, 0, 3), "true") == 0;
 	return 0;
+}
+
+/*
+ * The shadow columns of col: a type change expanded and not contracted yet
+ * (plan_alter_type's <col>__v<version>, written by its sync trigger). What
+ * is planned on col afterwards must hold for them too, since contract swaps
+ * one of them in.
+ */
+static int pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
+			   struct driver_rows *ret)
+{
+	const char *params[] = {rel, col};
+	return p->d->ops->query(
+		p->d, p->a,
+		"SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+		"AND NOT a.attisdropped AND left(a.attname, length($2) + 3) = $2 || '__v' "
+		"AND substr(a.attname, length($2) + 4) ~ '^[0-9]+$' AND EXISTS (SELECT 1 "
+		"FROM pg_trigger t WHERE t.tgrelid = a.attrelid AND t.tgname = "
+		"left('migrate_sync_v' || substr(a.attname, length($2) + 4) || '_' || $2, 63)) "
+		"ORDER BY a.attnum",
+		2, params, ret, p->err);
+}
+
+/*
+ * What is planned on a column with a type change still to contract would be
+ * lost with the old column when that contract swaps the shadow in, or would
+ * need the shadow's triggers rewritten: refused, with what to do instead.
+ */
+static int refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *table,
+			      const char *col, const char *what)
+{
+	struct driver_rows shadows;
+	if (!col || pending_shadows(p, rel, col, &shadows) < 0)
+		return col ? -1 : 0;
+	if (!shadows.n_rows)
+		return 0;
+	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+			"column '%s.%s' has a type change that is expanded but not contracted "
+			"(shadow column '%s'): %s it now would be lost when that contract swaps the "
+			"new column in",
+			table, col, driver_rows_get(&shadows, 0, 0), what);
+	mg_error_set_help(p->err, "contract the type change first (migrate up --phase contract "
+				  "--to <its version>), then apply this migration");
+	return -1;
 }
 
 /* The column to batch a backfill by: a one-column primary key, else a unique NOT NULL one. */
@@ -278,7 +332,10 @@ static int add_backfill(struct plan_ctx *p, const char *rel, const char *label,
 	bf->set_sql = set_sql;
 	bf->where_sql = where_sql;
 	bf->label = label;
-	if (backfill_key(p, rel, label, &bf->key, &bf->key_type) < 0)
+	/* the label is "table.column": the error names the table */
+	const char *dot = strrchr(label, '.');
+	const char *table = dot ? arena_strndup(p->a, label, (size_t)(dot - label)) : label;
+	if (backfill_key(p, rel, table, &bf->key, &bf->key_type) < 0)
 		return -1;
 	return unit_add(p->a, p->expand, p->st,
 			arena_printf(p->a, "UPDATE %s SET %s%s%s", rel, set_sql,
@@ -302,6 +359,14 @@ static int add_not_null_check(struct plan_ctx *p, const char *rel, const char *c
 
 static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 {
+	const char *rel = sql_rangevar(p->a, is->relation);
+	for (size_t i = 0; i < is->n_index_params; i++) {
+		const PgQuery__Node *e = is->index_params[i];
+		if (e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM &&
+		    refuse_if_shadowed(p, rel, is->relation->relname, e->index_elem->name,
+				       "indexing") < 0)
+			return -1;
+	}
 	PgQuery__IndexStmt copy = *is;
 	copy.concurrent = 1;
 	PgQuery__Node n = PG_QUERY__NODE__INIT;
@@ -329,6 +394,12 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	const char *table = rv->relname;
 	PgQuery__Constraint copy = *k;
 	const char *name = k->conname && *k->conname ? k->conname : NULL;
+	for (size_t i = 0; i < k->n_keys + k->n_fk_attrs; i++)
+		if (refuse_if_shadowed(p, rel, table,
+				       ast_string(i < k->n_keys ? k->keys[i]
+								: k->fk_attrs[i - k->n_keys]),
+				       "constraining") < 0)
+			return -1;
 
 	if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
 	    k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
@@ -378,6 +449,11 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 				const char *check = pg_name(p->a, "%s_%s_not_null", table, col);
 				if (add_not_null_check(p, rel, check, col) < 0)
 					return -1;
+				/* said apart (no scan with the check in place), so that revert
+				 * derives its DROP NOT NULL: the constraint alone would keep it */
+				if (add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
+					rel, sql_ident(p->a, col)) < 0)
+					return -1;
 				checks[n_checks++] = check;
 			}
 		}
@@ -404,12 +480,28 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 	const char *check = pg_name(p->a, "%s_%s_not_null", rv->relname, col);
 	if (add_not_null_check(p, rel, check, col) < 0)
 		return -1;
-	/* with the check validated, SET NOT NULL needs no scan (PostgreSQL 12+) */
+	/* a pending type change swaps its shadow in first: it needs the check too */
+	struct driver_rows shadows;
+	if (pending_shadows(p, rel, col, &shadows) < 0)
+		return -1;
+	const char **shadow_checks = arena_alloc(p->a, sizeof(*shadow_checks) * (shadows.n_rows + 1));
+	for (size_t i = 0; i < shadows.n_rows; i++) {
+		const char *shadow = driver_rows_get(&shadows, i, 0);
+		shadow_checks[i] = pg_name(p->a, "%s_%s_not_null", rv->relname, shadow);
+		if (add_not_null_check(p, rel, shadow_checks[i], shadow) < 0)
+			return -1;
+	}
+	/* with the check validated, SET NOT NULL needs no scan (PostgreSQL 12+); the
+	 * check on the old column is gone when a swap dropped that column */
 	if (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
 		sql_ident(p->a, col)) < 0 ||
-	    add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
-		sql_ident(p->a, check)) < 0)
+	    add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s%s", rel,
+		shadows.n_rows ? "IF EXISTS " : "", sql_ident(p->a, check)) < 0)
 		return -1;
+	for (size_t i = 0; i < shadows.n_rows; i++)
+		if (add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", rel,
+			sql_ident(p->a, shadow_checks[i])) < 0)
+			return -1;
 	return 0;
 }
 
@@ -525,6 +617,8 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	if (!cs.exists)
 		return add(p, p->expand, 0, "%s", arena_strndup(p->a, p->m->text + p->st->offset,
 								   p->st->end - p->st->offset));
+	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0)
+		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
 	const char *trig = sql_ident(p->a, pg_name(p->a, "migrate_sync_v%lld_%s",
 						   (long long)p->m->version, a_col));
@@ -575,7 +669,8 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 			 arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa)) < 0)
 		return -1;
 	const char *check = NULL;
-	if (cs.not_null) {
+	/* a SET NOT NULL still to contract makes the column NOT NULL: b must be too */
+	if (cs.not_null || cs.not_null_check) {
 		check = pg_name(p->a, "%s_%s_not_null", rv->relname, b_col);
 		if (add_not_null_check(p, rel, check, b_col) < 0)
 			return -1;
@@ -667,8 +762,15 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	const char *fn = sync_function_name(p, rv, col);
 	const char *trig = sql_ident(p->a, pg_name(p->a, "migrate_sync_v%lld_%s",
 						   (long long)p->m->version, col));
-	if (add(p, p->expand, UNIT_WITH_NEXT, "%s", add_sql) < 0 ||
-	    add(p, p->expand, UNIT_WITH_NEXT,
+	if (add(p, p->expand, UNIT_WITH_NEXT, "%s", add_sql) < 0)
+		return -1;
+	/* the default moves to the shadow now: one the new type cannot take fails
+	 * here, as the plain ALTER TYPE would, not in the middle of contract */
+	if (cs.default_expr && add(p, p->expand, UNIT_WITH_NEXT,
+				   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qs,
+				   cs.default_expr) < 0)
+		return -1;
+	if (add(p, p->expand, UNIT_WITH_NEXT,
 		"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrate$\n"
 		"BEGIN\n"
 		"  /* every write of %s also writes its new-type shadow */\n"
@@ -682,10 +784,12 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		trig, rel, fn) < 0)
 		return -1;
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, col);
-	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qs, new_value), NULL) < 0)
+	/* only rows the trigger has not written yet; a resumed backfill checks by it */
+	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qs, new_value),
+			 arena_printf(p->a, "%s IS DISTINCT FROM %s", qs, new_value)) < 0)
 		return -1;
 	const char *check = NULL;
-	if (cs.not_null) {
+	if (cs.not_null || cs.not_null_check) {
 		check = pg_name(p->a, "%s_%s_not_null", rv->relname, shadow);
 		if (add_not_null_check(p, rel, check, shadow) < 0)
 			return -1;
@@ -709,10 +813,6 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		      add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
 			  sql_ident(p->a, check)) < 0))
 		return -1;
-	if (cs.default_expr &&
-	    add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,
-		cs.default_expr) < 0)
-		return -1;
 	return 0;
 }
 
@@ -724,11 +824,43 @@ static int plan_rename_table(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 				   ? arena_printf(p->a, "%s.%s", sql_ident(p->a, rv->schemaname),
 						  sql_ident(p->a, rs->newname))
 				   : sql_ident(p->a, rs->newname);
+	/*
+	 * The view depends on every column of the table: the contract of a column
+	 * change planned in an earlier migration could not drop its old column.
+	 */
+	const char *pending;
+	const char *params[] = {rel};
+	if (q1(p, &pending,
+	       "SELECT min(tgname) FROM pg_trigger WHERE tgrelid = to_regclass($1) "
+	       "AND tgname LIKE 'migrate\\_sync\\_v%'",
+	       1, params) < 0)
+		return -1;
+	if (pending) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"table '%s' has column changes that are expanded but not contracted "
+				"(trigger '%s'): renaming the table now would keep their contract from "
+				"dropping the old columns",
+				rv->relname, pending);
+		mg_error_set_help(p->err, "contract those migrations first, then apply this one");
+		return -1;
+	}
 	/* a simple view is updatable: the new name reads and writes the same rows */
 	if (add(p, p->expand, 0, "CREATE VIEW %s AS SELECT * FROM %s", view, rel) < 0)
 		return -1;
-	if (add(p, p->contract, 0, "DROP VIEW %s", view) < 0 ||
-	    add(p, p->contract, 0, "ALTER TABLE %s RENAME TO %s", rel,
+	/*
+	 * The view goes first in contract, before the column changes planned
+	 * earlier in this migration drop old columns it shows; all of it up to
+	 * the rename in one transaction, so the new name never goes missing.
+	 */
+	if (add(p, p->contract, UNIT_WITH_NEXT, "DROP VIEW %s", view) < 0)
+		return -1;
+	struct unit drop_view = p->contract->items[p->contract->n - 1];
+	memmove(&p->contract->items[1], &p->contract->items[0],
+		(p->contract->n - 1) * sizeof(*p->contract->items));
+	p->contract->items[0] = drop_view;
+	for (size_t i = 0; i < p->contract->n; i++)
+		p->contract->items[i].flags |= UNIT_WITH_NEXT;
+	if (add(p, p->contract, 0, "ALTER TABLE %s RENAME TO %s", rel,
 		sql_ident(p->a, rs->newname)) < 0)
 		return -1;
 	return 0;

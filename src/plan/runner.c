@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "plan/inverse.h"
+#include "plan/runner_mongo.h"
 #include "plan/planner.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
@@ -128,6 +129,9 @@ struct phase_run {
 	struct step_list planned_contract; /* what the planner left for contract */
 	bool planned;			 /* the planner took at least one statement */
 	bool hand_revert;
+	struct history_entry *entry; /* the history row the phase updates as it goes */
+	struct step_list hand;	 /* the hand-written revert section, when there is one */
+	bool resumed;		 /* an earlier run was interrupted in this phase */
 	struct step_list revert; /* what undoes the phase so far */
 	int statements_run;	 /* for crash_after */
 	int64_t started_ms;
@@ -254,6 +258,8 @@ static void backfill_say(void *ctx, const struct backfill *bf, const struct back
 }
 
 /* Runs one unit: its forward steps, and adds its undo to r->revert. */
+static void entry_set_revert(struct history_entry *e, const struct phase_run *r);
+
 static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_error *err)
 {
 	const struct unit *u = &r->units.items[i];
@@ -274,10 +280,28 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	struct inverse_result res;
 	if (r->hand_revert) {
 		memset(&res, 0, sizeof(res));
-		step_list_add(r->a, &res.forward, in.sql, in.flags, r->m->path, u->stmt.line,
-			      u->stmt.column);
+		step_list_add(r->a, &res.forward, in.sql, in.flags | STEP_SOURCE, r->m->path,
+			      u->stmt.line, u->stmt.column);
 	} else if (r->d->ops->inverse_before(&in, &res, err) < 0) {
 		return -1;
+	}
+	if (res.note)
+		say(r->o->say, r->o->say_ctx, "  note: %s:%d: %s", r->m->path, u->stmt.line,
+		    res.note);
+	/*
+	 * A step outside a transaction commits as it runs: record its undo first, so
+	 * that a run killed between the step and the history update can still be
+	 * reverted (the undo of such steps is written to be idempotent: IF EXISTS).
+	 */
+	if ((in.flags & STEP_NO_TRANSACTION) && !r->hand_revert && r->entry && res.inverse.n) {
+		struct step_list tentative = r->revert;
+		revert_prepend(r->a, &tentative, &res.inverse);
+		struct step_list saved = r->revert;
+		r->revert = tentative;
+		entry_set_revert(r->entry, r);
+		r->revert = saved;
+		if (r->d->ops->history_save(r->d, r->entry, err) < 0)
+			return -1;
 	}
 	if (r->o->before_statement &&
 	    r->o->before_statement(r->o->hook_ctx, r->d, &u->stmt, err) < 0)
@@ -298,9 +322,11 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	return 0;
 }
 
-static void entry_set_revert(struct history_entry *e, enum migration_section s,
-			     const struct step_list *revert)
+/* What undoes the phase: the hand-written revert section wins over the derived steps. */
+static void entry_set_revert(struct history_entry *e, const struct phase_run *r)
 {
+	enum migration_section s = r->section;
+	const struct step_list *revert = r->hand_revert ? &r->hand : &r->revert;
 	if (s == SECTION_EXPAND)
 		e->revert_expand = *revert;
 	else
@@ -331,7 +357,7 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
 			if (run_unit(r, i, false, err) < 0)
 				break;
 		if (i == r->units.n) {
-			entry_set_revert(e, r->section, &r->revert);
+			entry_set_revert(e, r);
 			if (r->section == SECTION_EXPAND)
 				e->expand_ms = now_ms() - r->started_ms;
 			else
@@ -358,7 +384,7 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
  */
 static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, struct mg_error *err)
 {
-	bool resuming = e->steps_done > 0;
+	bool resuming = r->resumed;
 	r->revert = r->section == SECTION_EXPAND ? e->revert_expand : e->revert_contract;
 	if (!resuming)
 		r->revert = (struct step_list){0};
@@ -376,7 +402,7 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 				rc = run_unit(r, k, resuming && k == (size_t)e->steps_done, err);
 			if (rc == 0) {
 				e->steps_done = (int)end;
-				entry_set_revert(e, r->section, &r->revert);
+				entry_set_revert(e, r);
 				rc = r->d->ops->history_save(r->d, e, err);
 			}
 			if (rc == 0 && !alone)
@@ -411,6 +437,15 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	enum migration_section rs = s == SECTION_EXPAND ? SECTION_REVERT_EXPAND
 							: SECTION_REVERT_CONTRACT;
 	r.hand_revert = m->sections[rs].present;
+	if (r.hand_revert) {
+		struct sql_section hand;
+		if (sql_parse_section(a, m, rs, &hand, err) < 0)
+			return -1;
+		for (size_t i = 0; i < hand.n_stmts; i++)
+			step_list_add(a, &r.hand, stmt_text(a, &hand.stmts[i]),
+				      stmt_flags(&r, &hand.stmts[i]) | STEP_SOURCE, m->path,
+				      hand.stmts[i].line, hand.stmts[i].column);
+	}
 
 	struct history_entry *e = history_find(h, m->version);
 	struct history_entry fresh;
@@ -422,6 +457,8 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	}
 	bool expand = s == SECTION_EXPAND;
 	bool resumed = e->phase == (expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING);
+	r.resumed = resumed;
+	r.entry = e;
 	if (build_units(&r, e, resumed, err) < 0)
 		return -1;
 	e->checksum = m->checksum;
@@ -458,7 +495,11 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 			say(o->say, o->say_ctx, "  resuming after step %d of %zu", e->steps_done,
 			    r.units.n);
 		e->phase = expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING;
-		rc = r.units.n ? run_phase_stepwise(&r, e, err) : 0;
+		/* recorded before the first statement: a run killed during it shows as
+		 * interrupted, and the next one resumes there instead of starting over */
+		rc = !resumed && r.units.n ? d->ops->history_save(d, e, err) : 0;
+		if (rc == 0 && r.units.n)
+			rc = run_phase_stepwise(&r, e, err);
 		if (rc == 0) {
 			e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
 			e->steps_done = 0;
@@ -494,6 +535,51 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	return 0;
 }
 
+/*
+ * Asks the driver, before anything runs, whether it can run every statement
+ * of the phases ahead (SQLite: whether each translates), so that a statement
+ * it cannot run stops the command with nothing applied.
+ */
+static int check_statements(struct driver *d, struct arena *a, const struct migration_set *set,
+			    const struct history *h, const struct runner_options *o,
+			    struct mg_error *err)
+{
+	if (!d->ops->check_statement)
+		return 0;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct migration *m = set->items[i];
+		if (m->kind != MIGRATION_SQL || !m->has_version)
+			continue;
+		if (o->has_to && m->version > o->to)
+			break;
+		const struct history_entry *e = history_find(h, m->version);
+		enum history_phase p = e ? e->phase : HISTORY_PENDING;
+		bool expand = (o->phases & RUN_EXPAND) &&
+			      (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
+		bool contract = (o->phases & RUN_CONTRACT) &&
+				(expand || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
+		enum migration_section sections[4];
+		size_t n = 0;
+		if (expand)
+			sections[n++] = SECTION_EXPAND;
+		if (expand && m->sections[SECTION_REVERT_EXPAND].present)
+			sections[n++] = SECTION_REVERT_EXPAND;
+		if (contract)
+			sections[n++] = SECTION_CONTRACT;
+		if (contract && m->sections[SECTION_REVERT_CONTRACT].present)
+			sections[n++] = SECTION_REVERT_CONTRACT;
+		for (size_t k = 0; k < n; k++) {
+			struct sql_section sec;
+			if (sql_parse_section(a, m, sections[k], &sec, err) < 0)
+				return -1;
+			for (size_t j = 0; j < sec.n_stmts; j++)
+				if (d->ops->check_statement(d, a, &sec.stmts[j], err) < 0)
+					return -1;
+		}
+	}
+	return 0;
+}
+
 int runner_up(struct driver *d, struct arena *a, const struct migration_set *set,
 	      const struct runner_options *o, int *ret_applied, struct mg_error *err)
 {
@@ -511,15 +597,21 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	} else if (d->ops->history_ensure(d, err) < 0 || d->ops->history_load(d, a, &h, err) < 0) {
 		goto out;
 	}
-	if (runner_check_drift(&h, set, o->allow_drift, err) < 0)
+	if (runner_check_drift(&h, set, o->allow_drift, err) < 0 ||
+	    check_statements(d, a, set, &h, o, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {
 		const struct migration *m = set->items[i];
-		if (m->kind != MIGRATION_SQL || !m->has_version)
+		if (!m->has_version)
 			continue;
 		if (o->has_to && m->version > o->to)
 			break;
+		if (m->kind == MIGRATION_JSON) {
+			if (runner_mongo_up(d, a, o, &h, m, ret_applied, err) < 0)
+				goto out;
+			continue;
+		}
 		struct history_entry *e = history_find(&h, m->version);
 		enum history_phase p = e ? e->phase : HISTORY_PENDING;
 		if ((o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING)) {
@@ -764,13 +856,18 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 	bool found = false;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct migration *m = set->items[i];
-		if (m->kind != MIGRATION_SQL || !m->has_version)
+		if (!m->has_version)
 			continue;
 		if (has_version && m->version != version)
 			continue;
 		const struct history_entry *e = history_find(&h, m->version);
 		if (!has_version && e && e->phase == HISTORY_CONTRACTED)
 			continue; /* nothing left to plan */
+		if (m->kind == MIGRATION_JSON) {
+			if (runner_mongo_plan(d, a, m, e, phases, fn, ctx, &found, err) < 0)
+				return -1;
+			continue;
+		}
 		found = true;
 		if ((phases & RUN_EXPAND) && m->sections[SECTION_EXPAND].present &&
 		    plan_phase(d, a, m, SECTION_EXPAND, e, history_schema, fn, ctx, err) < 0)

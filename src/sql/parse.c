@@ -2,6 +2,44 @@
 
 #include <string.h>
 
+/*
+ * Maps offsets that only grow to line:column, counting each newline once:
+ * from the start of the file for every statement would be quadratic in the
+ * length of a long migration.
+ */
+struct line_cursor {
+	const char *text;
+	size_t len;
+	size_t pos;	   /* newlines before pos are counted */
+	int line;	   /* line of pos */
+	size_t line_start; /* offset where that line starts */
+};
+
+static void line_cursor_init(struct line_cursor *c, const char *text, size_t len)
+{
+	c->text = text;
+	c->len = len;
+	c->pos = 0;
+	c->line = 1;
+	c->line_start = 0;
+}
+
+static void line_cursor_at(struct line_cursor *c, size_t offset, int *ret_line, int *ret_column)
+{
+	if (offset > c->len)
+		offset = c->len;
+	if (offset < c->pos) /* never with statements in order; stay exact anyway */
+		line_cursor_init(c, c->text, c->len);
+	const char *p = c->text + c->pos, *end = c->text + offset;
+	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+		c->line++;
+		c->line_start = (size_t)(++p - c->text);
+	}
+	c->pos = offset;
+	*ret_line = c->line;
+	*ret_column = (int)(offset - c->line_start) + 1;
+}
+
 static void *arena_pb_alloc(void *data, size_t size)
 {
 	return arena_alloc(data, size);
@@ -41,7 +79,7 @@ int sql_parse_section(struct arena *a, const struct migration *m, enum migration
 
 	ProtobufCAllocator alloc = {arena_pb_alloc, arena_pb_free, a};
 	PgQuery__ParseResult *tree = pg_query__parse_result__unpack(
-		&alloc, pr.parse_tree.len, (const uint8_t *)pr.parse_tree.data);
+	    &alloc, pr.parse_tree.len, (const uint8_t *)pr.parse_tree.data);
 	if (!tree) {
 		rc = mg_error_set_at(err, 2, m->path, r->marker_line, 1,
 				     "cannot read the parse tree of the %s section",
@@ -49,6 +87,8 @@ int sql_parse_section(struct arena *a, const struct migration *m, enum migration
 		goto out;
 	}
 	ret->stmts = arena_alloc(a, sizeof(*ret->stmts) * (tree->n_stmts ? tree->n_stmts : 1));
+	struct line_cursor lines;
+	line_cursor_init(&lines, m->text, m->text_len);
 	for (size_t i = 0; i < tree->n_stmts; i++) {
 		const PgQuery__RawStmt *raw = tree->stmts[i];
 		if (!raw->stmt)
@@ -64,8 +104,7 @@ int sql_parse_section(struct arena *a, const struct migration *m, enum migration
 		st->section = s;
 		st->offset = r->start + begin;
 		st->end = r->start + end;
-		text_offset_to_line_column(m->text, m->text_len, st->offset, &st->line,
-					   &st->column);
+		line_cursor_at(&lines, st->offset, &st->line, &st->column);
 	}
 out:
 	pg_query_free_protobuf_parse_result(pr);

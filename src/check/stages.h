@@ -1,0 +1,21 @@
+#ifndef MG_CHECK_STAGES_H
+#define MG_CHECK_STAGES_H
+
+#include "check/check.h"
+
+/*
+ * The stages after lint, each filling its part of the report. They never
+ * fail the call: what goes wrong becomes findings of the stage.
+ */
+
+/* replay, round trip and lock trace, in one pass over a shadow database */
+void check_replay(struct arena *a, const struct check_options *o, struct check_report *r);
+
+/* the files against the shared database's history, read only */
+void check_drift(struct arena *a, const struct check_options *o, struct check_report *r);
+
+/* The formats with a file of their own (output_sarif.c, output_junit.c). */
+void check_write_sarif(FILE *out, const struct check_report *r);
+void check_write_junit(FILE *out, const struct check_report *r);
+
+#endif

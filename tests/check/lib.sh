@@ -1,0 +1,125 @@
+# Shared by the tests of `migrate check`: each test runs the binary as a CI
+# pipeline does, in a fresh temporary directory, and checks exit codes, the
+# findings (file:line and rule) and the machine-readable reports.
+#   MIGRATE          the binary under test
+#   SRCDIR           the source tree (migrations-example/, checks/)
+#   MIGRATE_TEST_PG  a libpq conninfo of a throwaway server (scripts/test starts
+#                    one); tests that need it exit 77 (skipped) without it
+# shellcheck shell=bash
+
+set -u
+
+: "${MIGRATE:?set MIGRATE to the migrate binary}"
+: "${SRCDIR:?set SRCDIR to the source tree}"
+# shellcheck disable=SC2034 # used by the tests that source this file
+EXAMPLE="$SRCDIR/migrations-example"
+TEST_NAME=${0##*/}
+TEST_NAME=${TEST_NAME%.sh}
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/migrate-check-test.XXXXXX")
+cd "$T" || exit 1
+OUT="$T/.out"
+ERR="$T/.err"
+# nothing from the caller's environment may pick a database or a summary file
+unset DATABASE_URL PGDATABASE MIGRATE_SHADOW_DB GITHUB_STEP_SUMMARY MIGRATE_PG_BINDIR NO_COLOR
+export PGCONNECT_TIMEOUT=10
+
+DATABASES=()
+ROLES=()
+cleanup() {
+	local db role
+	for db in "${DATABASES[@]}"; do
+		psql "$MIGRATE_TEST_PG" -X -q -c "DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)" \
+			>/dev/null 2>&1
+	done
+	for role in "${ROLES[@]}"; do
+		psql "$MIGRATE_TEST_PG" -X -q -c "DROP ROLE IF EXISTS \"$role\"" >/dev/null 2>&1
+	done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	for f in "$OUT" "$ERR"; do
+		if [ -s "$f" ]; then
+			echo "--- ${f##*/.} of the last command (${LAST_CMD:-}):" >&2
+			sed 's/^/  /' "$f" >&2
+		fi
+	done
+	exit 1
+}
+
+pass() {
+	echo "ok: ${0##*/}"
+	exit 0
+}
+
+# need_pg: skips the test (exit 77) without a throwaway server.
+need_pg() {
+	if [ -z "${MIGRATE_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
+		echo "skipped: MIGRATE_TEST_PG is not set (scripts/test starts a server)" >&2
+		exit 77
+	fi
+}
+
+# admin ARGS...: psql on the server's maintenance database.
+admin() {
+	psql "$MIGRATE_TEST_PG" -X -q -v ON_ERROR_STOP=1 "$@"
+}
+
+# new_db NAME: creates database c_<test>_<NAME>_<pid> (two suites share the
+# server, so names carry the pid) and prints its conninfo.
+new_db() {
+	local db="c_${TEST_NAME}_$1_$$"
+	DATABASES+=("$db")
+	admin -c "CREATE DATABASE \"$db\"" >/dev/null || fail "cannot create database $db"
+	echo "$MIGRATE_TEST_PG dbname=$db"
+}
+
+# q CONNINFO SQL: one query, unaligned tuples only.
+q() {
+	psql "$1" -X -q -At -v ON_ERROR_STOP=1 -c "$2" || fail "query failed: $2"
+}
+
+# copy_example DIR: the example migrations, without their README.
+copy_example() {
+	mkdir -p "$1"
+	cp "$EXAMPLE"/*.sql "$1"/
+}
+
+# expect_exit CODE CMD...: runs CMD (stdout to $OUT, stderr to $ERR) and
+# fails unless it exits with CODE.
+expect_exit() {
+	local want=$1
+	shift
+	LAST_CMD="$*"
+	local rc=0
+	"$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
+	[ "$rc" = "$want" ] || fail "'$LAST_CMD' exited $rc, expected $want"
+}
+
+expect_contains() {
+	grep -qF -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/} lacks '$2'"
+}
+
+expect_not_contains() {
+	if grep -qF -- "$2" "$1"; then
+		fail "'${LAST_CMD:-}': ${1##*/} holds '$2' but should not"
+	fi
+}
+
+expect_match() {
+	grep -qE -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/} has no line matching /$2/"
+}
+
+# json_stage FILE NAME: prints "status errors warnings" of a stage of a JSON report.
+json_stage() {
+	python3 - "$1" "$2" <<'EOF'
+import json, sys
+report = json.load(open(sys.argv[1]))
+for s in report["stages"]:
+    if s["name"] == sys.argv[2]:
+        print(s["status"], s["errors"], s["warnings"])
+EOF
+}

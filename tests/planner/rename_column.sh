@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# RENAME COLUMN a TO c: expand adds c, triggers keep a and c equal both ways,
+# a batched backfill fills c; contract drops a (its values kept in
+# migrate_trash). Old app versions (a) and new ones (c) write side by side
+# and read the same values; the column's default, NOT NULL and indexes end up
+# on c exactly as the plain rename would leave them.
+. "$(dirname "$0")/lib.sh"
+
+# equal_everywhere: a and c hold the same value on every row.
+equal_everywhere() {
+	expect_q "rows where a and c differ" "SELECT count(*) FROM t WHERE a IS DISTINCT FROM c" 0
+}
+
+# old_and_new_write: the old app writes a, the new app writes c; both read
+# the other's writes. Then the rows go back as they were (through the old
+# name), so the round trip can compare with the start.
+old_and_new_write() {
+	sql >/dev/null <<'SQL' || fail "$CASE: writes through the old and the new name failed"
+INSERT INTO t (id, a) VALUES (5001, 'old app');
+INSERT INTO t (id, c) VALUES (5002, 'new app');
+UPDATE t SET a = 'old update' WHERE id = 1;
+UPDATE t SET c = 'new update' WHERE id = 2;
+UPDATE t SET b = b + 1 WHERE id = 3;
+SQL
+	expect_q "old app reads the new app's row" "SELECT a FROM t WHERE id = 5002" "new app"
+	expect_q "new app reads the old app's row" "SELECT c FROM t WHERE id = 5001" "old app"
+	expect_q "old update seen under the new name" "SELECT c FROM t WHERE id = 1" "old update"
+	expect_q "new update seen under the old name" "SELECT a FROM t WHERE id = 2" "new update"
+	expect_q "an update of another column keeps both" "SELECT a || ' ' || c FROM t WHERE id = 3" "v3 v3"
+	equal_everywhere
+	sql >/dev/null <<'SQL' || fail "$CASE: restoring the rows failed"
+DELETE FROM t WHERE id > 5000;
+UPDATE t SET a = 'v' || id, b = id WHERE id <= 3;
+SQL
+	equal_everywhere
+}
+
+# after reverting contract, a is back with the values it held
+a_restored() {
+	expect_q "a after reverting contract" "SELECT count(*) FROM t WHERE a IS DISTINCT FROM 'v' || id" 0
+	equal_everywhere
+}
+AFTER_UNCONTRACT=a_restored
+
+# ---- a plain column with an index on it ----
+start_case plain "
+CREATE TABLE t (id bigint PRIMARY KEY, a text, b int);
+CREATE INDEX t_a_idx ON t (a);
+CREATE UNIQUE INDEX t_b_a_key ON t (b, a);
+INSERT INTO t SELECT g, 'v' || g, g FROM generate_series(1, 3000) g;" "
+ALTER TABLE t RENAME COLUMN a TO c;"
+expand_case --batch-size 500
+expect_planned '^ALTER TABLE "t" ADD COLUMN "c" text$'
+expect_planned '^CREATE TRIGGER "migrate_sync_v2_a" BEFORE INSERT OR UPDATE ON "t"'
+expect_planned '^CREATE INDEX CONCURRENTLY t_a_idx_v2 ON public.t USING btree \(c\)$'
+expect_planned '^CREATE UNIQUE INDEX CONCURRENTLY t_b_a_key_v2 ON public.t USING btree \(b, c\)$'
+equal_everywhere
+old_and_new_write
+finish_case
+
+# ---- NOT NULL with a DEFAULT: inserts that name neither column still work ----
+start_case default_not_null "
+CREATE TABLE t (id bigint PRIMARY KEY, a text NOT NULL DEFAULT 'dflt', b int);
+INSERT INTO t SELECT g, 'v' || g, g FROM generate_series(1, 1000) g;" "
+ALTER TABLE t RENAME COLUMN a TO c;"
+expand_case
+equal_everywhere
+sql -c "INSERT INTO t (id, b) VALUES (6000, 1)" >/dev/null || fail "default_not_null: an insert naming neither column failed"
+expect_q "the default reaches both names" "SELECT a || ' ' || c FROM t WHERE id = 6000" "dflt dflt"
+sql -c "DELETE FROM t WHERE id = 6000" >/dev/null
+old_and_new_write
+# c is NOT NULL by a validated check until contract makes it the real thing
+expect_in default_not_null.expanded "constraint public.t t_c_not_null CHECK ((c IS NOT NULL))"
+finish_case
+
+# ---- a DEFAULT on a nullable column ----
+start_case default "
+CREATE TABLE t (id bigint PRIMARY KEY, a text DEFAULT 'dflt', b int);
+INSERT INTO t SELECT g, 'v' || g, g FROM generate_series(1, 1000) g;
+UPDATE t SET a = NULL WHERE id = 10;" "
+ALTER TABLE t RENAME COLUMN a TO c;"
+a_restored() {
+	expect_q "a after reverting contract" "SELECT count(*) FROM t WHERE a IS DISTINCT FROM CASE WHEN id = 10 THEN NULL ELSE 'v' || id END" 0
+	equal_everywhere
+}
+expand_case
+equal_everywhere
+old_and_new_write
+sql -c "INSERT INTO t (id) VALUES (6000)" >/dev/null || fail "default: an insert naming neither column failed"
+expect_q "the default reaches both names" "SELECT a || ' ' || c FROM t WHERE id = 6000" "dflt dflt"
+sql -c "DELETE FROM t WHERE id = 6000" >/dev/null
+finish_case
+
+# ---- NOT NULL without a default: the new app alone fills the old column ----
+start_case not_null "
+CREATE TABLE t (id bigint PRIMARY KEY, a text NOT NULL, b int);
+INSERT INTO t SELECT g, 'v' || g, g FROM generate_series(1, 1000) g;" "
+ALTER TABLE t RENAME COLUMN a TO c;"
+a_restored() {
+	expect_q "a after reverting contract" "SELECT count(*) FROM t WHERE a IS DISTINCT FROM 'v' || id" 0
+	equal_everywhere
+}
+expand_case
+old_and_new_write
+if sql -c "INSERT INTO t (id, b) VALUES (6000, 1)" >/dev/null 2>&1; then
+	fail "not_null: a row without a value got in"
+fi
+finish_case
+
+pass
