@@ -136,11 +136,15 @@ int cmd_status(int argc, char **argv)
 		fwrite(sb.buf, 1, sb.len, stdout);
 		strbuf_release(&sb);
 	} else {
-		printf("%-16s %-40s %-11s %-21s %s\n", "VERSION", "NAME", "PHASE", "EXPANDED",
+		int w = 4;
+		for (size_t i = 0; i < n; i++)
+			if ((int)strlen(rows[i].name) > w)
+				w = (int)strlen(rows[i].name);
+		printf("%-16s %-*s %-11s %-21s %s\n", "VERSION", w, "NAME", "PHASE", "EXPANDED",
 		       "CONTRACTED");
 		for (size_t i = 0; i < n; i++) {
 			const struct status_row *r = &rows[i];
-			printf("%-16lld %-40s %-11s %-21s %s%s%s%s\n", (long long)r->version,
+			printf("%-16lld %-*s %-11s %-21s %s%s%s%s\n", (long long)r->version, w,
 			       r->name, r->phase, r->expanded_at ? r->expanded_at : "-",
 			       r->contracted_at ? r->contracted_at : "-",
 			       r->drift && !r->missing ? "  DRIFT: file changed since applied" : "",
