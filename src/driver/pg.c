@@ -109,6 +109,21 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 		snprintf(msg, sizeof(msg), "%s",
 			 pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 		trim_newline(msg);
+		/* libpq may quote the connection string back (a bad URI parameter): mask the
+		 * password wherever it appears */
+		PQconninfoOption *opts = PQconninfoParse(url, NULL);
+		for (PQconninfoOption *o = opts; o && o->keyword; o++) {
+			if (strcmp(o->keyword, "password") != 0 || !o->val || strlen(o->val) < 3)
+				continue;
+			char *hit;
+			size_t n = strlen(o->val);
+			while ((hit = strstr(msg, o->val))) {
+				memmove(hit + 3, hit + n, strlen(hit + n) + 1);
+				memcpy(hit, "***", 3);
+			}
+		}
+		if (opts)
+			PQconninfoFree(opts);
 		mg_error_set(err, 3, "cannot connect to %s: %s", d->url_redacted, msg);
 		mg_error_set_help(err, "check --db / DATABASE_URL and that the server is up");
 		return -1;
