@@ -19,55 +19,55 @@ const char *check_status_name(enum check_status s)
 }
 
 const struct check_rule check_rules[] = {
-    {"shadow-unavailable", CHECK_REPLAY, "No shadow database to replay the migrations on.",
+    {"shadow-unavailable", CHECK_REPLAY, "no shadow database to replay the migrations on",
      "give check an empty PostgreSQL database it may destroy with --shadow-db URL or "
      "MIGRATE_SHADOW_DB, or install PostgreSQL (initdb) so check can start a temporary one"},
-    {"replay-failed", CHECK_REPLAY, "A phase failed when applied to a fresh database.",
+    {"replay-failed", CHECK_REPLAY, "a phase fails when applied to a fresh database",
      "fix the statement: it fails on a database built by the migrations before it"},
-    {"revert-failed", CHECK_ROUND_TRIP, "Undoing a phase failed.",
+    {"revert-failed", CHECK_ROUND_TRIP, "undoing a phase fails",
      "fix the revert section, or write one under '-- migrate:revert-expand' / "
      "'-- migrate:revert-contract'"},
     {"revert-incomplete", CHECK_ROUND_TRIP,
-     "A revert left objects behind, removed too much, or changed a definition.",
+     "a revert leaves objects behind, removes too much, or changes a definition",
      "make the revert undo exactly what its phase does: every object it creates, drops or "
      "changes"},
-    {"reapply-failed", CHECK_ROUND_TRIP, "A phase failed when applied again after its revert.",
+    {"reapply-failed", CHECK_ROUND_TRIP, "a phase fails when applied again after its revert",
      "make the revert remove everything the phase creates, so the phase can run again"},
     {"reapply-differs", CHECK_ROUND_TRIP,
-     "A phase applied again after its revert gave a different schema than the first time.",
+     "a phase applied again after its revert gives another schema than the first time",
      "make the revert restore exactly what the phase found, so applying it again gives the "
      "same result"},
-    {"snapshot-failed", CHECK_ROUND_TRIP, "The catalogue of the shadow database could not be read.",
+    {"snapshot-failed", CHECK_ROUND_TRIP, "the catalogue of the shadow database cannot be read",
      "see the database's message"},
     {"lock-rewrite", CHECK_LOCK_TRACE,
-     "A statement rewrote a table that existed before its migration (ACCESS EXCLUSIVE for the "
-     "whole rewrite).",
+     "a statement rewrites a table that existed before its migration (ACCESS EXCLUSIVE for "
+     "the whole rewrite)",
      "add a new column and backfill it in batches, or write the change plainly in expand and "
      "let the planner make it safe (see 'migrate plan')"},
     {"lock-scan", CHECK_LOCK_TRACE,
-     "An ACCESS EXCLUSIVE lock was held while a pre-existing table was scanned in full.",
+     "an ACCESS EXCLUSIVE lock is held while a pre-existing table is scanned in full",
      "add constraints NOT VALID and VALIDATE them in a later migration (SHARE UPDATE "
      "EXCLUSIVE); for SET NOT NULL, validate a CHECK (col IS NOT NULL) first; keep backfills out "
      "of the transaction that alters the table"},
     {"lock-scan-blocks-writes", CHECK_LOCK_TRACE,
-     "A lock that blocks writes was held while a pre-existing table was scanned in full.",
+     "a lock that blocks writes is held while a pre-existing table is scanned in full",
      "build indexes CONCURRENTLY and validate constraints in their own migration"},
-    {"drift-unreachable", CHECK_DRIFT, "The shared database could not be read.",
+    {"drift-unreachable", CHECK_DRIFT, "the shared database cannot be read",
      "check --db and that the server is up"},
     {"drift-changed", CHECK_DRIFT,
-     "A migration file changed after it was applied to the shared database.",
+     "a migration file changed after it was applied to the shared database",
      "restore the file as it was applied and put the new change in a new migration"},
     {"drift-vanished", CHECK_DRIFT,
-     "A migration contracted in the shared database has no file any more.",
+     "a migration contracted in the shared database has no file any more",
      "restore the file, or revert the migration in the shared database"},
     {"drift-unknown", CHECK_DRIFT,
-     "The shared database has a migration applied that these files do not know.",
+     "the shared database has a migration applied that these files do not know",
      "merge the branch it comes from, or ask its author to revert it in the shared database"},
     {"drift-version-taken", CHECK_DRIFT,
-     "A new migration uses a version the shared database already applied for another one.",
+     "a new migration takes a version the shared database applied for another one",
      "renumber the new migration above every version applied in the shared database"},
     {"drift-renumber", CHECK_DRIFT,
-     "A new migration is numbered below one already applied in the shared database.",
+     "a new migration is numbered below one already applied in the shared database",
      "renumber the new migration above every version applied in the shared database"},
 };
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check/stages.h"
 
@@ -97,6 +98,14 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 	struct mg_error err = MG_ERROR_INIT;
 	struct history h = {0};
 	bool exists = false;
+	/* opening a SQLite file that is not there would create it */
+	if (strncmp(o->db_url, "sqlite:", 7) == 0 && access(o->db_url + 7, F_OK) != 0) {
+		memset(&d, 0, sizeof(d));
+		check_report_add(a, r, CHECK_DRIFT, "drift-unreachable", LINT_ERROR, NULL, NULL, 0,
+				 0, NULL, "no database file %s", o->db_url + 7);
+		st->summary = "the shared database could not be read";
+		goto out;
+	}
 	if (driver_open(&d, o->db_url, &settings, &err) < 0) {
 		check_report_add(a, r, CHECK_DRIFT, "drift-unreachable", LINT_ERROR, NULL, NULL, 0,
 				 0, err.help[0] ? err.help : NULL, "%s", err.message);

@@ -573,33 +573,47 @@ static int taken_at(const struct lock_tracer *t, const struct traced_table *tt, 
 	return 0;
 }
 
-static void judge(struct lock_tracer *t, const struct sql_stmt *st, const struct table_state *after,
-		  const bool *rewritten, const int64_t *scanned)
+/* The table whose lock blocks the most, held across the statement. */
+struct holder {
+	const struct traced_table *table;
+	int strength;
+	bool before; /* taken by an earlier statement of the transaction */
+};
+
+static struct holder strongest_holder(const struct lock_tracer *t, const struct table_state *after)
 {
-	const char *file = t->m->path;
-	const char *where = hidden_where(st);
-	/* the table whose lock blocks the most, held across this statement */
-	const struct traced_table *holder = NULL;
-	int held = 0;
-	bool held_before = false;
+	struct holder h = {NULL, 0, false};
 	for (size_t i = 0; i < t->n_tables; i++) {
 		const struct traced_table *tt = &t->tables[i];
 		int s = modes_strongest(tt->modes | after[i].modes | tt->sampled |
 					(t->in_transaction ? 0 : tt->inferred));
-		if (s > held) {
-			held = s;
-			holder = tt;
-			held_before = modes_strongest(tt->modes) == s;
+		if (s > h.strength) {
+			h.table = tt;
+			h.strength = s;
+			h.before = modes_strongest(tt->modes) == s;
 		}
 	}
+	return h;
+}
+
+static void judge(struct lock_tracer *t, const struct sql_stmt *st, const struct holder *h,
+		  const bool *rewritten, const int64_t *scanned)
+{
+	const char *file = t->m->path;
+	const char *where = hidden_where(st);
+	const char *phase = migration_section_name(t->section);
+	const struct traced_table *holder = h->table;
+	int held = h->strength;
+	bool held_before = h->before;
 	for (size_t i = 0; i < t->n_tables; i++) {
 		const struct traced_table *tt = &t->tables[i];
 		if (rewritten[i]) {
-			check_report_add(t->a, t->report, CHECK_LOCK_TRACE, "lock-rewrite",
-					 LINT_ERROR, t->m, file, st->line, st->column, NULL,
-					 "rewrote table %s%s under an ACCESS EXCLUSIVE lock: every "
-					 "read and write of %s waits until the rewrite commits",
-					 tt->display, where, tt->display);
+			check_report_add(
+			    t->a, t->report, CHECK_LOCK_TRACE, "lock-rewrite", LINT_ERROR, t->m,
+			    file, st->line, st->column, NULL,
+			    "%s: rewrote table %s%s under an ACCESS EXCLUSIVE lock: every "
+			    "read and write of %s waits until the rewrite commits",
+			    phase, tt->display, where, tt->display);
 			continue;
 		}
 		if (!scanned[i] || !holder)
@@ -614,17 +628,17 @@ static void judge(struct lock_tracer *t, const struct sql_stmt *st, const struct
 			check_report_add(
 			    t->a, t->report, CHECK_LOCK_TRACE, "lock-scan", LINT_ERROR, t->m, file,
 			    st->line, st->column, NULL,
-			    "scanned all of table %s%s while holding an ACCESS EXCLUSIVE "
+			    "%s: scanned all of table %s%s while holding an ACCESS EXCLUSIVE "
 			    "lock on %s%s: every read and write of %s waits for the scan",
-			    tt->display, where, holder->display, taken, holder->display);
+			    phase, tt->display, where, holder->display, taken, holder->display);
 		else if (held >= LOCK_SHARE)
 			check_report_add(
 			    t->a, t->report, CHECK_LOCK_TRACE, "lock-scan-blocks-writes",
 			    LINT_WARNING, t->m, file, st->line, st->column, NULL,
-			    "scanned all of table %s%s while holding a %s lock on %s%s: "
+			    "%s: scanned all of table %s%s while holding a %s lock on %s%s: "
 			    "writes to %s wait for the scan",
-			    tt->display, where, lock_mode_words[held], holder->display, taken,
-			    holder->display);
+			    phase, tt->display, where, lock_mode_words[held], holder->display,
+			    taken, holder->display);
 	}
 }
 
@@ -663,6 +677,7 @@ static int after_statement(void *ctx, struct driver *d, const struct sql_stmt *s
 		}
 		bool truncate =
 		    st->node && st->node->node_case == PG_QUERY__NODE__NODE_TRUNCATE_STMT;
+		struct holder h = strongest_holder(t, after);
 		ts->locks = arena_alloc(t->a, sizeof(*ts->locks) * t->n_tables);
 		for (size_t i = 0; i < t->n_tables; i++) {
 			struct traced_table *tt = &t->tables[i];
@@ -670,9 +685,14 @@ static int after_statement(void *ctx, struct driver *d, const struct sql_stmt *s
 			rewritten[i] = tt->present && after[i].present && !truncate &&
 				       strcmp(tt->relfilenode, after[i].relfilenode) != 0 &&
 				       strcmp(after[i].relfilenode, "0") != 0;
-			/* outside a transaction the counters of the statement are gone */
+			/*
+			 * Outside a transaction the counters of the statement are gone.
+			 * The runner's own copy before a drop is excused only when it ran
+			 * before the lock was taken: that is, in this very statement.
+			 */
 			scanned[i] = in_tx && tt->present && after[i].present
-					 ? after[i].scans - tt->scans - engine_scans(t, st, tt)
+					 ? after[i].scans - tt->scans -
+					       (h.before ? 0 : engine_scans(t, st, tt))
 					 : 0;
 			if (scanned[i] < 0)
 				scanned[i] = 0;
@@ -691,7 +711,7 @@ static int after_statement(void *ctx, struct driver *d, const struct sql_stmt *s
 			l->observed = in_tx || tt->sampled || !taken;
 			l->held_ms = in_tx ? 0 : elapsed_ms;
 		}
-		judge(t, st, after, rewritten, scanned);
+		judge(t, st, &h, rewritten, scanned);
 		if (in_tx && !t->open) {
 			t->open = true;
 			t->open_from = idx;

@@ -328,6 +328,7 @@ void check_replay(struct arena *a, const struct check_options *o, struct check_r
 				     : "starting a temporary PostgreSQL server");
 	if (shadow_open(a, &rp.shadow, o->shadow_url, o->shadow_source, &rp.settings, &err) < 0 ||
 	    driver_open(&rp.d, rp.shadow.url, &rp.settings, &err) < 0 ||
+	    (!rp.shadow.fresh && shadow_claim(&rp.d, &err) < 0) ||
 	    (!rp.shadow.fresh && shadow_reset(&rp.d, &err) < 0)) {
 		if (err.code != 1) {
 			char msg[sizeof(err.message)];

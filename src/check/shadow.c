@@ -381,6 +381,28 @@ int shadow_open(struct arena *a, struct check_shadow *s, const char *url, const 
 	return start_server(s, err);
 }
 
+int shadow_claim(struct driver *d, struct mg_error *err)
+{
+	/* polled: lock_timeout would cut a plain wait short */
+	int64_t deadline = now_ms() + 15 * 60 * 1000;
+	for (;;) {
+		struct arena a = ARENA_INIT;
+		struct driver_rows rows;
+		int rc = d->ops->query(
+		    d, &a, "SELECT pg_try_advisory_lock(hashtextextended('migrate check', 0))", 0,
+		    NULL, &rows, err);
+		bool got = rc == 0 && strcmp(driver_rows_get(&rows, 0, 0), "t") == 0;
+		arena_release(&a);
+		if (rc < 0 || got)
+			return rc;
+		if (now_ms() > deadline)
+			return mg_error_set(err, 1,
+					    "another migrate check has used the shadow "
+					    "database for 15 minutes");
+		usleep(200 * 1000);
+	}
+}
+
 int shadow_reset(struct driver *d, struct mg_error *err)
 {
 	/* what the migrations made lives in schemas; a schema is the unit to throw away */

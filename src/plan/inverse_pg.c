@@ -699,6 +699,19 @@ static const char *name_list(struct arena *a, PgQuery__Node *const *names, size_
 	return out;
 }
 
+/* An expression column's part of the name, as PostgreSQL's FigureIndexColname
+ * gives it: lower(b) is "lower" */
+static const char *index_expr_name(const PgQuery__Node *x)
+{
+	while (x && x->node_case == PG_QUERY__NODE__NODE_TYPE_CAST && x->type_cast->arg)
+		x = x->type_cast->arg;
+	if (x && x->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && x->func_call->n_funcname)
+		return ast_last_name(x->func_call->funcname, x->func_call->n_funcname);
+	if (x && x->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && x->column_ref->n_fields)
+		return ast_last_name(x->column_ref->fields, x->column_ref->n_fields);
+	return NULL;
+}
+
 /* The name PostgreSQL gives an unnamed index: table_col1_col2_idx, then idx1, idx2, ... */
 static const char *choose_index_name(const struct inverse_input *in, const PgQuery__IndexStmt *is,
 				     struct mg_error *err)
@@ -710,7 +723,11 @@ static const char *choose_index_name(const struct inverse_input *in, const PgQue
 		const char *c = e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && e->index_elem->name &&
 					*e->index_elem->name
 				? e->index_elem->name
-				: "expr";
+				: NULL;
+		if (!c && e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM)
+			c = index_expr_name(e->index_elem->expr);
+		if (!c || !*c)
+			c = "expr";
 		cols = arena_printf(a, "%s%s%s", cols, i ? "_" : "", c);
 	}
 	for (int n = 0; n < 1000; n++) {

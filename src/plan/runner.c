@@ -203,6 +203,7 @@ static int build_units(struct phase_run *r, const struct history_entry *e, bool 
 	}
 	if (!expand && e && units_from_steps(r, &e->planned_contract, err) < 0)
 		return -1;
+	size_t first_written = r->units.n;
 	struct unit_list contract = {0};
 	for (size_t i = 0; i < r->sec.n_stmts; i++) {
 		const struct sql_stmt *st = &r->sec.stmts[i];
@@ -223,6 +224,18 @@ static int build_units(struct phase_run *r, const struct history_entry *e, bool 
 	}
 	if (r->planned)
 		units_to_steps(r->a, &contract, &r->planned_contract);
+	/* after the planner's contract units (each a transaction of its own), the
+	 * contract section as written still runs as one transaction */
+	if (!expand && first_written > 0) {
+		for (size_t i = first_written; i < r->units.n; i++) {
+			if (r->units.items[i].flags & UNIT_ALONE)
+				continue;
+			if (i == first_written)
+				r->units.items[i].flags |= UNIT_OWN_TRANSACTION;
+			if (i + 1 < r->units.n && !(r->units.items[i + 1].flags & UNIT_ALONE))
+				r->units.items[i].flags |= UNIT_WITH_NEXT;
+		}
+	}
 	return 0;
 }
 

@@ -113,7 +113,7 @@ SQL
 printf '# earlier step\n' >summary.md
 GITHUB_STEP_SUMMARY="$T/summary.md" expect_exit 1 "$MIGRATE" check --dir m --shadow-db "$shadow" \
 	--format github --report "sarif=$T/out.sarif" --report "junit=$T/out.xml" --report "json=$T/out.json"
-expect_match "$OUT" "^::error file=m/0002_widen_amount.sql,line=2,col=1,title=migrate check lock-trace%3A lock-rewrite::rewrote table events \(inside a DO block\)"
+expect_match "$OUT" "^::error file=m/0002_widen_amount.sql,line=2,col=1,title=migrate check lock-trace%3A lock-rewrite::expand: rewrote table events \(inside a DO block\)"
 expect_match "$OUT" "^::error file=m/0003_add_kind.sql,line=4,col=1,title=migrate check round-trip%3A revert-incomplete::.*%0Aleft behind: column public.events.kind \(text\)%0Ahelp: "
 expect_match "$OUT" "^::warning file=m/0002_widen_amount.sql,line=2,col=[0-9]+,title=migrate check lint%3A dynamic-sql::"
 expect_match "$OUT" "^lock-trace +failed "
@@ -124,7 +124,7 @@ expect_contains summary.md "# earlier step"
 expect_contains summary.md "## migrate check: **failed**"
 expect_contains summary.md "| lock-trace | **failed** |"
 expect_contains summary.md "| drift | skipped |"
-expect_contains summary.md '- **error** `lock-rewrite` (lock-trace) `m/0002_widen_amount.sql:2`: rewrote table events'
+expect_contains summary.md '- **error** `lock-rewrite` (lock-trace) `m/0002_widen_amount.sql:2`: expand: rewrote table events'
 expect_contains summary.md "  left behind: column public.events.kind (text)"
 
 [ "$(validate_sarif out.sarif)" = 4 ] || fail "four SARIF results expected"

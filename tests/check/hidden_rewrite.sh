@@ -42,8 +42,8 @@ expect_exit 0 "$MIGRATE" lint --dir m
 
 expect_exit 1 "$MIGRATE" check --dir m --shadow-db "$shadow"
 expect_match "$OUT" "^lock-trace +failed "
-expect_contains "$OUT" "m/0002_widen_amount.sql:4:1: error[lock-rewrite]: rewrote table events (inside a DO block) under an ACCESS EXCLUSIVE lock"
-expect_contains "$OUT" "m/0003_add_score.sql:3:1: error[lock-scan]: scanned all of table events while holding an ACCESS EXCLUSIVE lock on events (taken at line 2)"
+expect_contains "$OUT" "m/0002_widen_amount.sql:4:1: error[lock-rewrite]: expand: rewrote table events (inside a DO block) under an ACCESS EXCLUSIVE lock"
+expect_contains "$OUT" "m/0003_add_score.sql:3:1: error[lock-scan]: expand: scanned all of table events while holding an ACCESS EXCLUSIVE lock on events (taken at line 2)"
 expect_match "$OUT" "^replay +passed "
 expect_match "$OUT" "^round-trip +passed "
 
