@@ -235,8 +235,10 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		  "AND c.conrelid = i.indrelid)",
 		  2, p2) < 0)
 		return -1;
-	for (size_t i = 0; i < defs.n_rows; i++)
-		inv(in, block, 0, "%s", driver_rows_get(&defs, i, 0));
+	for (size_t i = 0; i < defs.n_rows; i++) {
+		const char *def = driver_rows_get(&defs, i, 0);
+		inv(in, block, 0, "%s", def ? def : "");
+	}
 	if (qrows(in, &defs, err,
 		  "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
 		  "WHERE conrelid = to_regclass($1) AND $2::int2 = ANY (conkey) AND contype <> 'n'",
@@ -1061,7 +1063,8 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 			unsigned fl = pend->index_drop_flags & ~0x100u;
 			for (size_t i = 0; i < rows.n_rows; i++)
 				inv(in, &block, fl, "DROP INDEX %sIF EXISTS %s",
-				    fl ? "CONCURRENTLY " : "", driver_rows_get(&rows, i, 0));
+				    fl ? "CONCURRENTLY " : "",
+				    driver_rows_get(&rows, i, 0) ? driver_rows_get(&rows, i, 0) : "");
 		}
 	}
 	if (pend->function_name) {
