@@ -15,15 +15,53 @@ static bool schema_matches(const char *want, const char *have)
 	return !want || !*want || !have || !*have || strcmp(want, have) == 0;
 }
 
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static void by_name_insert(struct catalog *cat, struct catalog_table *t)
+{
+	size_t b = name_hash(t->name) & (cat->n_buckets - 1);
+	t->next_by_name = cat->by_name[b];
+	cat->by_name[b] = t;
+}
+
+static void by_name_remove(struct catalog *cat, struct catalog_table *t)
+{
+	struct catalog_table **p = &cat->by_name[name_hash(t->name) & (cat->n_buckets - 1)];
+	while (*p && *p != t)
+		p = &(*p)->next_by_name;
+	if (*p)
+		*p = t->next_by_name;
+}
+
+/* Keeps at most two tables a bucket on average; rebuilt in creation order, so
+ * each chain stays newest first. */
+static void by_name_grow(struct catalog *cat)
+{
+	if (cat->n_tables <= cat->n_buckets * 2)
+		return;
+	size_t n = cat->n_buckets ? cat->n_buckets * 4 : 256;
+	cat->by_name = arena_alloc(cat->arena, sizeof(*cat->by_name) * n);
+	cat->n_buckets = n;
+	for (size_t i = 0; i < cat->n_tables; i++)
+		by_name_insert(cat, cat->tables[i]);
+}
+
 struct catalog_table *catalog_table_find(const struct catalog *cat, const char *schema,
 					 const char *name)
 {
+	if (!cat->n_buckets || !name)
+		return NULL;
 	/* newest first: a table dropped and created again is the new one */
-	for (size_t i = cat->n_tables; i-- > 0;) {
-		struct catalog_table *t = cat->tables[i];
+	for (struct catalog_table *t = cat->by_name[name_hash(name) & (cat->n_buckets - 1)]; t;
+	     t = t->next_by_name)
 		if (!t->dropped && strcmp(t->name, name) == 0 && schema_matches(schema, t->schema))
 			return t;
-	}
 	return NULL;
 }
 
@@ -45,11 +83,68 @@ struct catalog_column *catalog_column_find(const struct catalog_table *t, const 
 	return NULL;
 }
 
+/*
+ * A cache from names to positions in the constraints or indexes array, so a
+ * long history is not walked for every lookup. Additions are picked up
+ * incrementally; a rename bumps cat->renames and the cache is rebuilt.
+ * Chains run newest first, as the plain scans did.
+ */
+struct catalog_name_map {
+	size_t *head; /* per bucket, a position + 1 (0 ends the chain) */
+	size_t *next; /* per position */
+	size_t n_buckets;
+	size_t built;
+	unsigned renames;
+};
+
+typedef const char *(*name_at_fn)(const struct catalog *cat, size_t i);
+
+static const char *constraint_name_at(const struct catalog *cat, size_t i)
+{
+	return cat->constraints[i].name;
+}
+
+static const char *index_name_at(const struct catalog *cat, size_t i)
+{
+	return cat->indexes[i].name;
+}
+
+static struct catalog_name_map *name_map_update(const struct catalog *c,
+						struct catalog_name_map **slot, size_t n,
+						name_at_fn name_at)
+{
+	struct catalog *cat = (struct catalog *)c; /* the cache is not part of the value */
+	struct catalog_name_map *m = *slot;
+	if (!m)
+		m = *slot = arena_alloc(cat->arena, sizeof(*m));
+	if (!m->head || m->renames != cat->renames || n > m->n_buckets * 2) {
+		size_t buckets = m->n_buckets ? m->n_buckets : 256;
+		while (n > buckets * 2)
+			buckets *= 4;
+		m->n_buckets = buckets;
+		m->head = arena_alloc(cat->arena, sizeof(*m->head) * buckets);
+		m->next = arena_alloc(cat->arena, sizeof(*m->next) * (buckets * 2 + 1));
+		m->built = 0;
+		m->renames = cat->renames;
+	}
+	for (; m->built < n; m->built++) {
+		const char *name = name_at(cat, m->built);
+		size_t b = name_hash(name ? name : "") & (m->n_buckets - 1);
+		m->next[m->built] = m->head[b];
+		m->head[b] = m->built + 1;
+	}
+	return m;
+}
+
 struct catalog_index *catalog_index_find(const struct catalog *cat, const char *schema,
 					 const char *name)
 {
-	for (size_t i = cat->n_indexes; i-- > 0;) {
-		struct catalog_index *ix = &cat->indexes[i];
+	if (!name)
+		return NULL;
+	struct catalog_name_map *m = name_map_update(
+	    cat, (struct catalog_name_map **)&cat->index_names, cat->n_indexes, index_name_at);
+	for (size_t p = m->head[name_hash(name) & (m->n_buckets - 1)]; p; p = m->next[p - 1]) {
+		struct catalog_index *ix = &cat->indexes[p - 1];
 		if (!ix->dropped && strcmp(ix->name, name) == 0 &&
 		    schema_matches(schema, ix->schema))
 			return ix;
@@ -60,9 +155,14 @@ struct catalog_index *catalog_index_find(const struct catalog *cat, const char *
 struct catalog_constraint *catalog_constraint_find(const struct catalog *cat, const char *schema,
 						   const char *table, const char *name)
 {
-	for (size_t i = cat->n_constraints; i-- > 0;) {
-		struct catalog_constraint *c = &cat->constraints[i];
-		if (!c->dropped && c->name && name && strcmp(c->name, name) == 0 &&
+	if (!name)
+		return NULL;
+	struct catalog_name_map *m =
+	    name_map_update(cat, (struct catalog_name_map **)&cat->constraint_names,
+			    cat->n_constraints, constraint_name_at);
+	for (size_t p = m->head[name_hash(name) & (m->n_buckets - 1)]; p; p = m->next[p - 1]) {
+		struct catalog_constraint *c = &cat->constraints[p - 1];
+		if (!c->dropped && c->name && strcmp(c->name, name) == 0 &&
 		    (!table || strcmp(c->table, table) == 0) && schema_matches(schema, c->schema))
 			return c;
 	}
@@ -240,6 +340,10 @@ static struct catalog_table *table_add(struct catalog *cat, const PgQuery__Range
 	t->created_section = section;
 	ARENA_GROW(cat->arena, cat->tables, cat->n_tables, cat->alloc_tables, cat->n_tables + 1);
 	cat->tables[cat->n_tables++] = t;
+	if (cat->n_tables > cat->n_buckets * 2)
+		by_name_grow(cat);
+	else
+		by_name_insert(cat, t);
 	return t;
 }
 
@@ -489,9 +593,10 @@ static void constraint_add(struct catalog *cat, struct catalog_table *t,
 	c->created_in = order;
 	c->created_section = section;
 	if (constraint_has_index(c->kind) && *c->name) {
-		if (used)
+		if (used) {
 			used->name = c->name;
-		else
+			cat->renames++;
+		} else
 			index_add(cat, t, c->name, c->kind != CATALOG_CONSTRAINT_EXCLUSION, order);
 	}
 	if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY) {
@@ -768,7 +873,9 @@ static void table_rename(struct catalog *cat, struct catalog_table *t, const cha
 		if (!cat->constraints[j].dropped &&
 		    same_table(cat->constraints[j].schema, cat->constraints[j].table, t))
 			cat->constraints[j].table = name;
+	by_name_remove(cat, t);
 	t->name = name;
+	by_name_insert(cat, t);
 }
 
 static void schema_rename(struct catalog *cat, const char *oldname, const char *newname)
@@ -845,8 +952,10 @@ static void apply_rename(struct catalog *cat, const PgQuery__RenameStmt *rs)
 		if (!rv || !rv->relname)
 			break;
 		struct catalog_index *ix = catalog_index_find(cat, rv->schemaname, rv->relname);
-		if (ix)
+		if (ix) {
 			ix->name = arena_strdup(cat->arena, rs->newname);
+			cat->renames++;
+		}
 		break;
 	}
 	case PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT: {
@@ -864,6 +973,7 @@ static void apply_rename(struct catalog *cat, const PgQuery__RenameStmt *rs)
 		c->name = arena_strdup(cat->arena, rs->newname);
 		if (ix)
 			ix->name = c->name;
+		cat->renames++;
 		break;
 	}
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:

@@ -48,6 +48,7 @@ struct catalog_table {
 	int created_in;
 	int created_section;
 	bool dropped;
+	struct catalog_table *next_by_name;
 };
 
 enum catalog_constraint_kind {
@@ -96,16 +97,26 @@ struct catalog_object {
 	bool dropped;
 };
 
+struct catalog_name_map;
+
 struct catalog {
 	struct arena *arena;
 	struct catalog_table **tables;
 	size_t n_tables, alloc_tables;
+	/* tables by name: buckets of chains through catalog_table.next_by_name,
+	 * newest first, so a long history is not walked for every lookup */
+	struct catalog_table **by_name;
+	size_t n_buckets;
 	struct catalog_constraint *constraints;
 	size_t n_constraints, alloc_constraints;
 	struct catalog_index *indexes;
 	size_t n_indexes, alloc_indexes;
 	struct catalog_object *objects;
 	size_t n_objects, alloc_objects;
+	/* lookup caches by name for constraints and indexes (see catalog.c) */
+	struct catalog_name_map *constraint_names;
+	struct catalog_name_map *index_names;
+	unsigned renames; /* bumped by every rename: the caches are rebuilt */
 };
 
 void catalog_init(struct catalog *cat, struct arena *a);

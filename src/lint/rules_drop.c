@@ -97,13 +97,19 @@ void check_drop_column(struct lint_ctx *ctx, const struct lint_rule *rule,
 	if (stmt->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
 		return;
 	const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;
-	if (lint_table_is_new(ctx, as->relation))
-		return;
-	const struct catalog_table *t = catalog_table_find_rangevar(ctx->catalog, as->relation);
+	const struct catalog_table *t = NULL;
+	bool looked_up = false;
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(as->cmds[i]);
 		if (!cmd || cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn)
 			continue;
+		/* the table only matters once a column is dropped: most ALTERs drop none */
+		if (!looked_up) {
+			if (lint_table_is_new(ctx, as->relation))
+				return;
+			t = catalog_table_find_rangevar(ctx->catalog, as->relation);
+			looked_up = true;
+		}
 		const struct catalog_column *c = catalog_column_find(t, cmd->name);
 		if (c && c->created_in == ctx->migration->order)
 			continue;

@@ -375,7 +375,11 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
 				e->expand_ms = now_ms() - r->started_ms;
 			else
 				e->contract_ms = now_ms() - r->started_ms;
+			/* the event commits with the phase: one commit, not two */
+			struct event ev = {"up", r->m->version, migration_section_name(r->section),
+					   "ok", NULL};
 			if (r->d->ops->history_save(r->d, e, err) == 0 &&
+			    r->d->ops->event_log(r->d, &ev, err) == 0 &&
 			    r->d->ops->commit(r->d, err) == 0)
 				return 0;
 		}
@@ -544,7 +548,8 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	}
 	say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
 	    (long long)(now_ms() - t0));
-	log_event(d, "up", m->version, phase, "ok", NULL);
+	if (stepwise)
+		log_event(d, "up", m->version, phase, "ok", NULL);
 	return 0;
 }
 
