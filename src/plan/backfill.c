@@ -5,13 +5,13 @@
  * that committed. Rows the app writes meanwhile are kept right by the
  * triggers the planner installed before the backfill starts.
  */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "util/crash.h"
 #include "plan/inverse.h"
 #include "plan/planner.h"
 
@@ -140,7 +140,7 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 			last_report = now;
 		}
 		if (o->crash_after_batches && batches >= o->crash_after_batches)
-			raise(SIGKILL);
+			test_crash_now();
 		if (o->batch_delay_ms > 0)
 			usleep((useconds_t)o->batch_delay_ms * 1000);
 	}

@@ -1,6 +1,6 @@
+#include "util/crash.h"
 #include "plan/runner.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,7 +243,7 @@ static void maybe_crash(struct phase_run *r)
 {
 	/* the test hook that stands for kill -9 in the middle of a phase */
 	if (r->o->crash_after && ++r->statements_run >= r->o->crash_after)
-		raise(SIGKILL);
+		test_crash_now();
 }
 
 static struct inverse_input unit_input(struct phase_run *r, size_t i, bool resuming)

@@ -1,6 +1,6 @@
+#include "util/crash.h"
 #include "plan/runner_mongo.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -224,7 +224,7 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		rc = d->ops->history_save(d, e, err);
 		/* the test hook that stands for kill -9 in the middle of a phase */
 		if (rc == 0 && o->crash_after && ++run >= o->crash_after)
-			raise(SIGKILL);
+			test_crash_now();
 	}
 	if (rc == 0) {
 		e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
