@@ -47,6 +47,8 @@ static int apply_rule_settings(const struct config *cfg, struct lint_options *op
 	return 0;
 }
 
+static void say_progress(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 static void say_progress(void *ctx, const char *fmt, ...)
 {
 	(void)ctx;
