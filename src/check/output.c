@@ -1,6 +1,7 @@
 /* The check report as text, JSON, GitHub workflow commands and a job summary. */
 #include <string.h>
 
+#include "lint/report.h"
 #include "check/check.h"
 #include "check/stages.h"
 #include "util/strbuf.h"
@@ -173,31 +174,6 @@ static void write_json(FILE *out, const struct check_report *r)
 
 /* ---- GitHub workflow commands ---- */
 
-static void github_escape(struct strbuf *sb, const char *s, bool property)
-{
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '%':
-			strbuf_addstr(sb, "%25");
-			break;
-		case '\r':
-			strbuf_addstr(sb, "%0D");
-			break;
-		case '\n':
-			strbuf_addstr(sb, "%0A");
-			break;
-		case ':':
-			strbuf_addstr(sb, property ? "%3A" : ":");
-			break;
-		case ',':
-			strbuf_addstr(sb, property ? "%2C" : ",");
-			break;
-		default:
-			strbuf_addch(sb, *s);
-		}
-	}
-}
-
 static void write_github(FILE *out, const struct check_report *r)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -209,23 +185,23 @@ static void write_github(FILE *out, const struct check_report *r)
 							  : "notice");
 		if (f->file) {
 			strbuf_addstr(&sb, "file=");
-			github_escape(&sb, f->file, true);
+			report_github_escape(&sb, f->file, true);
 			strbuf_addf(&sb, ",line=%d,col=%d,", f->line, f->column);
 		}
 		char title[128];
 		snprintf(title, sizeof(title), "migrate check %s: %s", check_stage_name(f->stage),
 			 f->rule);
 		strbuf_addstr(&sb, "title=");
-		github_escape(&sb, title, true);
+		report_github_escape(&sb, title, true);
 		strbuf_addstr(&sb, "::");
-		github_escape(&sb, f->message, false);
+		report_github_escape(&sb, f->message, false);
 		if (f->detail) {
 			strbuf_addstr(&sb, "%0A");
-			github_escape(&sb, f->detail, false);
+			report_github_escape(&sb, f->detail, false);
 		}
 		if (f->help) {
 			strbuf_addstr(&sb, "%0Ahelp: ");
-			github_escape(&sb, f->help, false);
+			report_github_escape(&sb, f->help, false);
 		}
 		strbuf_addch(&sb, '\n');
 	}

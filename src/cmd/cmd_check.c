@@ -23,30 +23,6 @@ struct report_file {
 	const char *path;
 };
 
-/* migrate.conf's rule settings over the lint defaults, as `migrate lint` applies them. */
-static int apply_rule_settings(const struct config *cfg, struct lint_options *opts,
-			       struct mg_error *err)
-{
-	if (cfg->pg_version)
-		opts->pg_version = cfg->pg_version;
-	for (size_t i = 0; i < cfg->n_rules; i++) {
-		const struct config_rule_setting *s = &cfg->rules[i];
-		const struct lint_rule *r = lint_rule_find(s->rule);
-		if (!r) {
-			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'",
-					s->rule);
-			mg_error_set_help(err, "'migrate lint --list-rules' lists them");
-			return -1;
-		}
-		enum lint_severity *sev = &opts->severity[r - lint_rules];
-		*sev = strcmp(s->value, "off") == 0	  ? LINT_OFF
-		       : strcmp(s->value, "on") == 0	  ? r->severity
-		       : strcmp(s->value, "warning") == 0 ? LINT_WARNING
-							  : LINT_ERROR;
-	}
-	return 0;
-}
-
 static void say_progress(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void say_progress(void *ctx, const char *fmt, ...)
@@ -165,7 +141,7 @@ int cmd_check(int argc, char **argv)
 	    .say = cli.verbose ? say_progress : NULL,
 	};
 	lint_options_init(&o.lint, &env.arena);
-	if (apply_rule_settings(&env.config, &o.lint, &err) < 0)
+	if (lint_options_apply_config(&o.lint, &env.config, &err) < 0)
 		goto fail;
 	struct check_report report;
 	if (check_run(&env.arena, &o, &report, &err) < 0)

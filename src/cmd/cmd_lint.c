@@ -25,32 +25,6 @@ static void list_rules(void)
 	}
 }
 
-/* Applies migrate.conf's rule settings; an unknown rule or value is bad input. */
-static int apply_config(const struct config *cfg, struct lint_options *opts, struct mg_error *err)
-{
-	if (cfg->pg_version)
-		opts->pg_version = cfg->pg_version;
-	for (size_t i = 0; i < cfg->n_rules; i++) {
-		const struct config_rule_setting *s = &cfg->rules[i];
-		const struct lint_rule *r = lint_rule_find(s->rule);
-		if (!r) {
-			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'", s->rule);
-			mg_error_set_help(err, "'migrate lint --list-rules' lists them");
-			return -1;
-		}
-		enum lint_severity *sev = &opts->severity[r - lint_rules];
-		if (strcmp(s->value, "off") == 0)
-			*sev = LINT_OFF;
-		else if (strcmp(s->value, "on") == 0)
-			*sev = r->severity;
-		else if (strcmp(s->value, "warning") == 0)
-			*sev = LINT_WARNING;
-		else
-			*sev = LINT_ERROR;
-	}
-	return 0;
-}
-
 int cmd_lint(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -105,7 +79,7 @@ int cmd_lint(int argc, char **argv)
 
 	struct config cfg;
 	if (config_load(&arena, cli.config ? cli.config : "migrate.conf", &cfg, &err) < 0 ||
-	    apply_config(&cfg, &lopts, &err) < 0) {
+	    lint_options_apply_config(&lopts, &cfg, &err) < 0) {
 		rc = err.code;
 		mg_error_print(&err, "migrate lint");
 		goto out;

@@ -90,22 +90,8 @@ int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err)
 	struct lint_options opts;
 	struct lint_result res;
 	lint_options_init(&opts, &env->arena);
-	if (env->config.pg_version)
-		opts.pg_version = env->config.pg_version;
-	for (size_t i = 0; i < env->config.n_rules; i++) {
-		const struct config_rule_setting *s = &env->config.rules[i];
-		const struct lint_rule *r = lint_rule_find(s->rule);
-		if (!r) {
-			mg_error_set_at(err, 2, env->config.path, s->line, 1, "unknown rule '%s'",
-					s->rule);
-			return -1;
-		}
-		enum lint_severity *sev = &opts.severity[r - lint_rules];
-		*sev = strcmp(s->value, "off") == 0	  ? LINT_OFF
-		       : strcmp(s->value, "on") == 0	  ? r->severity
-		       : strcmp(s->value, "warning") == 0 ? LINT_WARNING
-							  : LINT_ERROR;
-	}
+	if (lint_options_apply_config(&opts, &env->config, err) < 0)
+		return -1;
 	if (lint_run(&env->arena, &env->set, &opts, &res, err) < 0)
 		return -1;
 	if (res.n_errors) {

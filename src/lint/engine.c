@@ -1,4 +1,5 @@
 #include "lint/lint.h"
+#include "migration/config.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -66,6 +67,28 @@ int lint_options_disable(struct lint_options *opts, const char *id)
 	if (!r)
 		return -1;
 	opts->severity[r - lint_rules] = LINT_OFF;
+	return 0;
+}
+
+int lint_options_apply_config(struct lint_options *opts, const struct config *cfg,
+			      struct mg_error *err)
+{
+	if (cfg->pg_version)
+		opts->pg_version = cfg->pg_version;
+	for (size_t i = 0; i < cfg->n_rules; i++) {
+		const struct config_rule_setting *s = &cfg->rules[i];
+		const struct lint_rule *r = lint_rule_find(s->rule);
+		if (!r) {
+			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'", s->rule);
+			mg_error_set_help(err, "'migrate lint --list-rules' lists them");
+			return -1;
+		}
+		enum lint_severity *sev = &opts->severity[r - lint_rules];
+		*sev = strcmp(s->value, "off") == 0	  ? LINT_OFF
+		       : strcmp(s->value, "on") == 0	  ? r->severity
+		       : strcmp(s->value, "warning") == 0 ? LINT_WARNING
+							  : LINT_ERROR;
+	}
 	return 0;
 }
 

@@ -83,6 +83,11 @@ void lint_options_init(struct lint_options *opts, struct arena *a);
 int lint_options_enable(struct lint_options *opts, const char *id);
 int lint_options_disable(struct lint_options *opts, const char *id);
 
+struct config;
+/* migrate.conf's [lint] and [rules] settings over the defaults; an unknown rule fails (exit 2). */
+int lint_options_apply_config(struct lint_options *opts, const struct config *cfg,
+			      struct mg_error *err);
+
 struct lint_result {
 	struct lint_finding *findings;
 	size_t n_findings, alloc_findings;

@@ -117,9 +117,9 @@ static void write_json(FILE *out, const struct lint_result *res)
 }
 
 /* GitHub workflow commands: data and properties have their own escapes. */
-static void github_escape(struct strbuf *sb, const char *s, bool property)
+void report_github_escape(struct strbuf *sb, const char *s, bool property)
 {
-	for (; *s; s++) {
+	for (; s && *s; s++) {
 		switch (*s) {
 		case '%':
 			strbuf_addstr(sb, "%25");
@@ -150,13 +150,13 @@ static void write_github(FILE *out, const struct lint_result *res)
 		strbuf_addf(&sb, "::%s file=", f->severity == LINT_ERROR ? "error"
 						: f->severity == LINT_WARNING ? "warning"
 									      : "notice");
-		github_escape(&sb, f->file, true);
+		report_github_escape(&sb, f->file, true);
 		strbuf_addf(&sb, ",line=%d,col=%d,title=", f->line, f->column);
-		github_escape(&sb, f->rule->id, true);
+		report_github_escape(&sb, f->rule->id, true);
 		strbuf_addstr(&sb, "::");
-		github_escape(&sb, f->message, false);
+		report_github_escape(&sb, f->message, false);
 		strbuf_addstr(&sb, "%0Ahelp: ");
-		github_escape(&sb, f->help, false);
+		report_github_escape(&sb, f->help, false);
 		strbuf_addch(&sb, '\n');
 	}
 	fwrite(sb.buf, 1, sb.len, out);

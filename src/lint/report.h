@@ -20,4 +20,8 @@ int report_format_parse(const char *name);
 void report_write(FILE *out, enum report_format format, const struct lint_result *res,
 		  bool color);
 
+/* Appends s escaped for a GitHub workflow command: its message, or (property) a key's value. */
+struct strbuf;
+void report_github_escape(struct strbuf *sb, const char *s, bool property);
+
 #endif

@@ -1,5 +1,6 @@
 #include "util/crash.h"
 #include "plan/runner.h"
+#include "plan/runner_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,10 +17,7 @@
 
 #define LOCK_TIMEOUT_STATE "55P03"
 
-static void say(runner_say_fn fn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void say(runner_say_fn fn, void *ctx, const char *fmt, ...)
+void runner_say(runner_say_fn fn, void *ctx, const char *fmt, ...)
 {
 	if (!fn)
 		return;
@@ -31,7 +29,7 @@ static void say(runner_say_fn fn, void *ctx, const char *fmt, ...)
 	fn(ctx, "%s", buf);
 }
 
-static int64_t now_ms(void)
+int64_t runner_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -86,7 +84,7 @@ int runner_check_drift(const struct history *h, const struct migration_set *set,
 	return 0;
 }
 
-static int64_t next_seq(const struct history *h)
+int64_t runner_next_seq(const struct history *h)
 {
 	int64_t max = 0;
 	for (size_t i = 0; i < h->n; i++) {
@@ -299,7 +297,7 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 		return -1;
 	}
 	if (res.note)
-		say(r->o->say, r->o->say_ctx, "  note: %s:%d: %s", r->m->path, u->stmt.line,
+		runner_say(r->o->say, r->o->say_ctx, "  note: %s:%d: %s", r->m->path, u->stmt.line,
 		    res.note);
 	/*
 	 * A step outside a transaction commits as it runs: record its undo first, so
@@ -319,12 +317,12 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	if (r->o->before_statement &&
 	    r->o->before_statement(r->o->hook_ctx, r->d, &u->stmt, err) < 0)
 		return -1;
-	int64_t t0 = now_ms();
+	int64_t t0 = runner_now_ms();
 	for (size_t k = 0; k < res.forward.n; k++)
 		if (r->d->ops->exec(r->d, &res.forward.items[k], err) < 0)
 			return -1;
 	if (r->o->after_statement &&
-	    r->o->after_statement(r->o->hook_ctx, r->d, &u->stmt, now_ms() - t0, err) < 0)
+	    r->o->after_statement(r->o->hook_ctx, r->d, &u->stmt, runner_now_ms() - t0, err) < 0)
 		return -1;
 	if (!r->hand_revert) {
 		if (r->d->ops->inverse_after(&in, &res, err) < 0)
@@ -346,7 +344,7 @@ static void entry_set_revert(struct history_entry *e, const struct phase_run *r)
 		e->revert_contract = *revert;
 }
 
-static void log_event(struct driver *d, const char *command, int64_t version, const char *phase,
+void runner_log_event(struct driver *d, const char *command, int64_t version, const char *phase,
 		      const char *outcome, const char *detail)
 {
 	struct mg_error ignore = MG_ERROR_INIT;
@@ -372,9 +370,9 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
 		if (i == r->units.n) {
 			entry_set_revert(e, r);
 			if (r->section == SECTION_EXPAND)
-				e->expand_ms = now_ms() - r->started_ms;
+				e->expand_ms = runner_now_ms() - r->started_ms;
 			else
-				e->contract_ms = now_ms() - r->started_ms;
+				e->contract_ms = runner_now_ms() - r->started_ms;
 			/* the event commits with the phase: one commit, not two */
 			struct event ev = {"up", r->m->version, migration_section_name(r->section),
 					   "ok", NULL};
@@ -386,7 +384,7 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
 		r->d->ops->rollback(r->d);
 		if (!is_lock_timeout(err) || attempt >= r->o->retries)
 			return -1;
-		say(r->o->say, r->o->say_ctx,
+		runner_say(r->o->say, r->o->say_ctx,
 		    "  lock timeout at %s:%d; rolled back, retry %d of %d", err->file, err->line,
 		    attempt + 1, r->o->retries);
 		backoff_sleep(attempt);
@@ -435,7 +433,7 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 			}
 			if (!is_lock_timeout(err) || attempt >= r->o->retries)
 				return -1;
-			say(r->o->say, r->o->say_ctx, "  lock timeout at %s:%d; retry %d of %d",
+			runner_say(r->o->say, r->o->say_ctx, "  lock timeout at %s:%d; retry %d of %d",
 			    err->file, err->line, attempt + 1, r->o->retries);
 			backoff_sleep(attempt);
 		}
@@ -488,28 +486,28 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	const char *phase = migration_section_name(s);
 
 	if (o->dry_run) {
-		say(o->say, o->say_ctx, "would %s %lld_%s (%zu statement%s%s)", phase,
+		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu statement%s%s)", phase,
 		    (long long)m->version, m->name, r.units.n, r.units.n == 1 ? "" : "s",
 		    stepwise ? ", one by one" : ", in one transaction");
 		for (size_t i = 0; i < r.units.n; i++)
-			say(o->say, o->say_ctx, "  %s", r.units.items[i].sql);
+			runner_say(o->say, o->say_ctx, "  %s", r.units.items[i].sql);
 		return 0;
 	}
-	say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
+	runner_say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
 	    (long long)m->version, m->name);
-	int64_t t0 = now_ms();
+	int64_t t0 = runner_now_ms();
 	r.started_ms = t0;
 	if (!resumed) {
 		e->steps_done = 0;
 		if (expand)
-			e->expand_seq = next_seq(h);
+			e->expand_seq = runner_next_seq(h);
 		else
-			e->contract_seq = next_seq(h);
+			e->contract_seq = runner_next_seq(h);
 	}
 	int rc;
 	if (stepwise) {
 		if (resumed)
-			say(o->say, o->say_ctx, "  resuming after step %d of %zu", e->steps_done,
+			runner_say(o->say, o->say_ctx, "  resuming after step %d of %zu", e->steps_done,
 			    r.units.n);
 		e->phase = expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING;
 		/* recorded before the first statement: a run killed during it shows as
@@ -521,9 +519,9 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 			e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
 			e->steps_done = 0;
 			if (expand)
-				e->expand_ms = now_ms() - t0;
+				e->expand_ms = runner_now_ms() - t0;
 			else
-				e->contract_ms = now_ms() - t0;
+				e->contract_ms = runner_now_ms() - t0;
 			rc = d->ops->history_save(d, e, err);
 		}
 	} else {
@@ -539,17 +537,17 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		rc = run_phase_transaction(&r, e, err);
 	}
 	if (rc < 0) {
-		log_event(d, "up", m->version, phase, "failed", err->message);
+		runner_log_event(d, "up", m->version, phase, "failed", err->message);
 		return -1;
 	}
 	if (e == &fresh) {
 		ARENA_GROW(a, h->items, h->n, h->alloc, h->n + 1);
 		h->items[h->n++] = fresh;
 	}
-	say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
-	    (long long)(now_ms() - t0));
+	runner_say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
+	    (long long)(runner_now_ms() - t0));
 	if (stepwise)
-		log_event(d, "up", m->version, phase, "ok", NULL);
+		runner_log_event(d, "up", m->version, phase, "ok", NULL);
 	return 0;
 }
 
@@ -604,7 +602,7 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	struct history h = {0};
 	int rc = -1;
 	*ret_applied = 0;
-	srand((unsigned)(now_ms() ^ getpid()));
+	srand((unsigned)(runner_now_ms() ^ getpid()));
 	if (d->ops->lock(d, err) < 0)
 		return -1;
 	if (o->dry_run) {
@@ -660,15 +658,15 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 	const struct step_list *steps = contract ? &e->revert_contract : &e->revert_expand;
 	const char *phase = contract ? "revert-contract" : "revert-expand";
 	if (o->dry_run) {
-		say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
+		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
 		    (long long)e->version, e->name, steps->n, steps->n == 1 ? "" : "s");
 		for (size_t i = 0; i < steps->n; i++)
-			say(o->say, o->say_ctx, "  %s", steps->items[i].sql);
+			runner_say(o->say, o->say_ctx, "  %s", steps->items[i].sql);
 		return 0;
 	}
-	say(o->say, o->say_ctx, "reverting %s of %lld_%s ...", contract ? "contract" : "expand",
+	runner_say(o->say, o->say_ctx, "reverting %s of %lld_%s ...", contract ? "contract" : "expand",
 	    (long long)e->version, e->name);
-	int64_t t0 = now_ms();
+	int64_t t0 = runner_now_ms();
 	struct history_entry after = *e;
 	if (contract) {
 		after.phase = HISTORY_EXPANDED;
@@ -704,10 +702,10 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		if (!stepwise)
 			d->ops->rollback(d);
 		if (!is_lock_timeout(err) || attempt >= o->retries) {
-			log_event(d, "revert", e->version, phase, "failed", err->message);
+			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
 			return -1;
 		}
-		say(o->say, o->say_ctx, "  lock timeout; rolled back, retry %d of %d", attempt + 1,
+		runner_say(o->say, o->say_ctx, "  lock timeout; rolled back, retry %d of %d", attempt + 1,
 		    o->retries);
 		backoff_sleep(attempt);
 	}
@@ -715,8 +713,8 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		*e = after;
 	else
 		e->phase = HISTORY_PENDING;
-	say(o->say, o->say_ctx, "  reverted in %lld ms", (long long)(now_ms() - t0));
-	log_event(d, "revert", e->version, phase, "ok", NULL);
+	runner_say(o->say, o->say_ctx, "  reverted in %lld ms", (long long)(runner_now_ms() - t0));
+	runner_log_event(d, "revert", e->version, phase, "ok", NULL);
 	return 0;
 }
 
@@ -727,7 +725,7 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 	int rc = -1;
 	bool exists = false;
 	*ret_reverted = 0;
-	srand((unsigned)(now_ms() ^ getpid()));
+	srand((unsigned)(runner_now_ms() ^ getpid()));
 	if (d->ops->lock(d, err) < 0)
 		return -1;
 	if (d->ops->history_exists(d, &exists, err) < 0)
@@ -760,7 +758,7 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 		if (!pick)
 			break;
 		if (pick->phase == HISTORY_EXPANDING || pick->phase == HISTORY_CONTRACTING)
-			say(o->say, o->say_ctx,
+			runner_say(o->say, o->say_ctx,
 			    "note: %lld_%s was interrupted while %s; undoing what it applied",
 			    (long long)pick->version, pick->name, history_phase_name(pick->phase));
 		if (undo_phase(d, a, o, pick, contract, err) < 0)
@@ -785,7 +783,7 @@ out:
 static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		say(fn, ctx, "%s;%s", l->items[i].sql,
+		runner_say(fn, ctx, "%s;%s", l->items[i].sql,
 		    l->items[i].flags & STEP_NO_TRANSACTION ? "  -- outside a transaction" : "");
 }
 
@@ -819,20 +817,20 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 	} else if (build_units(&r, e, false, err) < 0) {
 		return -1;
 	}
-	say(fn, ctx, "-- %lld_%s: %s (%s)%s", (long long)m->version, m->name,
+	runner_say(fn, ctx, "-- %lld_%s: %s (%s)%s", (long long)m->version, m->name,
 	    migration_section_name(s),
 	    section_needs_no_transaction(&r) ? "step by step" : "one transaction",
 	    applied ? ", applied" : r.planned ? ", planned" : "");
 	if (!r.units.n)
-		say(fn, ctx, "-- (nothing)");
+		runner_say(fn, ctx, "-- (nothing)");
 	for (size_t i = 0; i < r.units.n; i++)
-		say(fn, ctx, "%s;%s", r.units.items[i].sql, unit_note(r.units.items[i].flags));
+		runner_say(fn, ctx, "%s;%s", r.units.items[i].sql, unit_note(r.units.items[i].flags));
 	if (expand && !applied && r.planned_contract.n) {
-		say(fn, ctx, "-- contract then finishes:");
+		runner_say(fn, ctx, "-- contract then finishes:");
 		for (size_t i = 0; i < r.planned_contract.n; i++)
-			say(fn, ctx, "%s;", r.planned_contract.items[i].sql);
+			runner_say(fn, ctx, "%s;", r.planned_contract.items[i].sql);
 	}
-	say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
+	runner_say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
 	    applied		       ? " (as recorded)"
 	    : m->sections[rs].present ? " (hand-written)"
 				       : " (derived from the database as it is now)");
@@ -845,7 +843,7 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 		if (sql_parse_section(a, m, rs, &hand, err) < 0)
 			return -1;
 		for (size_t i = 0; i < hand.n_stmts; i++)
-			say(fn, ctx, "%s;", stmt_text(a, &hand.stmts[i]));
+			runner_say(fn, ctx, "%s;", stmt_text(a, &hand.stmts[i]));
 		return 0;
 	}
 	struct step_list all = {0};
@@ -893,11 +891,11 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 		if ((phases & RUN_CONTRACT) && m->sections[SECTION_CONTRACT].present &&
 		    plan_phase(d, a, m, SECTION_CONTRACT, e, history_schema, fn, ctx, err) < 0)
 			return -1;
-		say(fn, ctx, "%s", "");
+		runner_say(fn, ctx, "%s", "");
 	}
 	if (has_version && !found)
 		return mg_error_set(err, 2, "no migration with version %lld", (long long)version);
 	if (!found)
-		say(fn, ctx, "-- nothing to plan: every migration is contracted");
+		runner_say(fn, ctx, "-- nothing to plan: every migration is contracted");
 	return 0;
 }

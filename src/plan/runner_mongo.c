@@ -8,49 +8,8 @@
 
 #include "migration/mongo_file.h"
 #include "plan/inverse.h"
+#include "plan/runner_internal.h"
 #include "plan/inverse_mongo.h"
-
-static void say(runner_say_fn fn, void *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(runner_say_fn fn, void *ctx, const char *fmt, ...)
-{
-	if (!fn)
-		return;
-	char buf[4096];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fn(ctx, "%s", buf);
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static int64_t next_seq(const struct history *h)
-{
-	int64_t max = 0;
-	for (size_t i = 0; i < h->n; i++) {
-		if (h->items[i].expand_seq > max)
-			max = h->items[i].expand_seq;
-		if (h->items[i].contract_seq > max)
-			max = h->items[i].contract_seq;
-	}
-	return max + 1;
-}
-
-static void log_event(struct driver *d, int64_t version, const char *phase, const char *outcome,
-		      const char *detail)
-{
-	struct mg_error ignore = MG_ERROR_INIT;
-	struct event ev = {"up", version, phase, outcome, detail};
-	d->ops->event_log(d, &ev, &ignore);
-}
 
 /*
  * SQL drivers leave MongoDB migrations alone, as they did before this
@@ -143,10 +102,10 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	const char *phase = migration_section_name(s);
 
 	if (o->dry_run) {
-		say(o->say, o->say_ctx, "would %s %lld_%s (%zu command%s, one by one)", phase,
+		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu command%s, one by one)", phase,
 		    (long long)m->version, m->name, sec->n, sec->n == 1 ? "" : "s");
 		for (size_t i = 0; i < sec->n; i++)
-			say(o->say, o->say_ctx, "  %s",
+			runner_say(o->say, o->say_ctx, "  %s",
 			    mongo_json_display(a, sec->commands[i].json));
 		return 0;
 	}
@@ -161,21 +120,21 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	}
 	e->checksum = m->checksum;
 	e->applied_by = d->settings.who;
-	say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
+	runner_say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
 	    (long long)m->version, m->name);
-	int64_t t0 = now_ms();
+	int64_t t0 = runner_now_ms();
 	bool resumed = e->phase == (expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING);
 	struct step_list revert;
 	if (resumed) {
-		say(o->say, o->say_ctx, "  resuming after command %d of %zu", e->steps_done,
+		runner_say(o->say, o->say_ctx, "  resuming after command %d of %zu", e->steps_done,
 		    sec->n);
 		revert = expand ? e->revert_expand : e->revert_contract;
 	} else {
 		e->steps_done = 0;
 		if (expand)
-			e->expand_seq = next_seq(h);
+			e->expand_seq = runner_next_seq(h);
 		else
-			e->contract_seq = next_seq(h);
+			e->contract_seq = runner_next_seq(h);
 		if (hand)
 			hand_revert_steps(a, &f->sections[rs], &revert);
 		else
@@ -230,22 +189,22 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		e->phase = expand ? HISTORY_EXPANDED : HISTORY_CONTRACTED;
 		e->steps_done = 0;
 		if (expand)
-			e->expand_ms = now_ms() - t0;
+			e->expand_ms = runner_now_ms() - t0;
 		else
-			e->contract_ms = now_ms() - t0;
+			e->contract_ms = runner_now_ms() - t0;
 		rc = d->ops->history_save(d, e, err);
 	}
 	if (rc < 0) {
-		log_event(d, m->version, phase, "failed", err->message);
+		runner_log_event(d, "up", m->version, phase, "failed", err->message);
 		return -1;
 	}
 	if (e == &fresh) {
 		ARENA_GROW(a, h->items, h->n, h->alloc, h->n + 1);
 		h->items[h->n++] = fresh;
 	}
-	say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
-	    (long long)(now_ms() - t0));
-	log_event(d, m->version, phase, "ok", NULL);
+	runner_say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
+	    (long long)(runner_now_ms() - t0));
+	runner_log_event(d, "up", m->version, phase, "ok", NULL);
 	return 0;
 }
 
@@ -280,9 +239,9 @@ int runner_mongo_up(struct driver *d, struct arena *a, const struct runner_optio
 static void say_steps(struct arena *a, runner_say_fn fn, void *ctx, const struct step_list *l)
 {
 	if (!l->n)
-		say(fn, ctx, "-- (nothing)");
+		runner_say(fn, ctx, "-- (nothing)");
 	for (size_t i = 0; i < l->n; i++)
-		say(fn, ctx, "%s", mongo_json_display(a, l->items[i].sql));
+		runner_say(fn, ctx, "%s", mongo_json_display(a, l->items[i].sql));
 }
 
 static int plan_phase(struct driver *d, struct arena *a, const struct mongo_file *f,
@@ -295,13 +254,13 @@ static int plan_phase(struct driver *d, struct arena *a, const struct mongo_file
 	enum migration_section rs = expand ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
 	bool applied =
 	    e && (expand ? e->phase >= HISTORY_EXPANDED : e->phase == HISTORY_CONTRACTED);
-	say(fn, ctx, "-- %lld_%s: %s (command by command)%s", (long long)m->version, m->name,
+	runner_say(fn, ctx, "-- %lld_%s: %s (command by command)%s", (long long)m->version, m->name,
 	    migration_section_name(s), applied ? ", applied" : "");
 	if (!sec->n)
-		say(fn, ctx, "-- (nothing)");
+		runner_say(fn, ctx, "-- (nothing)");
 	for (size_t i = 0; i < sec->n; i++)
-		say(fn, ctx, "%s", mongo_json_display(a, sec->commands[i].json));
-	say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
+		runner_say(fn, ctx, "%s", mongo_json_display(a, sec->commands[i].json));
+	runner_say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
 	    applied		      ? " (as recorded)"
 	    : f->sections[rs].present ? " (hand-written)"
 				      : " (derived from the database as it is now)");
@@ -344,6 +303,6 @@ int runner_mongo_plan(struct driver *d, struct arena *a, const struct migration 
 	if ((phases & RUN_CONTRACT) && f.sections[SECTION_CONTRACT].present &&
 	    plan_phase(d, a, &f, SECTION_CONTRACT, e, fn, ctx, err) < 0)
 		return -1;
-	say(fn, ctx, "%s", "");
+	runner_say(fn, ctx, "%s", "");
 	return 0;
 }
