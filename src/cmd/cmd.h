@@ -29,19 +29,21 @@ enum {
 
 #define CLI_COMMON_OPTIONS                                                                         \
 	{"db", required_argument, NULL, OPT_DB}, {"dir", required_argument, NULL, OPT_DIR},        \
-		{"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},                       \
-		{"config", required_argument, NULL, OPT_CONFIG},                                   \
-		{"quiet", no_argument, NULL, OPT_QUIET}, {"verbose", no_argument, NULL, OPT_VERBOSE}, \
-		{"help", no_argument, NULL, OPT_HELP}
+	    {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},                           \
+	    {"config", required_argument, NULL, OPT_CONFIG},                                       \
+	    {"quiet", no_argument, NULL, OPT_QUIET}, {"verbose", no_argument, NULL, OPT_VERBOSE},  \
+	{                                                                                          \
+		"help", no_argument, NULL, OPT_HELP                                                \
+	}
 
 #define CLI_COMMON_HELP                                                                            \
 	"common options:\n"                                                                        \
-	"  --db URL             target database (else DATABASE_URL, .env, migrate.conf,\n"        \
+	"  --db URL             target database (else DATABASE_URL, .env, migrate.conf,\n"         \
 	"                       else sqlite:migrate.db)\n"                                         \
 	"  --dir DIR            migrations directory (default: migrations)\n"                      \
 	"  --lock-timeout DUR   lock_timeout for each statement (default: 2s)\n"                   \
-	"  --config FILE        configuration file (default: migrate.conf)\n"                     \
-	"  -q, --quiet          only errors; --verbose: more\n"                                          \
+	"  --config FILE        configuration file (default: migrate.conf)\n"                      \
+	"  -q, --quiet          only errors; --verbose: more\n"                                    \
 	"  --help               this help\n"
 
 struct cmd {
@@ -58,7 +60,7 @@ const struct cmd *cmd_find(const char *name);
 
 /* Prints "usage: ..." for cmd to stderr and returns exit 2. */
 int cmd_usage_error(const struct cmd *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Prints the full help of cmd to stdout and returns 0. */
 int cmd_print_help(const struct cmd *cmd);
 

@@ -28,11 +28,11 @@ static void list_rules(void)
 int cmd_lint(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, OPT_FORMAT},
-		{"raw", no_argument, NULL, OPT_RAW},
-		{"jobs", required_argument, NULL, OPT_JOBS},
-		{"list-rules", no_argument, NULL, OPT_LIST_RULES},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, OPT_FORMAT},
+	    {"raw", no_argument, NULL, OPT_RAW},
+	    {"jobs", required_argument, NULL, OPT_JOBS},
+	    {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd *self = cmd_find("lint");
 	struct arena arena = ARENA_INIT;

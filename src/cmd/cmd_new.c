@@ -66,8 +66,8 @@ int cmd_new(int argc, char **argv)
 			v = max + 1;
 		name = arena_printf(&env.arena, "%s/%lld_%s.sql", env.dir, v, slug);
 	} else {
-		name = arena_printf(&env.arena, "%s/%0*lld_%s.sql", env.dir, width > 20 ? 20 : width,
-				    (long long)max + 1, slug);
+		name = arena_printf(&env.arena, "%s/%0*lld_%s.sql", env.dir,
+				    width > 20 ? 20 : width, (long long)max + 1, slug);
 	}
 	FILE *f = fopen(name, "wx");
 	if (!f) {

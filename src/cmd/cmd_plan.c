@@ -24,8 +24,8 @@ int cmd_plan(int argc, char **argv)
 {
 	enum { P_PHASE = 1 };
 	static const struct option opts[] = {
-		{"phase", required_argument, NULL, P_PHASE},
-		{NULL, 0, NULL, 0},
+	    {"phase", required_argument, NULL, P_PHASE},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd *self = cmd_find("plan");
 	struct mg_error err = MG_ERROR_INIT;
@@ -44,8 +44,8 @@ int cmd_plan(int argc, char **argv)
 			else if (strcmp(optarg, "contract") == 0)
 				phases = RUN_CONTRACT;
 			else
-				return cmd_usage_error(self, "--phase is expand or contract, not '%s'",
-						       optarg);
+				return cmd_usage_error(
+				    self, "--phase is expand or contract, not '%s'", optarg);
 			break;
 		}
 	}

@@ -8,8 +8,8 @@ int cmd_purge(int argc, char **argv)
 {
 	enum { P_OLDER = 1 };
 	static const struct option opts[] = {
-		{"older-than", required_argument, NULL, P_OLDER},
-		{NULL, 0, NULL, 0},
+	    {"older-than", required_argument, NULL, P_OLDER},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd *self = cmd_find("purge");
 	struct mg_error err = MG_ERROR_INIT;
@@ -25,8 +25,9 @@ int cmd_purge(int argc, char **argv)
 		case P_OLDER:
 			older = duration_parse_ms(optarg);
 			if (older < 0)
-				return cmd_usage_error(self, "--older-than takes a duration such as "
-							     "14d, not '%s'",
+				return cmd_usage_error(self,
+						       "--older-than takes a duration such as "
+						       "14d, not '%s'",
 						       optarg);
 			break;
 		}
@@ -50,8 +51,9 @@ int cmd_purge(int argc, char **argv)
 		goto fail;
 	}
 	if (n) {
-		struct event ev = {"purge", 0, NULL, "ok",
-				   arena_printf(&env.arena, "%zu trash table%s", n, n == 1 ? "" : "s")};
+		struct event ev = {
+		    "purge", 0, NULL, "ok",
+		    arena_printf(&env.arena, "%zu trash table%s", n, n == 1 ? "" : "s")};
 		d->ops->event_log(d, &ev, &err);
 	}
 	d->ops->unlock(d);

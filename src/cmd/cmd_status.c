@@ -41,8 +41,8 @@ int cmd_status(int argc, char **argv)
 {
 	enum { S_FORMAT = 1 };
 	static const struct option opts[] = {
-		{"format", required_argument, NULL, S_FORMAT},
-		{NULL, 0, NULL, 0},
+	    {"format", required_argument, NULL, S_FORMAT},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd *self = cmd_find("status");
 	struct mg_error err = MG_ERROR_INIT;
@@ -74,8 +74,7 @@ int cmd_status(int argc, char **argv)
 	    (exists && env.driver.ops->history_load(&env.driver, &env.arena, &h, &err) < 0))
 		goto fail;
 
-	struct status_row *rows =
-		arena_alloc(&env.arena, sizeof(*rows) * (env.set.n + h.n + 1));
+	struct status_row *rows = arena_alloc(&env.arena, sizeof(*rows) * (env.set.n + h.n + 1));
 	size_t n = 0;
 	for (size_t i = 0; i < env.set.n; i++) {
 		const struct migration *m = env.set.items[i];
@@ -96,7 +95,8 @@ int cmd_status(int argc, char **argv)
 		const struct history_entry *e = &h.items[i];
 		bool found = false;
 		for (size_t k = 0; k < env.set.n; k++)
-			found |= env.set.items[k]->has_version && env.set.items[k]->version == e->version;
+			found |= env.set.items[k]->has_version &&
+				 env.set.items[k]->version == e->version;
 		if (found)
 			continue;
 		struct status_row *r = &rows[n++];

@@ -43,12 +43,12 @@ static void up_progress(void *ctx, const char *label, long long rows, long long 
 		for (int i = 0; i < 30; i++)
 			bar[i] = i < filled ? '#' : '.';
 		bar[30] = '\0';
-		printf("\r  backfill %s [%s] %lld/%lld rows, %.0f rows/s, ETA %llds%s", label, bar, rows,
-		       total, rate, eta, done ? "\n" : "");
+		printf("\r  backfill %s [%s] %lld/%lld rows, %.0f rows/s, ETA %llds%s", label, bar,
+		       rows, total, rate, eta, done ? "\n" : "");
 		fflush(stdout);
 	} else if (done || now - last_line >= 5000) {
-		printf("  backfill %s: %lld of ~%lld rows (%.0f rows/s%s)\n", label, rows, total, rate,
-		       done ? ", done" : "");
+		printf("  backfill %s: %lld of ~%lld rows (%.0f rows/s%s)\n", label, rows, total,
+		       rate, done ? ", done" : "");
 		fflush(stdout);
 		last_line = now;
 	}
@@ -70,15 +70,15 @@ bool parse_version(const char *s, int64_t *ret)
 int cmd_up(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"phase", required_argument, NULL, OPT_PHASE},
-		{"to", required_argument, NULL, OPT_TO},
-		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
-		{"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
-		{"retries", required_argument, NULL, OPT_RETRIES},
-		{"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
-		{"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
-		{"batch-delay", required_argument, NULL, OPT_BATCH_DELAY},
-		{NULL, 0, NULL, 0},
+	    {"phase", required_argument, NULL, OPT_PHASE},
+	    {"to", required_argument, NULL, OPT_TO},
+	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+	    {"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
+	    {"retries", required_argument, NULL, OPT_RETRIES},
+	    {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
+	    {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+	    {"batch-delay", required_argument, NULL, OPT_BATCH_DELAY},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd *self = cmd_find("up");
 	struct runner_options o = {.phases = RUN_EXPAND | RUN_CONTRACT,
@@ -101,8 +101,8 @@ int cmd_up(int argc, char **argv)
 			else if (strcmp(optarg, "contract") == 0)
 				o.phases = RUN_CONTRACT;
 			else
-				return cmd_usage_error(self, "--phase is expand or contract, not '%s'",
-						       optarg);
+				return cmd_usage_error(
+				    self, "--phase is expand or contract, not '%s'", optarg);
 			break;
 		case OPT_TO:
 			if (!parse_version(optarg, &o.to))
@@ -123,17 +123,20 @@ int cmd_up(int argc, char **argv)
 		case OPT_LOCK_WAIT:
 			lock_wait = cmd_parse_ms(optarg);
 			if (lock_wait < 0)
-				return cmd_usage_error(self, "--lock-wait takes a duration such as 60s");
+				return cmd_usage_error(self,
+						       "--lock-wait takes a duration such as 60s");
 			break;
 		case OPT_BATCH_SIZE:
 			o.batch_size = atoi(optarg);
 			if (o.batch_size < 1 || o.batch_size > 1000000)
-				return cmd_usage_error(self, "--batch-size takes 1 to 1000000 rows");
+				return cmd_usage_error(self,
+						       "--batch-size takes 1 to 1000000 rows");
 			break;
 		case OPT_BATCH_DELAY:
 			o.batch_delay_ms = cmd_parse_ms(optarg);
 			if (o.batch_delay_ms < 0)
-				return cmd_usage_error(self, "--batch-delay takes a duration such as 50ms");
+				return cmd_usage_error(
+				    self, "--batch-delay takes a duration such as 50ms");
 			break;
 		}
 	}
@@ -178,12 +181,12 @@ int cmd_revert(int argc, char **argv)
 {
 	enum { R_STEPS = 1, R_TO, R_DRY_RUN, R_RETRIES, R_LOCK_WAIT };
 	static const struct option opts[] = {
-		{"steps", required_argument, NULL, R_STEPS},
-		{"to", required_argument, NULL, R_TO},
-		{"dry-run", no_argument, NULL, R_DRY_RUN},
-		{"retries", required_argument, NULL, R_RETRIES},
-		{"lock-wait", required_argument, NULL, R_LOCK_WAIT},
-		{NULL, 0, NULL, 0},
+	    {"steps", required_argument, NULL, R_STEPS},
+	    {"to", required_argument, NULL, R_TO},
+	    {"dry-run", no_argument, NULL, R_DRY_RUN},
+	    {"retries", required_argument, NULL, R_RETRIES},
+	    {"lock-wait", required_argument, NULL, R_LOCK_WAIT},
+	    {NULL, 0, NULL, 0},
 	};
 	const struct cmd *self = cmd_find("revert");
 	struct revert_options o = {.steps = 1, .say = cmd_say};
@@ -201,7 +204,8 @@ int cmd_revert(int argc, char **argv)
 		case R_STEPS:
 			o.steps = atoi(optarg);
 			if (o.steps < 1)
-				return cmd_usage_error(self, "--steps takes a number of phases >= 1");
+				return cmd_usage_error(self,
+						       "--steps takes a number of phases >= 1");
 			has_steps = true;
 			break;
 		case R_TO:
@@ -218,7 +222,8 @@ int cmd_revert(int argc, char **argv)
 		case R_LOCK_WAIT:
 			lock_wait = cmd_parse_ms(optarg);
 			if (lock_wait < 0)
-				return cmd_usage_error(self, "--lock-wait takes a duration such as 60s");
+				return cmd_usage_error(self,
+						       "--lock-wait takes a duration such as 60s");
 			break;
 		}
 	}

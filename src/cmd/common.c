@@ -31,8 +31,9 @@ int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err
 	if (cli.lock_timeout) {
 		env->lock_timeout_ms = cmd_parse_ms(cli.lock_timeout);
 		if (env->lock_timeout_ms <= 0)
-			return mg_error_set(err, 2, "--lock-timeout takes a duration such as 2s or "
-						    "500ms, not '%s'",
+			return mg_error_set(err, 2,
+					    "--lock-timeout takes a duration such as 2s or "
+					    "500ms, not '%s'",
 					    cli.lock_timeout);
 	}
 	if (load_migrations) {
@@ -59,16 +60,17 @@ int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *e
 	if (url_resolve(&env->arena, cli.db, env->config.db_url, &url, &source, err) < 0)
 		return -1;
 	if (strcmp(source, "default") == 0 && !cli.quiet)
-		fprintf(stderr, "migrate: no database named (--db, DATABASE_URL, .env, "
-				"migrate.conf): using the embedded default %s\n",
+		fprintf(stderr,
+			"migrate: no database named (--db, DATABASE_URL, .env, "
+			"migrate.conf): using the embedded default %s\n",
 			url);
 	struct driver_settings s = {
-		.history_schema = env->history_schema,
-		.lock_timeout_ms = env->lock_timeout_ms,
-		.retries = env->retries,
-		.lock_wait_ms = env->lock_wait_ms,
-		.who = who_am_i(&env->arena),
-		.command = arena_printf(&env->arena, "migrate %s", command),
+	    .history_schema = env->history_schema,
+	    .lock_timeout_ms = env->lock_timeout_ms,
+	    .retries = env->retries,
+	    .lock_wait_ms = env->lock_wait_ms,
+	    .who = who_am_i(&env->arena),
+	    .command = arena_printf(&env->arena, "migrate %s", command),
 	};
 	if (driver_open(&env->driver, url, &s, err) < 0) {
 		driver_close(&env->driver);

@@ -29,9 +29,9 @@ bool step_list_needs_no_transaction(const struct step_list *l)
 }
 
 static const char *const phase_names[] = {
-	[HISTORY_PENDING] = "pending",	   [HISTORY_EXPANDING] = "expanding",
-	[HISTORY_EXPANDED] = "expanded",   [HISTORY_CONTRACTING] = "contracting",
-	[HISTORY_CONTRACTED] = "contracted",
+    [HISTORY_PENDING] = "pending",	 [HISTORY_EXPANDING] = "expanding",
+    [HISTORY_EXPANDED] = "expanded",	 [HISTORY_CONTRACTING] = "contracting",
+    [HISTORY_CONTRACTED] = "contracted",
 };
 
 const char *history_phase_name(enum history_phase p)
@@ -183,8 +183,8 @@ const char *dotenv_get(struct arena *a, const char *path, const char *key)
 	return NULL;
 }
 
-int url_resolve(struct arena *a, const char *flag_db, const char *config_url,
-		const char **ret_url, const char **ret_source, struct mg_error *err)
+int url_resolve(struct arena *a, const char *flag_db, const char *config_url, const char **ret_url,
+		const char **ret_source, struct mg_error *err)
 {
 	const char *env = getenv("DATABASE_URL");
 	const char *dotenv = NULL;

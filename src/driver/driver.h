@@ -63,7 +63,7 @@ static inline const char *driver_rows_get(const struct driver_rows *r, size_t ro
 
 enum history_phase {
 	HISTORY_PENDING = 0,
-	HISTORY_EXPANDING,   /* a phase outside a transaction was interrupted */
+	HISTORY_EXPANDING, /* a phase outside a transaction was interrupted */
 	HISTORY_EXPANDED,
 	HISTORY_CONTRACTING, /* likewise for contract */
 	HISTORY_CONTRACTED,
@@ -78,14 +78,14 @@ struct history_entry {
 	const char *name;
 	const char *checksum;
 	enum history_phase phase;
-	const char *expanded_at;   /* text timestamps as the database prints them */
+	const char *expanded_at; /* text timestamps as the database prints them */
 	const char *contracted_at;
 	const char *applied_by;
-	int64_t expand_seq;   /* order in which phases were applied, for revert */
+	int64_t expand_seq; /* order in which phases were applied, for revert */
 	int64_t contract_seq;
 	int steps_done; /* progress of an interrupted phase outside a transaction */
 	int64_t expand_ms, contract_ms;
-	struct step_list revert_expand;   /* to run, in order, to undo expand */
+	struct step_list revert_expand;	  /* to run, in order, to undo expand */
 	struct step_list revert_contract; /* to undo contract */
 	/* what the planner made of the expand section (flags are enum unit_flags):
 	 * kept so that a resumed expand runs the same units and contract finishes them */
@@ -211,8 +211,8 @@ const char *url_redact(struct arena *a, const char *url);
  * embedded default sqlite:migrate.db. ret_source says which ("--db",
  * "DATABASE_URL", ".env", "migrate.conf", "default").
  */
-int url_resolve(struct arena *a, const char *flag_db, const char *config_url,
-		const char **ret_url, const char **ret_source, struct mg_error *err);
+int url_resolve(struct arena *a, const char *flag_db, const char *config_url, const char **ret_url,
+		const char **ret_source, struct mg_error *err);
 
 /* Reads KEY=VALUE from a .env file (export prefix and quotes allowed); NULL when absent. */
 const char *dotenv_get(struct arena *a, const char *path, const char *key);

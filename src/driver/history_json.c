@@ -55,8 +55,7 @@ static int iter_int(const bson_iter_t *it)
 	return 0;
 }
 
-int steps_from_json(struct arena *a, const char *json, struct step_list *ret,
-		    struct mg_error *err)
+int steps_from_json(struct arena *a, const char *json, struct step_list *ret, struct mg_error *err)
 {
 	memset(ret, 0, sizeof(*ret));
 	if (!json || !*json)
@@ -92,9 +91,10 @@ int steps_from_json(struct arena *a, const char *json, struct step_list *ret,
 						continue;
 					while (bson_iter_next(&bi)) {
 						const char *bk = bson_iter_key(&bi);
-						const char *bv = BSON_ITER_HOLDS_UTF8(&bi)
-									 ? arena_strdup(a, bson_iter_utf8(&bi, NULL))
-									 : NULL;
+						const char *bv =
+						    BSON_ITER_HOLDS_UTF8(&bi)
+							? arena_strdup(a, bson_iter_utf8(&bi, NULL))
+							: NULL;
 						if (strcmp(bk, "table") == 0)
 							bf->table = bv;
 						else if (strcmp(bk, "key") == 0)

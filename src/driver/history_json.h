@@ -9,7 +9,6 @@
  * driver (jsonb on PostgreSQL, text on SQLite).
  */
 const char *steps_to_json(struct arena *a, const struct step_list *l);
-int steps_from_json(struct arena *a, const char *json, struct step_list *ret,
-		    struct mg_error *err);
+int steps_from_json(struct arena *a, const char *json, struct step_list *ret, struct mg_error *err);
 
 #endif

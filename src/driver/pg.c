@@ -15,8 +15,8 @@
 
 struct pg {
 	PGconn *conn;
-	struct arena arena; /* lives as long as the connection */
-	const char *schema; /* quoted history schema */
+	struct arena arena;	    /* lives as long as the connection */
+	const char *schema;	    /* quoted history schema */
 	const char *schema_literal; /* the schema name as a SQL literal */
 	bool locked;
 };
@@ -139,12 +139,12 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 	PQfreemem(lit);
 
 	struct strbuf sb = STRBUF_INIT;
-	char *appname = PQescapeLiteral(pg->conn, d->settings.command ? d->settings.command
-								       : "migrate",
-					strlen(d->settings.command ? d->settings.command
-								   : "migrate"));
-	strbuf_addf(&sb, "SET lock_timeout = %d; SET application_name = %s; "
-			 "SET client_min_messages = warning",
+	char *appname =
+	    PQescapeLiteral(pg->conn, d->settings.command ? d->settings.command : "migrate",
+			    strlen(d->settings.command ? d->settings.command : "migrate"));
+	strbuf_addf(&sb,
+		    "SET lock_timeout = %d; SET application_name = %s; "
+		    "SET client_min_messages = warning",
 		    d->settings.lock_timeout_ms, appname);
 	PQfreemem(appname);
 	int rc = pg_run(d, sb.buf, err);
@@ -193,21 +193,22 @@ static int pg_lock(struct driver *d, struct mg_error *err)
 			goto out;
 		}
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		long waited = (now.tv_sec - start.tv_sec) * 1000 +
-			      (now.tv_nsec - start.tv_nsec) / 1000000;
+		long waited =
+		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (waited >= d->settings.lock_wait_ms)
 			break;
 		usleep(100 * 1000);
 	}
 	/* name the holder: its session's application_name says what it runs */
 	const char *who_sql = arena_printf(
-		&a,
-		"SELECT a.application_name, a.usename, coalesce(host(a.client_addr), 'local'), "
-		"a.pid, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') "
-		"FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-		"WHERE l.locktype = 'advisory' AND l.granted "
-		"AND ((l.classid::bigint << 32) | l.objid::bigint) = %s LIMIT 1",
-		lock_key_sql(pg, &a));
+	    &a,
+	    "SELECT a.application_name, a.usename, coalesce(host(a.client_addr), 'local'), "
+	    "a.pid, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') "
+	    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+	    "WHERE l.locktype = 'advisory' AND l.granted "
+	    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+	    "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s LIMIT 1",
+	    lock_key_sql(pg, &a));
 	PGresult *res = PQexec(pg->conn, who_sql);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		mg_error_set(err, 4,
@@ -230,8 +231,8 @@ static void pg_unlock(struct driver *d)
 	if (!pg->locked)
 		return;
 	struct arena a = ARENA_INIT;
-	PGresult *res =
-		PQexec(pg->conn, arena_printf(&a, "SELECT pg_advisory_unlock(%s)", lock_key_sql(pg, &a)));
+	PGresult *res = PQexec(
+	    pg->conn, arena_printf(&a, "SELECT pg_advisory_unlock(%s)", lock_key_sql(pg, &a)));
 	PQclear(res);
 	arena_release(&a);
 	pg->locked = false;
@@ -286,9 +287,9 @@ static int pg_query(struct driver *d, struct arena *a, const char *sql, int n_pa
 	for (size_t r = 0; r < ret->n_rows; r++)
 		for (size_t c = 0; c < ret->n_cols; c++)
 			ret->values[r * ret->n_cols + c] =
-				PQgetisnull(res, (int)r, (int)c)
-					? NULL
-					: arena_strdup(a, PQgetvalue(res, (int)r, (int)c));
+			    PQgetisnull(res, (int)r, (int)c)
+				? NULL
+				: arena_strdup(a, PQgetvalue(res, (int)r, (int)c));
 out:
 	PQclear(res);
 	return rc;
@@ -317,62 +318,64 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 	const char *s = pg->schema;
 	/* versioned: meta.schema_version lets a later release upgrade these tables */
 	const char *sql = arena_printf(
-		&a,
-		"CREATE SCHEMA IF NOT EXISTS %s;\n"
-		"CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL);\n"
-		"INSERT INTO %s.meta VALUES ('schema_version', '%d') ON CONFLICT (key) DO NOTHING;\n"
-		"CREATE TABLE IF NOT EXISTS %s.history (\n"
-		"  version bigint PRIMARY KEY,\n"
-		"  name text NOT NULL,\n"
-		"  checksum text NOT NULL,\n"
-		"  phase text NOT NULL CHECK (phase IN ('expanding', 'expanded', 'contracting', "
-		"'contracted')),\n"
-		"  expanded_at timestamptz,\n"
-		"  contracted_at timestamptz,\n"
-		"  applied_by text NOT NULL,\n"
-		"  expand_seq bigint,\n"
-		"  contract_seq bigint,\n"
-		"  steps_done integer NOT NULL DEFAULT 0,\n"
-		"  expand_ms bigint,\n"
-		"  contract_ms bigint,\n"
-		"  revert_expand jsonb NOT NULL DEFAULT '[]',\n"
-		"  revert_contract jsonb NOT NULL DEFAULT '[]',\n"
-		"  planned_expand jsonb NOT NULL DEFAULT '[]',\n"
-		"  planned_contract jsonb NOT NULL DEFAULT '[]'\n"
-		");\n"
-		"CREATE TABLE IF NOT EXISTS %s.backfills (\n"
-		"  version bigint NOT NULL,\n"
-		"  unit integer NOT NULL,\n"
-		"  last_key text,\n"
-		"  rows bigint NOT NULL DEFAULT 0,\n"
-		"  updated_at timestamptz NOT NULL DEFAULT now(),\n"
-		"  PRIMARY KEY (version, unit)\n"
-		");\n"
-		"CREATE TABLE IF NOT EXISTS %s.events (\n"
-		"  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
-		"  at timestamptz NOT NULL DEFAULT now(),\n"
-		"  who text NOT NULL,\n"
-		"  pid integer NOT NULL DEFAULT pg_backend_pid(),\n"
-		"  command text NOT NULL,\n"
-		"  version bigint,\n"
-		"  phase text,\n"
-		"  outcome text NOT NULL,\n"
-		"  detail text\n"
-		");\n"
-		"CREATE TABLE IF NOT EXISTS %s.trash (\n"
-		"  name text PRIMARY KEY,\n"
-		"  version bigint NOT NULL,\n"
-		"  kind text NOT NULL,\n"
-		"  source text NOT NULL,\n"
-		"  created_at timestamptz NOT NULL DEFAULT now()\n"
-		");\n",
-		s, s, s, HISTORY_SCHEMA_VERSION, s, s, s, s);
+	    &a,
+	    "CREATE SCHEMA IF NOT EXISTS %s;\n"
+	    "CREATE TABLE IF NOT EXISTS %s.meta (key text PRIMARY KEY, value text NOT NULL);\n"
+	    "INSERT INTO %s.meta VALUES ('schema_version', '%d') ON CONFLICT (key) DO NOTHING;\n"
+	    "CREATE TABLE IF NOT EXISTS %s.history (\n"
+	    "  version bigint PRIMARY KEY,\n"
+	    "  name text NOT NULL,\n"
+	    "  checksum text NOT NULL,\n"
+	    "  phase text NOT NULL CHECK (phase IN ('expanding', 'expanded', 'contracting', "
+	    "'contracted')),\n"
+	    "  expanded_at timestamptz,\n"
+	    "  contracted_at timestamptz,\n"
+	    "  applied_by text NOT NULL,\n"
+	    "  expand_seq bigint,\n"
+	    "  contract_seq bigint,\n"
+	    "  steps_done integer NOT NULL DEFAULT 0,\n"
+	    "  expand_ms bigint,\n"
+	    "  contract_ms bigint,\n"
+	    "  revert_expand jsonb NOT NULL DEFAULT '[]',\n"
+	    "  revert_contract jsonb NOT NULL DEFAULT '[]',\n"
+	    "  planned_expand jsonb NOT NULL DEFAULT '[]',\n"
+	    "  planned_contract jsonb NOT NULL DEFAULT '[]'\n"
+	    ");\n"
+	    "CREATE TABLE IF NOT EXISTS %s.backfills (\n"
+	    "  version bigint NOT NULL,\n"
+	    "  unit integer NOT NULL,\n"
+	    "  last_key text,\n"
+	    "  rows bigint NOT NULL DEFAULT 0,\n"
+	    "  updated_at timestamptz NOT NULL DEFAULT now(),\n"
+	    "  PRIMARY KEY (version, unit)\n"
+	    ");\n"
+	    "CREATE TABLE IF NOT EXISTS %s.events (\n"
+	    "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+	    "  at timestamptz NOT NULL DEFAULT now(),\n"
+	    "  who text NOT NULL,\n"
+	    "  pid integer NOT NULL DEFAULT pg_backend_pid(),\n"
+	    "  command text NOT NULL,\n"
+	    "  version bigint,\n"
+	    "  phase text,\n"
+	    "  outcome text NOT NULL,\n"
+	    "  detail text\n"
+	    ");\n"
+	    "CREATE TABLE IF NOT EXISTS %s.trash (\n"
+	    "  name text PRIMARY KEY,\n"
+	    "  version bigint NOT NULL,\n"
+	    "  kind text NOT NULL,\n"
+	    "  source text NOT NULL,\n"
+	    "  created_at timestamptz NOT NULL DEFAULT now()\n"
+	    ");\n",
+	    s, s, s, HISTORY_SCHEMA_VERSION, s, s, s, s);
 	int rc = pg_run(d, sql, err);
 	if (rc == 0) {
 		struct driver_rows rows;
-		rc = pg_query(d, &a, arena_printf(&a, "SELECT value FROM %s.meta WHERE key = "
-						      "'schema_version'",
-						  s),
+		rc = pg_query(d, &a,
+			      arena_printf(&a,
+					   "SELECT value FROM %s.meta WHERE key = "
+					   "'schema_version'",
+					   s),
 			      0, NULL, &rows, err);
 		if (rc == 0 && rows.n_rows == 1 &&
 		    atoi(driver_rows_get(&rows, 0, 0)) > HISTORY_SCHEMA_VERSION) {
@@ -399,14 +402,14 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 	struct driver_rows rows;
 	memset(ret, 0, sizeof(*ret));
 	const char *sql = arena_printf(
-		a,
-		"SELECT version, name, checksum, phase, "
-		"to_char(expanded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-		"to_char(contracted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-		"applied_by, expand_seq, contract_seq, steps_done, expand_ms, contract_ms, "
-		"revert_expand::text, revert_contract::text, planned_expand::text, "
-		"planned_contract::text FROM %s.history ORDER BY version",
-		pg->schema);
+	    a,
+	    "SELECT version, name, checksum, phase, "
+	    "to_char(expanded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "to_char(contracted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "applied_by, expand_seq, contract_seq, steps_done, expand_ms, contract_ms, "
+	    "revert_expand::text, revert_contract::text, planned_expand::text, "
+	    "planned_contract::text FROM %s.history ORDER BY version",
+	    pg->schema);
 	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0)
 		return -1;
 	for (size_t r = 0; r < rows.n_rows; r++) {
@@ -426,9 +429,12 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 		e->expand_ms = to_i64(driver_rows_get(&rows, r, 10));
 		e->contract_ms = to_i64(driver_rows_get(&rows, r, 11));
 		if (steps_from_json(a, driver_rows_get(&rows, r, 12), &e->revert_expand, err) < 0 ||
-		    steps_from_json(a, driver_rows_get(&rows, r, 13), &e->revert_contract, err) < 0 ||
-		    steps_from_json(a, driver_rows_get(&rows, r, 14), &e->planned_expand, err) < 0 ||
-		    steps_from_json(a, driver_rows_get(&rows, r, 15), &e->planned_contract, err) < 0)
+		    steps_from_json(a, driver_rows_get(&rows, r, 13), &e->revert_contract, err) <
+			0 ||
+		    steps_from_json(a, driver_rows_get(&rows, r, 14), &e->planned_expand, err) <
+			0 ||
+		    steps_from_json(a, driver_rows_get(&rows, r, 15), &e->planned_contract, err) <
+			0)
 			return -1;
 	}
 	return 0;
@@ -446,41 +452,41 @@ static int pg_history_save(struct driver *d, const struct history_entry *e, stru
 	snprintf(ems, sizeof(ems), "%lld", (long long)e->expand_ms);
 	snprintf(cms, sizeof(cms), "%lld", (long long)e->contract_ms);
 	const char *params[] = {
-		version,
-		e->name,
-		e->checksum,
-		history_phase_name(e->phase),
-		e->applied_by ? e->applied_by : "unknown",
-		e->expand_seq ? expand_seq : NULL,
-		e->contract_seq ? contract_seq : NULL,
-		steps,
-		e->expand_seq ? ems : NULL,
-		e->contract_seq ? cms : NULL,
-		steps_to_json(&a, &e->revert_expand),
-		steps_to_json(&a, &e->revert_contract),
-		steps_to_json(&a, &e->planned_expand),
-		steps_to_json(&a, &e->planned_contract),
+	    version,
+	    e->name,
+	    e->checksum,
+	    history_phase_name(e->phase),
+	    e->applied_by ? e->applied_by : "unknown",
+	    e->expand_seq ? expand_seq : NULL,
+	    e->contract_seq ? contract_seq : NULL,
+	    steps,
+	    e->expand_seq ? ems : NULL,
+	    e->contract_seq ? cms : NULL,
+	    steps_to_json(&a, &e->revert_expand),
+	    steps_to_json(&a, &e->revert_contract),
+	    steps_to_json(&a, &e->planned_expand),
+	    steps_to_json(&a, &e->planned_contract),
 	};
 	/* timestamps are the database's clock, set when the phase changes */
 	const char *sql = arena_printf(
-		&a,
-		"INSERT INTO %s.history AS h (version, name, checksum, phase, applied_by, "
-		"expand_seq, contract_seq, steps_done, expand_ms, contract_ms, revert_expand, "
-		"revert_contract, planned_expand, planned_contract, expanded_at, contracted_at) "
-		"VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, "
-		"$13::jsonb, $14::jsonb, "
-		"CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') THEN now() END, "
-		"CASE WHEN $4 = 'contracted' THEN now() END) "
-		"ON CONFLICT (version) DO UPDATE SET name = $2, checksum = $3, phase = $4, "
-		"applied_by = $5, expand_seq = $6, contract_seq = $7, steps_done = $8, "
-		"expand_ms = $9, contract_ms = $10, revert_expand = $11::jsonb, "
-		"revert_contract = $12::jsonb, planned_expand = $13::jsonb, "
-		"planned_contract = $14::jsonb, "
-		"expanded_at = CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') "
-		"THEN coalesce(h.expanded_at, now()) END, "
-		"contracted_at = CASE WHEN $4 = 'contracted' THEN coalesce(h.contracted_at, now()) "
-		"END",
-		pg->schema);
+	    &a,
+	    "INSERT INTO %s.history AS h (version, name, checksum, phase, applied_by, "
+	    "expand_seq, contract_seq, steps_done, expand_ms, contract_ms, revert_expand, "
+	    "revert_contract, planned_expand, planned_contract, expanded_at, contracted_at) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, "
+	    "$13::jsonb, $14::jsonb, "
+	    "CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') THEN now() END, "
+	    "CASE WHEN $4 = 'contracted' THEN now() END) "
+	    "ON CONFLICT (version) DO UPDATE SET name = $2, checksum = $3, phase = $4, "
+	    "applied_by = $5, expand_seq = $6, contract_seq = $7, steps_done = $8, "
+	    "expand_ms = $9, contract_ms = $10, revert_expand = $11::jsonb, "
+	    "revert_contract = $12::jsonb, planned_expand = $13::jsonb, "
+	    "planned_contract = $14::jsonb, "
+	    "expanded_at = CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') "
+	    "THEN coalesce(h.expanded_at, now()) END, "
+	    "contracted_at = CASE WHEN $4 = 'contracted' THEN coalesce(h.contracted_at, now()) "
+	    "END",
+	    pg->schema);
 	struct driver_rows rows;
 	int rc = pg_query(d, &a, sql, 14, params, &rows, err);
 	arena_release(&a);
@@ -495,8 +501,8 @@ static int pg_history_delete(struct driver *d, int64_t version, struct mg_error 
 	snprintf(v, sizeof(v), "%lld", (long long)version);
 	const char *params[] = {v};
 	struct driver_rows rows;
-	int rc = pg_query(d, &a, arena_printf(&a, "DELETE FROM %s.history WHERE version = $1",
-					      pg->schema),
+	int rc = pg_query(d, &a,
+			  arena_printf(&a, "DELETE FROM %s.history WHERE version = $1", pg->schema),
 			  1, params, &rows, err);
 	arena_release(&a);
 	return rc;
@@ -508,8 +514,12 @@ static int pg_event_log(struct driver *d, const struct event *ev, struct mg_erro
 	struct arena a = ARENA_INIT;
 	char v[24];
 	snprintf(v, sizeof(v), "%lld", (long long)ev->version);
-	const char *params[] = {d->settings.who ? d->settings.who : "unknown", ev->command,
-				ev->version ? v : NULL, ev->phase, ev->outcome, ev->detail};
+	const char *params[] = {d->settings.who ? d->settings.who : "unknown",
+				ev->command,
+				ev->version ? v : NULL,
+				ev->phase,
+				ev->outcome,
+				ev->detail};
 	struct driver_rows rows;
 	int rc = pg_query(d, &a,
 			  arena_printf(&a,
@@ -553,13 +563,13 @@ static int pg_trash_purge(struct driver *d, struct arena *a, int64_t older_than_
 		const char *params2[] = {driver_rows_get(&rows, i, 1), name};
 		if (pg_query(d, a,
 			     arena_printf(
-				     a,
-				     "UPDATE %s.history SET revert_contract = jsonb_build_array("
-				     "jsonb_build_object('sql', format('DO $mg$ BEGIN RAISE EXCEPTION "
-				     "%%L; END $mg$', 'the data this contract removed (' || $2 || ') "
-				     "was purged on ' || now()::date || ': write the revert by hand'), "
-				     "'flags', 0)) WHERE version = $1::bigint",
-				     pg->schema),
+				 a,
+				 "UPDATE %s.history SET revert_contract = jsonb_build_array("
+				 "jsonb_build_object('sql', format('DO $mg$ BEGIN RAISE EXCEPTION "
+				 "%%L; END $mg$', 'the data this contract removed (' || $2 || ') "
+				 "was purged on ' || now()::date || ': write the revert by hand'), "
+				 "'flags', 0)) WHERE version = $1::bigint",
+				 pg->schema),
 			     2, params2, &none, err) < 0)
 			goto fail;
 		(*ret_names)[(*ret_n)++] = name;
@@ -571,25 +581,25 @@ fail:
 }
 
 const struct driver_ops driver_pg_ops = {
-	.name = "postgres",
-	.concurrent_ddl = true,
-	.connect = pg_connect,
-	.disconnect = pg_disconnect,
-	.lock = pg_lock,
-	.unlock = pg_unlock,
-	.begin = pg_begin,
-	.commit = pg_commit,
-	.rollback = pg_rollback,
-	.exec = pg_exec,
-	.query = pg_query,
-	.history_ensure = pg_history_ensure,
-	.history_exists = pg_history_exists,
-	.history_load = pg_history_load,
-	.history_save = pg_history_save,
-	.history_delete = pg_history_delete,
-	.event_log = pg_event_log,
-	.trash_purge = pg_trash_purge,
-	.inverse_before = inverse_pg_before,
-	.inverse_after = inverse_pg_after,
-	.statement_failed = inverse_pg_statement_failed,
+    .name = "postgres",
+    .concurrent_ddl = true,
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .lock = pg_lock,
+    .unlock = pg_unlock,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+    .exec = pg_exec,
+    .query = pg_query,
+    .history_ensure = pg_history_ensure,
+    .history_exists = pg_history_exists,
+    .history_load = pg_history_load,
+    .history_save = pg_history_save,
+    .history_delete = pg_history_delete,
+    .event_log = pg_event_log,
+    .trash_purge = pg_trash_purge,
+    .inverse_before = inverse_pg_before,
+    .inverse_after = inverse_pg_after,
+    .statement_failed = inverse_pg_statement_failed,
 };

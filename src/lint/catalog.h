@@ -134,9 +134,8 @@ struct catalog_index *catalog_index_find(const struct catalog *cat, const char *
 					 const char *name);
 struct catalog_constraint *catalog_constraint_find(const struct catalog *cat, const char *schema,
 						   const char *table, const char *name);
-struct catalog_object *catalog_object_find(const struct catalog *cat,
-					   enum catalog_object_kind kind, const char *schema,
-					   const char *name);
+struct catalog_object *catalog_object_find(const struct catalog *cat, enum catalog_object_kind kind,
+					   const char *schema, const char *name);
 
 /*
  * True when a table (named by a RangeVar) was created by migration `order`:

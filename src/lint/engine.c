@@ -79,7 +79,8 @@ int lint_options_apply_config(struct lint_options *opts, const struct config *cf
 		const struct config_rule_setting *s = &cfg->rules[i];
 		const struct lint_rule *r = lint_rule_find(s->rule);
 		if (!r) {
-			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'", s->rule);
+			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'",
+					s->rule);
 			mg_error_set_help(err, "'migrate lint --list-rules' lists them");
 			return -1;
 		}
@@ -251,9 +252,9 @@ static void pipeline_finish(struct parse_pipeline *p)
 
 /* ---- findings ---- */
 
-static void finding_add(struct lint_ctx *ctx, const struct lint_rule *rule,
-			enum lint_severity sev, const char *file, int line, int column,
-			const char *message, enum migration_section section)
+static void finding_add(struct lint_ctx *ctx, const struct lint_rule *rule, enum lint_severity sev,
+			const char *file, int line, int column, const char *message,
+			enum migration_section section)
 {
 	struct lint_result *res = ctx->result;
 	ARENA_GROW(ctx->arena, res->findings, res->n_findings, res->alloc_findings,
@@ -292,8 +293,8 @@ static enum lint_severity effective_severity(const struct lint_ctx *ctx,
 	return sev;
 }
 
-void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location,
-		 const char *fmt, ...)
+void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location, const char *fmt,
+		 ...)
 {
 	enum lint_severity sev = effective_severity(ctx, rule);
 	if (sev == LINT_OFF)
@@ -363,11 +364,11 @@ bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv)
 	}
 	bool is_new = catalog_table_is_new(ctx->catalog, rv, order);
 	table_memo[table_memo_next++ % TABLE_MEMO_SIZE] = (struct table_memo){
-		.catalog = ctx->catalog,
-		.rv = rv,
-		.order = order,
-		.epoch = table_memo_epoch,
-		.is_new = is_new,
+	    .catalog = ctx->catalog,
+	    .rv = rv,
+	    .order = order,
+	    .epoch = table_memo_epoch,
+	    .is_new = is_new,
 	};
 	return is_new;
 }
@@ -417,7 +418,8 @@ static void run_rules(struct lint_ctx *ctx, const PgQuery__Node *stmt, bool nest
 			continue;
 		/* opaque rules are what reads nested statements (one level deep);
 		 * what the engine reverts is the outer statement as a whole */
-		if (nested && (rule->kind == LINT_KIND_OPAQUE || rule->kind == LINT_KIND_REVERSIBLE))
+		if (nested &&
+		    (rule->kind == LINT_KIND_OPAQUE || rule->kind == LINT_KIND_REVERSIBLE))
 			continue;
 		rule->check(ctx, rule, stmt);
 	}
@@ -470,10 +472,9 @@ static void report_allows(struct lint_ctx *ctx, const struct migration *m)
 		enum lint_severity sev = effective_severity(ctx, r);
 		if (sev == LINT_OFF)
 			continue;
-		const char *msg = target ? arena_printf(ctx->arena,
-							"allow '%s' suppresses nothing", al->rule)
-					 : arena_printf(ctx->arena,
-							"allow names unknown rule '%s'", al->rule);
+		const char *msg =
+		    target ? arena_printf(ctx->arena, "allow '%s' suppresses nothing", al->rule)
+			   : arena_printf(ctx->arena, "allow names unknown rule '%s'", al->rule);
 		finding_add(ctx, r, sev, m->path, al->line, al->column, msg, SECTION_EXPAND);
 	}
 }

@@ -71,9 +71,9 @@ struct lint_finding {
 };
 
 struct lint_options {
-	bool raw;	    /* files for other runners: every hazard is an error */
-	int pg_version;	    /* major version of the target, e.g. 15 */
-	int jobs;	    /* parser threads; 0 = one per core */
+	bool raw;	/* files for other runners: every hazard is an error */
+	int pg_version; /* major version of the target, e.g. 15 */
+	int jobs;	/* parser threads; 0 = one per core */
 	/* per rule (index into lint_rules): LINT_OFF disables, other values override */
 	enum lint_severity *severity;
 };
@@ -115,7 +115,8 @@ struct lint_ctx {
 	const struct sql_section *section; /* the statements of this section, in order */
 	size_t stmt_index;		   /* ctx->stmt == &section->stmts[stmt_index] */
 	const struct sql_stmt *stmt;
-	const size_t *allow_target; /* per allow of the migration: offset of the statement it covers */
+	const size_t
+	    *allow_target; /* per allow of the migration: offset of the statement it covers */
 	const struct lint_nested *nested; /* set while rules look at a statement inside ctx->stmt */
 };
 
@@ -133,8 +134,9 @@ struct lint_nested {
 /*
  * Runs every enabled rule that applies in this section, opaque and
  * reversibility rules excepted (those judge ctx->stmt as a whole), on a
- * statement found inside ctx->stmt, then replays it into the catalogue. Its findings are those of ctx->stmt: its allow comments cover
- * them, and they point into the file where `at` can tell, else at ctx->stmt.
+ * statement found inside ctx->stmt, then replays it into the catalogue. Its findings are those of
+ * ctx->stmt: its allow comments cover them, and they point into the file where `at` can tell, else
+ * at ctx->stmt.
  */
 void lint_check_nested(struct lint_ctx *ctx, const PgQuery__Node *stmt,
 		       const struct lint_nested *at);
@@ -143,8 +145,8 @@ void lint_check_nested(struct lint_ctx *ctx, const PgQuery__Node *stmt,
  * Reports a finding for the current statement. location is a node's location
  * (offset in the section text) or -1 for the statement's first token.
  */
-void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location,
-		 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location, const char *fmt,
+		 ...) __attribute__((format(printf, 4, 5)));
 
 /* True when the table was created earlier in this same migration (any section). */
 bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv);

@@ -40,9 +40,9 @@ static void write_text(FILE *out, const struct lint_result *res, bool color)
 		fprintf(out, "  help: %s\n", f->help);
 	}
 	fprintf(out, "%zu file%s, %zu statement%s: %zu error%s, %zu warning%s", res->n_files,
-		res->n_files == 1 ? "" : "s", res->n_statements,
-		res->n_statements == 1 ? "" : "s", res->n_errors, res->n_errors == 1 ? "" : "s",
-		res->n_warnings, res->n_warnings == 1 ? "" : "s");
+		res->n_files == 1 ? "" : "s", res->n_statements, res->n_statements == 1 ? "" : "s",
+		res->n_errors, res->n_errors == 1 ? "" : "s", res->n_warnings,
+		res->n_warnings == 1 ? "" : "s");
 	if (res->n_planned)
 		fprintf(out, ", %zu planned", res->n_planned);
 	fputc('\n', out);
@@ -99,8 +99,7 @@ static void write_json(FILE *out, const struct lint_result *res)
 		strbuf_addstr(&sb, i ? ",\n  {" : "\n  {");
 		strbuf_addstr(&sb, "\"file\": ");
 		json_add_string(&sb, f->file);
-		strbuf_addf(&sb, ", \"line\": %d, \"column\": %d, \"rule\": ", f->line,
-			    f->column);
+		strbuf_addf(&sb, ", \"line\": %d, \"column\": %d, \"rule\": ", f->line, f->column);
 		json_add_string(&sb, f->rule->id);
 		strbuf_addstr(&sb, ", \"severity\": ");
 		json_add_string(&sb, lint_severity_name(f->severity));
@@ -147,9 +146,10 @@ static void write_github(FILE *out, const struct lint_result *res)
 	struct strbuf sb = STRBUF_INIT;
 	for (size_t i = 0; i < res->n_findings; i++) {
 		const struct lint_finding *f = &res->findings[i];
-		strbuf_addf(&sb, "::%s file=", f->severity == LINT_ERROR ? "error"
-						: f->severity == LINT_WARNING ? "warning"
-									      : "notice");
+		strbuf_addf(&sb, "::%s file=",
+			    f->severity == LINT_ERROR	  ? "error"
+			    : f->severity == LINT_WARNING ? "warning"
+							  : "notice");
 		report_github_escape(&sb, f->file, true);
 		strbuf_addf(&sb, ",line=%d,col=%d,title=", f->line, f->column);
 		report_github_escape(&sb, f->rule->id, true);
@@ -227,8 +227,9 @@ static void write_sarif(FILE *out, const struct lint_result *res)
 		strbuf_addf(&text, "%s (help: %s)", f->message, f->help);
 		strbuf_add_json_string(&sb, text.buf);
 		strbuf_release(&text);
-		strbuf_addstr(&sb, "}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": "
-				   "{\"uri\": ");
+		strbuf_addstr(&sb,
+			      "}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": "
+			      "{\"uri\": ");
 		sarif_add_uri(&sb, f->file);
 		strbuf_addf(&sb, "}, \"region\": {\"startLine\": %d, \"startColumn\": %d}}}]}",
 			    f->line > 0 ? f->line : 1, f->column > 0 ? f->column : 1);
@@ -238,8 +239,7 @@ static void write_sarif(FILE *out, const struct lint_result *res)
 	strbuf_release(&sb);
 }
 
-void report_write(FILE *out, enum report_format format, const struct lint_result *res,
-		  bool color)
+void report_write(FILE *out, enum report_format format, const struct lint_result *res, bool color)
 {
 	switch (format) {
 	case REPORT_TEXT:

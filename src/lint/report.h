@@ -17,8 +17,7 @@ enum report_format {
 int report_format_parse(const char *name);
 
 /* Writes the findings in the given format. color applies to text only. */
-void report_write(FILE *out, enum report_format format, const struct lint_result *res,
-		  bool color);
+void report_write(FILE *out, enum report_format format, const struct lint_result *res, bool color);
 
 /* Appends s escaped for a GitHub workflow command: its message, or (property) a key's value. */
 struct strbuf;

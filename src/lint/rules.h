@@ -41,24 +41,20 @@ void check_create_index_concurrently(struct lint_ctx *, const struct lint_rule *
 				     const PgQuery__Node *);
 void check_drop_index_concurrently(struct lint_ctx *, const struct lint_rule *,
 				   const PgQuery__Node *);
-void check_reindex_concurrently(struct lint_ctx *, const struct lint_rule *,
-				const PgQuery__Node *);
+void check_reindex_concurrently(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 
 /* rules_constraint.c */
 void check_add_foreign_key(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
-void check_add_check_constraint(struct lint_ctx *, const struct lint_rule *,
-				const PgQuery__Node *);
+void check_add_check_constraint(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_validate_same_transaction(struct lint_ctx *, const struct lint_rule *,
 				     const PgQuery__Node *);
 
 /* rules_rewrite.c */
 void check_add_column_volatile_default(struct lint_ctx *, const struct lint_rule *,
 				       const PgQuery__Node *);
-void check_add_column_generated(struct lint_ctx *, const struct lint_rule *,
-				const PgQuery__Node *);
+void check_add_column_generated(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_add_column_serial(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
-void check_add_column_identity(struct lint_ctx *, const struct lint_rule *,
-			       const PgQuery__Node *);
+void check_add_column_identity(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_vacuum_full(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_cluster(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_set_logged(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
@@ -67,8 +63,7 @@ void check_lock_table(struct lint_ctx *, const struct lint_rule *, const PgQuery
 /* rules_transaction.c */
 void check_concurrently_in_transaction(struct lint_ctx *, const struct lint_rule *,
 				       const PgQuery__Node *);
-void check_explicit_transaction(struct lint_ctx *, const struct lint_rule *,
-				const PgQuery__Node *);
+void check_explicit_transaction(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 
 /* rules_opaque.c */
 void check_do_block(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);

@@ -6,7 +6,7 @@ void check_irreversible(struct lint_ctx *ctx, const struct lint_rule *rule,
 {
 	enum migration_section s = lint_section(ctx);
 	enum migration_section revert =
-		s == SECTION_EXPAND ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
+	    s == SECTION_EXPAND ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
 	/* a hand-written revert section (even an empty one) replaces derived undo */
 	if (ctx->migration->sections[revert].present)
 		return;

@@ -119,8 +119,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 		}
 		add_rule(p, name, strlen(name), value);
 	} else {
-		mg_error_set_at(p->err, 2, cfg->path, line, 1, "unknown setting '%s' in [%s]",
-				name, section);
+		mg_error_set_at(p->err, 2, cfg->path, line, 1, "unknown setting '%s' in [%s]", name,
+				section);
 		p->failed = true;
 		return 0;
 	}

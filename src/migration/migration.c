@@ -9,10 +9,10 @@
 #include "util/fileio.h"
 
 static const char *const section_names[SECTION__COUNT] = {
-	[SECTION_EXPAND] = "expand",
-	[SECTION_CONTRACT] = "contract",
-	[SECTION_REVERT_EXPAND] = "revert-expand",
-	[SECTION_REVERT_CONTRACT] = "revert-contract",
+    [SECTION_EXPAND] = "expand",
+    [SECTION_CONTRACT] = "contract",
+    [SECTION_REVERT_EXPAND] = "revert-expand",
+    [SECTION_REVERT_CONTRACT] = "revert-contract",
 };
 
 const char *migration_section_name(enum migration_section s)
@@ -209,9 +209,9 @@ int migration_parse_text(struct arena *a, const char *path, const char *text, si
 				}
 				if (m->sections[s].present)
 					return mg_error_set_at(
-						err, 2, path, line_no, column,
-						"section '%s' appears twice (first at line %d)",
-						section_names[s], m->sections[s].marker_line);
+					    err, 2, path, line_no, column,
+					    "section '%s' appears twice (first at line %d)",
+					    section_names[s], m->sections[s].marker_line);
 				if (current >= 0)
 					m->sections[current].end = pos;
 				if (first_marker == len)
@@ -264,7 +264,8 @@ size_t text_skip_blank(const char *text, size_t pos, size_t end)
 				if (text[pos] == '/' && pos + 1 < end && text[pos + 1] == '*') {
 					depth++;
 					pos += 2;
-				} else if (text[pos] == '*' && pos + 1 < end && text[pos + 1] == '/') {
+				} else if (text[pos] == '*' && pos + 1 < end &&
+					   text[pos + 1] == '/') {
 					pos += 2;
 					if (--depth == 0)
 						break;
@@ -372,8 +373,7 @@ int migration_load_dir(struct arena *a, const char *dir, struct migration_set *s
 		if (set->items[i]->version == set->items[i - 1]->version) {
 			mg_error_set_at(err, 2, set->items[i]->path, 0, 0,
 					"duplicate version %lld: also used by '%s'",
-					(long long)set->items[i]->version,
-					set->items[i - 1]->path);
+					(long long)set->items[i]->version, set->items[i - 1]->path);
 			mg_error_set_help(err, "give one of them the next free version");
 			return -1;
 		}

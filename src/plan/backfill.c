@@ -40,12 +40,13 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 	/* where an interrupted run stopped */
 	struct driver_rows rows;
 	const char *cp[] = {v, u};
-	if (query1(d, a,
-		   arena_printf(a,
-				"SELECT last_key, rows FROM %s.backfills WHERE version = $1 AND unit "
-				"= $2",
-				hs),
-		   2, cp, &rows, err) < 0)
+	if (query1(
+		d, a,
+		arena_printf(a,
+			     "SELECT last_key, rows FROM %s.backfills WHERE version = $1 AND unit "
+			     "= $2",
+			     hs),
+		2, cp, &rows, err) < 0)
 		return -1;
 	const char *last = driver_rows_get(&rows, 0, 0);
 	long long done_rows = rows.n_rows ? atoll(driver_rows_get(&rows, 0, 1)) : 0;
@@ -56,12 +57,13 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 	 */
 	if (last && bf->where_sql) {
 		const char *sp[] = {last};
-		if (query1(d, a,
-			   arena_printf(a,
-					"SELECT EXISTS (SELECT 1 FROM %s WHERE %s <= $1::text::%s AND "
-					"(%s))::text",
-					bf->table, bf->key, bf->key_type, bf->where_sql),
-			   1, sp, &rows, err) < 0)
+		if (query1(
+			d, a,
+			arena_printf(a,
+				     "SELECT EXISTS (SELECT 1 FROM %s WHERE %s <= $1::text::%s AND "
+				     "(%s))::text",
+				     bf->table, bf->key, bf->key_type, bf->where_sql),
+			1, sp, &rows, err) < 0)
 			return -1;
 		if (strcmp(driver_rows_get(&rows, 0, 0), "true") == 0) {
 			last = NULL;
@@ -71,10 +73,12 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 
 	struct backfill_progress prog = {.rows = done_rows};
 	const char *tp[] = {bf->table};
-	if (query1(d, a,
-		   "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
-		   1, tp, &rows, err) == 0)
-		prog.total = atoll(driver_rows_get(&rows, 0, 0) ? driver_rows_get(&rows, 0, 0) : "0");
+	if (query1(
+		d, a,
+		"SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
+		1, tp, &rows, err) == 0)
+		prog.total =
+		    atoll(driver_rows_get(&rows, 0, 0) ? driver_rows_get(&rows, 0, 0) : "0");
 
 	/*
 	 * The batch is the next batch_size keys after the cursor; the UPDATE then
@@ -83,23 +87,22 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 	 * meanwhile is updated too, which the trigger made a no-op anyway.
 	 */
 	const char *after_cursor =
-		arena_printf(a, "($1::text IS NULL OR %s > $1::text::%s)", bf->key, bf->key_type);
+	    arena_printf(a, "($1::text IS NULL OR %s > $1::text::%s)", bf->key, bf->key_type);
 	const char *sql = arena_printf(
-		a,
-		"WITH mg_batch AS (SELECT max(mg_k) AS mg_hi, count(*) AS mg_n FROM (SELECT %s AS "
-		"mg_k FROM %s WHERE %s ORDER BY %s LIMIT $2::int) AS mg_keys), "
-		"mg_done AS (UPDATE %s SET %s WHERE %s AND %s <= (SELECT mg_hi FROM mg_batch)%s%s "
-		"RETURNING 1), "
-		"mg_cursor AS (INSERT INTO %s.backfills (version, unit, last_key, rows) "
-		"SELECT $3, $4, mg_hi::text, $5::bigint + mg_n FROM mg_batch WHERE mg_n > 0 "
-		"ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
-		"rows = excluded.rows, updated_at = now() RETURNING 1) "
-		"SELECT mg_hi::text, mg_n, (SELECT count(*) FROM mg_done), "
-		"(SELECT count(*) FROM mg_cursor) FROM mg_batch",
-		bf->key, bf->table, after_cursor, bf->key, bf->table, bf->set_sql, after_cursor, bf->key,
-		bf->where_sql ? " AND " : "", bf->where_sql ? arena_printf(a, "(%s)", bf->where_sql)
-							 : "",
-		hs);
+	    a,
+	    "WITH mg_batch AS (SELECT max(mg_k) AS mg_hi, count(*) AS mg_n FROM (SELECT %s AS "
+	    "mg_k FROM %s WHERE %s ORDER BY %s LIMIT $2::int) AS mg_keys), "
+	    "mg_done AS (UPDATE %s SET %s WHERE %s AND %s <= (SELECT mg_hi FROM mg_batch)%s%s "
+	    "RETURNING 1), "
+	    "mg_cursor AS (INSERT INTO %s.backfills (version, unit, last_key, rows) "
+	    "SELECT $3, $4, mg_hi::text, $5::bigint + mg_n FROM mg_batch WHERE mg_n > 0 "
+	    "ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
+	    "rows = excluded.rows, updated_at = now() RETURNING 1) "
+	    "SELECT mg_hi::text, mg_n, (SELECT count(*) FROM mg_done), "
+	    "(SELECT count(*) FROM mg_cursor) FROM mg_batch",
+	    bf->key, bf->table, after_cursor, bf->key, bf->table, bf->set_sql, after_cursor,
+	    bf->key, bf->where_sql ? " AND " : "",
+	    bf->where_sql ? arena_printf(a, "(%s)", bf->where_sql) : "", hs);
 	int64_t t0 = mono_ms(), last_report = 0;
 	long long rows_this_run = 0;
 	int batches = 0;
@@ -113,7 +116,8 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 			rc = d->ops->begin(d, err);
 			/* the sync triggers skip this transaction's rows (planner.c, WHEN) */
 			if (rc == 0)
-				rc = query1(d, a, "SELECT set_config('migrate.backfill', 'on', true)", 0,
+				rc = query1(d, a,
+					    "SELECT set_config('migrate.backfill', 'on', true)", 0,
 					    NULL, &rows, err);
 			if (rc == 0)
 				rc = query1(d, a, sql, 5, params, &rows, err);
@@ -126,7 +130,8 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 				return -1;
 			usleep((useconds_t)(100000 << (attempt < 6 ? attempt : 6)));
 		}
-		long long n = atoll(driver_rows_get(&rows, 0, 1) ? driver_rows_get(&rows, 0, 1) : "0");
+		long long n =
+		    atoll(driver_rows_get(&rows, 0, 1) ? driver_rows_get(&rows, 0, 1) : "0");
 		if (n == 0)
 			break;
 		last = driver_rows_get(&rows, 0, 0);

@@ -17,7 +17,8 @@ static enum inverse_class dml_class(const PgQuery__RangeVar *rv, const struct ca
 			const PgQuery__Node *n = targets[i];
 			if (n->node_case != PG_QUERY__NODE__NODE_RES_TARGET)
 				continue;
-			const struct catalog_column *c = catalog_column_find(t, n->res_target->name);
+			const struct catalog_column *c =
+			    catalog_column_find(t, n->res_target->name);
 			if (c && c->created_in == order)
 				fresh++;
 		}
@@ -88,9 +89,8 @@ static enum inverse_class drop_class(const PgQuery__DropStmt *ds, const char **r
 	}
 }
 
-enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct catalog *cat,
-				    int order, enum migration_section section,
-				    const char **ret_reason)
+enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct catalog *cat, int order,
+				    enum migration_section section, const char **ret_reason)
 {
 	(void)section;
 	*ret_reason = NULL;

@@ -20,15 +20,14 @@
  */
 
 enum inverse_class {
-	INVERSE_DERIVED,     /* undone by generated steps */
-	INVERSE_NOTHING,     /* nothing to undo (SELECT, data in objects this migration made) */
+	INVERSE_DERIVED,      /* undone by generated steps */
+	INVERSE_NOTHING,      /* nothing to undo (SELECT, data in objects this migration made) */
 	INVERSE_IRREVERSIBLE, /* needs a hand-written revert section */
 };
 
 /* reason is set for INVERSE_IRREVERSIBLE. */
-enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct catalog *cat,
-				    int order, enum migration_section section,
-				    const char **ret_reason);
+enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct catalog *cat, int order,
+				    enum migration_section section, const char **ret_reason);
 
 /* What one statement becomes at apply time. */
 struct inverse_result {

@@ -20,7 +20,7 @@ struct pending {
 	const char *function_name;
 	const char *function_schema;
 	const char *functions_before;
-	const char *view_regclass;	      /* a replaced view, and its column count before */
+	const char *view_regclass; /* a replaced view, and its column count before */
 	const char *view_columns_before;
 	const struct step_list *inverse_tail; /* steps that go after the diffed drops */
 	struct step_list cleanup;	      /* runs first: what an interruption left */
@@ -210,8 +210,8 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	const char *hs = sql_ident(a, in->history_schema);
 	inv(in, pre, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
 	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
-	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys,
-	    sql_ident(a, col), rel);
+	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, sql_ident(a, col),
+	    rel);
 	inv(in, pre, 0,
 	    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, 'column', %s) "
 	    "ON CONFLICT (name) DO UPDATE SET created_at = now()",
@@ -284,9 +284,9 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 		switch (cmd->subtype) {
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
 			const PgQuery__ColumnDef *cd =
-				cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
-					? cmd->def->column_def
-					: NULL;
+			    cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
+				? cmd->def->column_def
+				: NULL;
 			if (!cd)
 				break;
 			if (column_info(in, rel, cd->colname, &ci, err) < 0)
@@ -342,7 +342,8 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 			const char *p[] = {rel, col};
 			if (qrows(in, &rows, err,
 				  "SELECT pg_get_constraintdef(oid), contype, convalidated "
-				  "FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2",
+				  "FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname "
+				  "= $2",
 				  2, p) < 0)
 				return -1;
 			if (rows.n_rows == 0)
@@ -397,8 +398,9 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 	struct arena *a = in->arena;
 	const char *schema, *name;
 	ast_object_name(obj, &schema, &name);
-	const char *rel = schema ? arena_printf(a, "%s.%s", sql_ident(a, schema), sql_ident(a, name))
-				 : sql_ident(a, name);
+	const char *rel = schema
+			      ? arena_printf(a, "%s.%s", sql_ident(a, schema), sql_ident(a, name))
+			      : sql_ident(a, name);
 	struct driver_rows rows;
 	const char *p[] = {rel};
 	if (qrows(in, &rows, err,
@@ -409,7 +411,8 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 		return -1;
 	if (rows.n_rows == 0) {
 		if (!ds->missing_ok)
-			inv(in, replace, 0, "DROP TABLE %s", rel); /* fails with PostgreSQL's word */
+			inv(in, replace, 0, "DROP TABLE %s",
+			    rel); /* fails with PostgreSQL's word */
 		return 0;
 	}
 	const char *nsp = sql_ident(a, driver_rows_get(&rows, 0, 0));
@@ -426,7 +429,8 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 	    hs, sql_literal(a, tname), (long long)in->migration->version,
 	    sql_literal(a, arena_printf(a, "%s.%s", driver_rows_get(&rows, 0, 0), name)));
 
-	inv(in, block, 0, "ALTER TABLE " TRASH_SCHEMA ".%s SET SCHEMA %s", sql_ident(a, tname), nsp);
+	inv(in, block, 0, "ALTER TABLE " TRASH_SCHEMA ".%s SET SCHEMA %s", sql_ident(a, tname),
+	    nsp);
 	inv(in, block, 0, "ALTER TABLE %s.%s RENAME TO %s", nsp, sql_ident(a, tname),
 	    sql_ident(a, name));
 	inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs, sql_literal(a, tname));
@@ -446,9 +450,9 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 		ast_object_name(ds->objects[i], &schema, &name);
 		if (!name)
 			return irreversible(in, err, "the dropped object has no name");
-		const char *qname = schema ? arena_printf(a, "%s.%s", sql_ident(a, schema),
-							  sql_ident(a, name))
-					   : sql_ident(a, name);
+		const char *qname =
+		    schema ? arena_printf(a, "%s.%s", sql_ident(a, schema), sql_ident(a, name))
+			   : sql_ident(a, name);
 		const char *p[] = {qname};
 		const char *def = NULL;
 		switch (ds->remove_type) {
@@ -464,8 +468,10 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 				/* rebuild it the way it went: without blocking writes */
 				struct sql_section sec;
 				struct mg_error perr = MG_ERROR_INIT;
-				if (sql_parse_string(a, def, &sec, &perr) == 0 && sec.n_stmts == 1 &&
-				    sec.stmts[0].node->node_case == PG_QUERY__NODE__NODE_INDEX_STMT) {
+				if (sql_parse_string(a, def, &sec, &perr) == 0 &&
+				    sec.n_stmts == 1 &&
+				    sec.stmts[0].node->node_case ==
+					PG_QUERY__NODE__NODE_INDEX_STMT) {
 					sec.stmts[0].node->index_stmt->concurrent = 1;
 					const char *cdef = sql_deparse_node(a, sec.stmts[0].node);
 					if (cdef)
@@ -478,13 +484,14 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
 		case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
-			if (q1(in, &def, err, "SELECT pg_get_viewdef(to_regclass($1), true)", 1, p) < 0)
+			if (q1(in, &def, err, "SELECT pg_get_viewdef(to_regclass($1), true)", 1,
+			       p) < 0)
 				return -1;
 			if (def)
 				inv(in, &undo[i], 0, "CREATE %sVIEW %s AS %s",
 				    ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW
-					    ? "MATERIALIZED "
-					    : "",
+					? "MATERIALIZED "
+					: "",
 				    qname, def);
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION:
@@ -507,7 +514,8 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 		case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
 			if (q1(in, &def, err,
 			       "SELECT 'CREATE TYPE ' || $1 || ' AS ENUM (' || "
-			       "string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) "
+			       "string_agg(quote_literal(e.enumlabel), ', ' ORDER BY "
+			       "e.enumsortorder) "
 			       "|| ')' FROM pg_enum e WHERE e.enumtypid = to_regtype($1)",
 			       1, p) < 0)
 				return -1;
@@ -529,7 +537,8 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 				inv(in, &undo[i], 0, "CREATE SCHEMA %s", qname);
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_EXTENSION:
-			inv(in, &undo[i], 0, "CREATE EXTENSION IF NOT EXISTS %s", sql_ident(a, name));
+			inv(in, &undo[i], 0, "CREATE EXTENSION IF NOT EXISTS %s",
+			    sql_ident(a, name));
 			break;
 		case PG_QUERY__OBJECT_TYPE__OBJECT_TRIGGER: {
 			/* the object is (schema.)table.trigger */
@@ -616,8 +625,9 @@ static int comment_stmt(const struct inverse_input *in, const PgQuery__CommentSt
 	ast_object_name(o, &schema, &name);
 	if (!name)
 		return irreversible(in, err, "cannot read the commented object");
-	const char *qname = schema ? arena_printf(a, "%s.%s", sql_ident(a, schema), sql_ident(a, name))
-				   : sql_ident(a, name);
+	const char *qname = schema
+				? arena_printf(a, "%s.%s", sql_ident(a, schema), sql_ident(a, name))
+				: sql_ident(a, name);
 	switch (cs->objtype) {
 	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
 	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
@@ -625,8 +635,8 @@ static int comment_stmt(const struct inverse_input *in, const PgQuery__CommentSt
 	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: {
 		const char *p[] = {qname};
-		if (q1(in, &prev, err, "SELECT obj_description(to_regclass($1), 'pg_class')", 1, p) <
-		    0)
+		if (q1(in, &prev, err, "SELECT obj_description(to_regclass($1), 'pg_class')", 1,
+		       p) < 0)
 			return -1;
 		break;
 	}
@@ -648,15 +658,16 @@ static int comment_stmt(const struct inverse_input *in, const PgQuery__CommentSt
 	}
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: {
 		const char *p[] = {qname};
-		if (q1(in, &prev, err, "SELECT obj_description(to_regnamespace($1), 'pg_namespace')",
-		       1, p) < 0)
+		if (q1(in, &prev, err,
+		       "SELECT obj_description(to_regnamespace($1), 'pg_namespace')", 1, p) < 0)
 			return -1;
 		break;
 	}
 	case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
 	case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN: {
 		const char *p[] = {qname};
-		if (q1(in, &prev, err, "SELECT obj_description(to_regtype($1), 'pg_type')", 1, p) < 0)
+		if (q1(in, &prev, err, "SELECT obj_description(to_regtype($1), 'pg_type')", 1, p) <
+		    0)
 			return -1;
 		break;
 	}
@@ -697,7 +708,8 @@ static const char *name_list(struct arena *a, PgQuery__Node *const *names, size_
 {
 	const char *out = "";
 	for (size_t i = 0; i < n; i++)
-		out = arena_printf(a, "%s%s%s", out, i ? "." : "", sql_ident(a, ast_string(names[i])));
+		out = arena_printf(a, "%s%s%s", out, i ? "." : "",
+				   sql_ident(a, ast_string(names[i])));
 	return out;
 }
 
@@ -722,10 +734,10 @@ static const char *choose_index_name(const struct inverse_input *in, const PgQue
 	const char *cols = "";
 	for (size_t i = 0; i < is->n_index_params; i++) {
 		const PgQuery__Node *e = is->index_params[i];
-		const char *c = e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && e->index_elem->name &&
-					*e->index_elem->name
-				? e->index_elem->name
-				: NULL;
+		const char *c = e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM &&
+					e->index_elem->name && *e->index_elem->name
+				    ? e->index_elem->name
+				    : NULL;
 		if (!c && e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM)
 			c = index_expr_name(e->index_elem->expr);
 		if (!c || !*c)
@@ -739,10 +751,10 @@ static const char *choose_index_name(const struct inverse_input *in, const PgQue
 		snprintf(name, sizeof(name), "%.*s_%.*s_%s", 30, is->relation->relname, 28, cols,
 			 suffix);
 		const char *qualified =
-			is->relation->schemaname && *is->relation->schemaname
-				? arena_printf(a, "%s.%s", sql_ident(a, is->relation->schemaname),
-					       sql_ident(a, name))
-				: sql_ident(a, name);
+		    is->relation->schemaname && *is->relation->schemaname
+			? arena_printf(a, "%s.%s", sql_ident(a, is->relation->schemaname),
+				       sql_ident(a, name))
+			: sql_ident(a, name);
 		const char *p[] = {qualified};
 		const char *exists;
 		if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p) < 0)
@@ -841,7 +853,8 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 			return -1;
 		if (exists) {
 			inv(in, block, 0, "CREATE OR REPLACE VIEW %s AS %s", rel, exists);
-			/* after() drops it first if columns were added: REPLACE cannot remove them */
+			/* after() drops it first if columns were added: REPLACE cannot remove them
+			 */
 			pend->view_regclass = rel;
 			if (q1(in, &pend->view_columns_before, err,
 			       "SELECT count(*)::text FROM pg_attribute WHERE attrelid = "
@@ -948,8 +961,8 @@ static int alter_enum(const struct inverse_input *in, const PgQuery__AlterEnumSt
 	if (!es->old_val || !*es->old_val)
 		return irreversible(in, err, "PostgreSQL cannot remove an enum value");
 	inv(in, block, 0, "ALTER TYPE %s RENAME VALUE %s TO %s",
-	    name_list(in->arena, es->type_name, es->n_type_name), sql_literal(in->arena, es->new_val),
-	    sql_literal(in->arena, es->old_val));
+	    name_list(in->arena, es->type_name, es->n_type_name),
+	    sql_literal(in->arena, es->new_val), sql_literal(in->arena, es->old_val));
 	return 0;
 }
 
@@ -1008,12 +1021,13 @@ int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret
 		/* nothing to run: the interrupted run got this far */
 	} else if (replaced) {
 		for (size_t i = 0; i < replace.n; i++)
-			step_list_add(a, &ret->forward, replace.items[i].sql, replace.items[i].flags,
-				      replace.items[i].file, replace.items[i].line,
-				      replace.items[i].column);
+			step_list_add(a, &ret->forward, replace.items[i].sql,
+				      replace.items[i].flags, replace.items[i].file,
+				      replace.items[i].line, replace.items[i].column);
 	} else {
 		step_list_add(a, &ret->forward, pend->forward_sql ? pend->forward_sql : in->sql,
-			      in->flags, in->stmt->migration->path, in->stmt->line, in->stmt->column);
+			      in->flags, in->stmt->migration->path, in->stmt->line,
+			      in->stmt->column);
 	}
 
 	/* remember names a diff in after() will tell apart */
@@ -1064,7 +1078,8 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 			for (size_t i = 0; i < rows.n_rows; i++)
 				inv(in, &block, fl, "DROP INDEX %sIF EXISTS %s",
 				    fl ? "CONCURRENTLY " : "",
-				    driver_rows_get(&rows, i, 0) ? driver_rows_get(&rows, i, 0) : "");
+				    driver_rows_get(&rows, i, 0) ? driver_rows_get(&rows, i, 0)
+								 : "");
 		}
 	}
 	if (pend->function_name) {
@@ -1080,7 +1095,7 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 		for (size_t i = 0; i < rows.n_rows; i++)
 			inv(in, &block, 0, "DROP %s %s",
 			    strcmp(driver_rows_get(&rows, i, 1), "p") == 0 ? "PROCEDURE"
-									    : "FUNCTION",
+									   : "FUNCTION",
 			    driver_rows_get(&rows, i, 0));
 	}
 	if (pend->view_regclass) {
@@ -1091,14 +1106,14 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 		       "AND attnum > 0 AND NOT attisdropped",
 		       1, p) < 0)
 			return -1;
-		if (now && pend->view_columns_before &&
-		    atoi(now) > atoi(pend->view_columns_before))
+		if (now && pend->view_columns_before && atoi(now) > atoi(pend->view_columns_before))
 			inv(in, &block, 0, "DROP VIEW %s", pend->view_regclass);
 	}
 	for (size_t i = 0; i < pend->inverse_tail->n; i++)
 		step_list_add(a, &block, pend->inverse_tail->items[i].sql,
 			      pend->inverse_tail->items[i].flags, pend->inverse_tail->items[i].file,
-			      pend->inverse_tail->items[i].line, pend->inverse_tail->items[i].column);
+			      pend->inverse_tail->items[i].line,
+			      pend->inverse_tail->items[i].column);
 	ret->inverse = block;
 	return 0;
 }
@@ -1119,7 +1134,9 @@ void inverse_pg_statement_failed(const struct inverse_input *in)
 	       "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass($1) AND NOT indisvalid", 1,
 	       p) == 0 &&
 	    invalid) {
-		struct step drop = {.sql = arena_printf(in->arena, "DROP INDEX CONCURRENTLY IF EXISTS %s", qi), .flags = STEP_NO_TRANSACTION};
+		struct step drop = {
+		    .sql = arena_printf(in->arena, "DROP INDEX CONCURRENTLY IF EXISTS %s", qi),
+		    .flags = STEP_NO_TRANSACTION};
 		in->driver->ops->exec(in->driver, &drop, &ignore);
 	}
 }

@@ -49,8 +49,8 @@ static bool constraint_planned(const PgQuery__Constraint *k)
 static const PgQuery__ColumnDef *cmd_column_def(const PgQuery__AlterTableCmd *cmd)
 {
 	return cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
-		       ? cmd->def->column_def
-		       : NULL;
+		   ? cmd->def->column_def
+		   : NULL;
 }
 
 bool planner_handles(const PgQuery__Node *stmt)
@@ -138,7 +138,7 @@ static int q1(struct plan_ctx *p, const char **ret, const char *sql, int n,
 }
 
 static int add(struct plan_ctx *p, struct unit_list *l, unsigned flags, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int add(struct plan_ctx *p, struct unit_list *l, unsigned flags, const char *fmt, ...)
 {
@@ -189,7 +189,8 @@ static const char *deparse_expr(struct arena *a, PgQuery__Node *expr)
 }
 
 /* A name PostgreSQL keeps: at most 63 bytes. */
-static const char *pg_name(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static const char *pg_name(struct arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static const char *pg_name(struct arena *a, const char *fmt, ...)
 {
@@ -231,16 +232,17 @@ static int column_state(struct plan_ctx *p, const char *rel, const char *col,
 	struct driver_rows rows;
 	const char *params[] = {rel, col};
 	memset(ret, 0, sizeof(*ret));
-	if (p->d->ops->query(p->d, p->a,
-			     "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull::text, "
-			     "pg_get_expr(d.adbin, d.adrelid), EXISTS (SELECT 1 FROM pg_constraint c "
-			     "WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND position(format("
-			     "'CHECK ((%s IS NOT NULL))', quote_ident(a.attname)) IN "
-			     "pg_get_constraintdef(c.oid)) = 1)::text FROM pg_attribute a "
-			     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-			     "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 "
-			     "AND NOT a.attisdropped",
-			     2, params, &rows, p->err) < 0)
+	if (p->d->ops->query(
+		p->d, p->a,
+		"SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull::text, "
+		"pg_get_expr(d.adbin, d.adrelid), EXISTS (SELECT 1 FROM pg_constraint c "
+		"WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND position(format("
+		"'CHECK ((%s IS NOT NULL))', quote_ident(a.attname)) IN "
+		"pg_get_constraintdef(c.oid)) = 1)::text FROM pg_attribute a "
+		"LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+		"WHERE a.attrelid = to_regclass($1) AND a.attname = $2 "
+		"AND NOT a.attisdropped",
+		2, params, &rows, p->err) < 0)
 		return -1;
 	if (!rows.n_rows)
 		return 0;
@@ -263,14 +265,14 @@ static int pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
 {
 	const char *params[] = {rel, col};
 	return p->d->ops->query(
-		p->d, p->a,
-		"SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
-		"AND NOT a.attisdropped AND left(a.attname, length($2) + 3) = $2 || '__v' "
-		"AND substr(a.attname, length($2) + 4) ~ '^[0-9]+$' AND EXISTS (SELECT 1 "
-		"FROM pg_trigger t WHERE t.tgrelid = a.attrelid AND t.tgname = "
-		"left('migrate_sync_v' || substr(a.attname, length($2) + 4) || '_' || $2, 63)) "
-		"ORDER BY a.attnum",
-		2, params, ret, p->err);
+	    p->d, p->a,
+	    "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+	    "AND NOT a.attisdropped AND left(a.attname, length($2) + 3) = $2 || '__v' "
+	    "AND substr(a.attname, length($2) + 4) ~ '^[0-9]+$' AND EXISTS (SELECT 1 "
+	    "FROM pg_trigger t WHERE t.tgrelid = a.attrelid AND t.tgname = "
+	    "left('migrate_sync_v' || substr(a.attname, length($2) + 4) || '_' || $2, 63)) "
+	    "ORDER BY a.attnum",
+	    2, params, ret, p->err);
 }
 
 /*
@@ -286,11 +288,12 @@ static int refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *t
 		return col ? -1 : 0;
 	if (!shadows.n_rows)
 		return 0;
-	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
-			"column '%s.%s' has a type change that is expanded but not contracted "
-			"(shadow column '%s'): %s it now would be lost when that contract swaps the "
-			"new column in",
-			table, col, driver_rows_get(&shadows, 0, 0), what);
+	mg_error_set_at(
+	    p->err, 2, p->m->path, p->st->line, p->st->column,
+	    "column '%s.%s' has a type change that is expanded but not contracted "
+	    "(shadow column '%s'): %s it now would be lost when that contract swaps the "
+	    "new column in",
+	    table, col, driver_rows_get(&shadows, 0, 0), what);
 	mg_error_set_help(p->err, "contract the type change first (migrate up --phase contract "
 				  "--to <its version>), then apply this migration");
 	return -1;
@@ -302,21 +305,24 @@ static int backfill_key(struct plan_ctx *p, const char *rel, const char *table_l
 {
 	struct driver_rows rows;
 	const char *params[] = {rel};
-	if (p->d->ops->query(p->d, p->a,
-			     "SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i "
-			     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
-			     "WHERE i.indrelid = to_regclass($1) AND i.indnatts = 1 AND i.indisunique "
-			     "AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL "
-			     "AND a.attnotnull ORDER BY i.indisprimary DESC, a.attnum LIMIT 1",
-			     1, params, &rows, p->err) < 0)
+	if (p->d->ops->query(
+		p->d, p->a,
+		"SELECT a.attname, format_type(a.atttypid, a.atttypmod) FROM pg_index i "
+		"JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] "
+		"WHERE i.indrelid = to_regclass($1) AND i.indnatts = 1 AND i.indisunique "
+		"AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL "
+		"AND a.attnotnull ORDER BY i.indisprimary DESC, a.attnum LIMIT 1",
+		1, params, &rows, p->err) < 0)
 		return -1;
 	if (!rows.n_rows) {
-		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
-				"table '%s' has no primary key or unique NOT NULL column: this change "
-				"needs one to backfill in batches",
-				table_label);
-		mg_error_set_help(p->err, "add a primary key first, or write the steps by hand with "
-					  "-- migrate:allow");
+		mg_error_set_at(
+		    p->err, 2, p->m->path, p->st->line, p->st->column,
+		    "table '%s' has no primary key or unique NOT NULL column: this change "
+		    "needs one to backfill in batches",
+		    table_label);
+		mg_error_set_help(p->err,
+				  "add a primary key first, or write the steps by hand with "
+				  "-- migrate:allow");
 		return -1;
 	}
 	*ret_key = sql_ident(p->a, driver_rows_get(&rows, 0, 0));
@@ -324,8 +330,8 @@ static int backfill_key(struct plan_ctx *p, const char *rel, const char *table_l
 	return 0;
 }
 
-static int add_backfill(struct plan_ctx *p, const char *rel, const char *label,
-			const char *set_sql, const char *where_sql)
+static int add_backfill(struct plan_ctx *p, const char *rel, const char *label, const char *set_sql,
+			const char *where_sql)
 {
 	struct backfill *bf = arena_alloc(p->a, sizeof(*bf));
 	bf->table = rel;
@@ -347,8 +353,9 @@ static int add_backfill(struct plan_ctx *p, const char *rel, const char *label,
 static int add_not_null_check(struct plan_ctx *p, const char *rel, const char *check,
 			      const char *col)
 {
-	if (add(p, p->expand, 0, "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID",
-		rel, sql_ident(p->a, check), sql_ident(p->a, col)) < 0 ||
+	if (add(p, p->expand, 0,
+		"ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID", rel,
+		sql_ident(p->a, check), sql_ident(p->a, col)) < 0 ||
 	    add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
 		sql_ident(p->a, check)) < 0)
 		return -1;
@@ -376,8 +383,8 @@ static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 	return add(p, p->expand, UNIT_ALONE, "%s", sql);
 }
 
-static const char *key_names(struct arena *a, PgQuery__Node *const *keys, size_t n,
-			     const char *sep, bool quote)
+static const char *key_names(struct arena *a, PgQuery__Node *const *keys, size_t n, const char *sep,
+			     bool quote)
 {
 	const char *out = "";
 	for (size_t i = 0; i < n; i++) {
@@ -395,21 +402,21 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	PgQuery__Constraint copy = *k;
 	const char *name = k->conname && *k->conname ? k->conname : NULL;
 	for (size_t i = 0; i < k->n_keys + k->n_fk_attrs; i++)
-		if (refuse_if_shadowed(p, rel, table,
-				       ast_string(i < k->n_keys ? k->keys[i]
-								: k->fk_attrs[i - k->n_keys]),
-				       "constraining") < 0)
+		if (refuse_if_shadowed(
+			p, rel, table,
+			ast_string(i < k->n_keys ? k->keys[i] : k->fk_attrs[i - k->n_keys]),
+			"constraining") < 0)
 			return -1;
 
 	if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
 	    k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
 		/* name it as PostgreSQL would, so VALIDATE can say which */
 		if (!name)
-			name = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN
-				       ? pg_name(p->a, "%s_%s_fkey", table,
-						 key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false))
-				       : pg_name(p->a, "%s_check_v%lld", table,
-						 (long long)p->m->version);
+			name =
+			    k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN
+				? pg_name(p->a, "%s_%s_fkey", table,
+					  key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false))
+				: pg_name(p->a, "%s_check_v%lld", table, (long long)p->m->version);
 		copy.conname = (char *)name;
 		copy.skip_validation = 1;
 		copy.initially_valid = 0;
@@ -422,8 +429,8 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		const char *sql = deparse_alter(p->a, rv, &cmd);
 		if (add(p, p->expand, 0, "%s", sql) < 0)
 			return -1;
-		return add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
-			   rel, sql_ident(p->a, name));
+		return add(p, p->expand, UNIT_OWN_TRANSACTION,
+			   "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel, sql_ident(p->a, name));
 	}
 
 	/* UNIQUE / PRIMARY KEY: the index first, built without blocking writes */
@@ -451,15 +458,17 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 					return -1;
 				/* said apart (no scan with the check in place), so that revert
 				 * derives its DROP NOT NULL: the constraint alone would keep it */
-				if (add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
-					rel, sql_ident(p->a, col)) < 0)
+				if (add(p, p->expand, 0,
+					"ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
+					sql_ident(p->a, col)) < 0)
 					return -1;
 				checks[n_checks++] = check;
 			}
 		}
 	}
 	if (add(p, p->expand, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s", rel,
-		sql_ident(p->a, name), primary ? "PRIMARY KEY" : "UNIQUE", sql_ident(p->a, name)) < 0)
+		sql_ident(p->a, name), primary ? "PRIMARY KEY" : "UNIQUE",
+		sql_ident(p->a, name)) < 0)
 		return -1;
 	for (size_t i = 0; i < n_checks; i++)
 		if (add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
@@ -484,7 +493,8 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 	struct driver_rows shadows;
 	if (pending_shadows(p, rel, col, &shadows) < 0)
 		return -1;
-	const char **shadow_checks = arena_alloc(p->a, sizeof(*shadow_checks) * (shadows.n_rows + 1));
+	const char **shadow_checks =
+	    arena_alloc(p->a, sizeof(*shadow_checks) * (shadows.n_rows + 1));
 	for (size_t i = 0; i < shadows.n_rows; i++) {
 		const char *shadow = driver_rows_get(&shadows, i, 0);
 		shadow_checks[i] = pg_name(p->a, "%s_%s_not_null", rv->relname, shadow);
@@ -511,17 +521,18 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 {
 	struct driver_rows rows;
 	const char *params[] = {rel, col};
-	if (p->d->ops->query(p->d, p->a,
-			     "SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
-			     "JOIN pg_class c ON c.oid = i.indexrelid "
-			     "JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2 "
-			     "WHERE i.indrelid = to_regclass($1) AND (a.attnum = ANY (i.indkey) "
-			     "OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M') "
-			     "OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')) "
-			     "AND NOT i.indisprimary "
-			     "AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = "
-			     "i.indexrelid AND k.contype IN ('p', 'x'))",
-			     2, params, &rows, p->err) < 0)
+	if (p->d->ops->query(
+		p->d, p->a,
+		"SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+		"JOIN pg_class c ON c.oid = i.indexrelid "
+		"JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2 "
+		"WHERE i.indrelid = to_regclass($1) AND (a.attnum = ANY (i.indkey) "
+		"OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M') "
+		"OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')) "
+		"AND NOT i.indisprimary "
+		"AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = "
+		"i.indexrelid AND k.contype IN ('p', 'x'))",
+		2, params, &rows, p->err) < 0)
 		return -1;
 	for (size_t r = 0; r < rows.n_rows; r++) {
 		const char *old_name = driver_rows_get(&rows, r, 0);
@@ -558,12 +569,13 @@ static int plan_copy_checks(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
 {
 	struct driver_rows rows;
 	const char *params[] = {rel, col};
-	if (p->d->ops->query(p->d, p->a,
-			     "SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
-			     "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attname = $2 "
-			     "WHERE k.conrelid = to_regclass($1) AND k.contype = 'c' "
-			     "AND a.attnum = ANY (k.conkey) AND k.conname NOT LIKE '%\\_not\\_null'",
-			     2, params, &rows, p->err) < 0)
+	if (p->d->ops->query(
+		p->d, p->a,
+		"SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
+		"JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attname = $2 "
+		"WHERE k.conrelid = to_regclass($1) AND k.contype = 'c' "
+		"AND a.attnum = ANY (k.conkey) AND k.conname NOT LIKE '%\\_not\\_null'",
+		2, params, &rows, p->err) < 0)
 		return -1;
 	for (size_t r = 0; r < rows.n_rows; r++) {
 		const char *name = driver_rows_get(&rows, r, 0);
@@ -577,15 +589,16 @@ static int plan_copy_checks(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
 		PgQuery__Node *n = (PgQuery__Node *)sec.stmts[0].node;
 		ast_rename_column_refs(n, col, new_col);
 		const PgQuery__AlterTableCmd *cmd = single_cmd(n);
-		PgQuery__Constraint *k = cmd ? (PgQuery__Constraint *)ast_constraint(cmd->def) : NULL;
+		PgQuery__Constraint *k =
+		    cmd ? (PgQuery__Constraint *)ast_constraint(cmd->def) : NULL;
 		if (!k)
 			continue;
 		k->skip_validation = 1;
 		k->initially_valid = 0;
 		const char *copy = sql_deparse_node(p->a, n);
 		if (!copy || add(p, p->expand, 0, "%s", copy) < 0 ||
-		    add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
-			sql_ident(p->a, tmp)) < 0 ||
+		    add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+			rel, sql_ident(p->a, tmp)) < 0 ||
 		    add(p, renames_after, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
 			sql_ident(p->a, tmp), sql_ident(p->a, name)) < 0)
 			return -1;
@@ -600,14 +613,14 @@ static int plan_copy_checks(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
  * and the trigger is not called at all, about a quarter of a batch's time.
  * Keep in step with backfill.c.
  */
-#define BACKFILL_SKIPS_TRIGGER \
+#define BACKFILL_SKIPS_TRIGGER                                                                     \
 	"WHEN (current_setting('migrate.backfill', true) IS DISTINCT FROM 'on') "
 
 static const char *sync_function_name(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 				      const char *col)
 {
-	const char *name = pg_name(p->a, "migrate_sync_v%lld_%s_%s", (long long)p->m->version,
-				   rv->relname, col);
+	const char *name =
+	    pg_name(p->a, "migrate_sync_v%lld_%s_%s", (long long)p->m->version, rv->relname, col);
 	if (rv->schemaname && *rv->schemaname)
 		return arena_printf(p->a, "%s.%s", sql_ident(p->a, rv->schemaname),
 				    sql_ident(p->a, name));
@@ -624,30 +637,30 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	if (column_state(p, rel, a_col, &cs) < 0)
 		return -1;
 	if (!cs.exists)
-		return add(p, p->expand, 0, "%s", arena_strndup(p->a, p->m->text + p->st->offset,
-								   p->st->end - p->st->offset));
+		return add(
+		    p, p->expand, 0, "%s",
+		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
 	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
-	const char *trig = sql_ident(p->a, pg_name(p->a, "migrate_sync_v%lld_%s",
-						   (long long)p->m->version, a_col));
+	const char *trig = sql_ident(
+	    p->a, pg_name(p->a, "migrate_sync_v%lld_%s", (long long)p->m->version, a_col));
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, b_col);
 
 	/* both names work from the first moment: column, default and triggers in one go */
-	if (add(p, p->expand, UNIT_WITH_NEXT, "ALTER TABLE %s ADD COLUMN %s %s", rel, qb,
-		cs.type) < 0)
+	if (add(p, p->expand, UNIT_WITH_NEXT, "ALTER TABLE %s ADD COLUMN %s %s", rel, qb, cs.type) <
+	    0)
 		return -1;
-	if (cs.default_expr &&
-	    add(p, p->expand, UNIT_WITH_NEXT, "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", rel,
-		qa) < 0)
+	if (cs.default_expr && add(p, p->expand, UNIT_WITH_NEXT,
+				   "ALTER TABLE %s ALTER COLUMN %s DROP DEFAULT", rel, qa) < 0)
 		return -1;
 	const char *on_both_null =
-		cs.default_expr ? arena_printf(p->a,
-					       "    IF NEW.%s IS NULL AND NEW.%s IS NULL THEN\n"
-					       "      NEW.%s := %s;\n"
-					       "    END IF;\n",
-					       qa, qb, qa, cs.default_expr)
-				: "";
+	    cs.default_expr ? arena_printf(p->a,
+					   "    IF NEW.%s IS NULL AND NEW.%s IS NULL THEN\n"
+					   "      NEW.%s := %s;\n"
+					   "    END IF;\n",
+					   qa, qb, qa, cs.default_expr)
+			    : "";
 	if (add(p, p->expand, UNIT_WITH_NEXT,
 		"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrate$\n"
 		"BEGIN\n"
@@ -671,8 +684,8 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		qb) < 0)
 		return -1;
 	if (add(p, p->expand, 0,
-		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW " BACKFILL_SKIPS_TRIGGER
-		"EXECUTE FUNCTION %s()",
+		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
+		"ROW " BACKFILL_SKIPS_TRIGGER "EXECUTE FUNCTION %s()",
 		trig, rel, fn) < 0)
 		return -1;
 	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qb, qa),
@@ -700,13 +713,14 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	for (size_t i = 0; i < renames.n; i++)
 		if (add(p, p->contract, 0, "%s", renames.items[i].sql) < 0)
 			return -1;
-	if (cs.default_expr && add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s",
-				   rel, qb, cs.default_expr) < 0)
+	if (cs.default_expr &&
+	    add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qb,
+		cs.default_expr) < 0)
 		return -1;
-	if (check && (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qb) <
-			      0 ||
-		      add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
-			  sql_ident(p->a, check)) < 0))
+	if (check &&
+	    (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qb) < 0 ||
+	     add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+		 sql_ident(p->a, check)) < 0))
 		return -1;
 	return 0;
 }
@@ -718,7 +732,7 @@ static bool type_change_is_safe(struct plan_ctx *p, const char *old_type,
 	struct sql_section sec;
 	struct mg_error perr = MG_ERROR_INIT;
 	if (sql_parse_string(p->a, arena_printf(p->a, "SELECT NULL::%s", old_type), &sec, &perr) <
-		    0 ||
+		0 ||
 	    sec.n_stmts != 1)
 		return false;
 	const PgQuery__SelectStmt *sel = sec.stmts[0].node->select_stmt;
@@ -743,7 +757,7 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	if (column_state(p, rel, col, &cs) < 0)
 		return -1;
 	const char *as_written =
-		arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
+	    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
 	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
 		return add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
 
@@ -769,18 +783,18 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	}
 	const char *new_value = using_sql ? arena_printf(p->a, "(%s)", using_sql) : qc;
 	const char *in_trigger =
-		using_sql ? arena_printf(p->a, "(SELECT %s FROM (SELECT (NEW).*) AS mg_row)", using_sql)
-			  : arena_printf(p->a, "NEW.%s", qc);
+	    using_sql ? arena_printf(p->a, "(SELECT %s FROM (SELECT (NEW).*) AS mg_row)", using_sql)
+		      : arena_printf(p->a, "NEW.%s", qc);
 	const char *fn = sync_function_name(p, rv, col);
-	const char *trig = sql_ident(p->a, pg_name(p->a, "migrate_sync_v%lld_%s",
-						   (long long)p->m->version, col));
+	const char *trig =
+	    sql_ident(p->a, pg_name(p->a, "migrate_sync_v%lld_%s", (long long)p->m->version, col));
 	if (add(p, p->expand, UNIT_WITH_NEXT, "%s", add_sql) < 0)
 		return -1;
 	/* the default moves to the shadow now: one the new type cannot take fails
 	 * here, as the plain ALTER TYPE would, not in the middle of contract */
-	if (cs.default_expr && add(p, p->expand, UNIT_WITH_NEXT,
-				   "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qs,
-				   cs.default_expr) < 0)
+	if (cs.default_expr &&
+	    add(p, p->expand, UNIT_WITH_NEXT, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel,
+		qs, cs.default_expr) < 0)
 		return -1;
 	if (add(p, p->expand, UNIT_WITH_NEXT,
 		"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrate$\n"
@@ -792,8 +806,8 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		"$migrate$",
 		fn, col, qs, in_trigger) < 0 ||
 	    add(p, p->expand, 0,
-		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH ROW " BACKFILL_SKIPS_TRIGGER
-		"EXECUTE FUNCTION %s()",
+		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
+		"ROW " BACKFILL_SKIPS_TRIGGER "EXECUTE FUNCTION %s()",
 		trig, rel, fn) < 0)
 		return -1;
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, col);
@@ -822,10 +836,10 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	for (size_t i = 0; i < renames.n; i++)
 		if (add(p, p->contract, 0, "%s", renames.items[i].sql) < 0)
 			return -1;
-	if (check && (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qc) <
-			      0 ||
-		      add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
-			  sql_ident(p->a, check)) < 0))
+	if (check &&
+	    (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qc) < 0 ||
+	     add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+		 sql_ident(p->a, check)) < 0))
 		return -1;
 	return 0;
 }
@@ -835,9 +849,9 @@ static int plan_rename_table(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	const PgQuery__RangeVar *rv = rs->relation;
 	const char *rel = sql_rangevar(p->a, rv);
 	const char *view = rv->schemaname && *rv->schemaname
-				   ? arena_printf(p->a, "%s.%s", sql_ident(p->a, rv->schemaname),
-						  sql_ident(p->a, rs->newname))
-				   : sql_ident(p->a, rs->newname);
+			       ? arena_printf(p->a, "%s.%s", sql_ident(p->a, rv->schemaname),
+					      sql_ident(p->a, rs->newname))
+			       : sql_ident(p->a, rs->newname);
 	/*
 	 * The view depends on every column of the table: the contract of a column
 	 * change planned in an earlier migration could not drop its old column.
@@ -850,11 +864,12 @@ static int plan_rename_table(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	       1, params) < 0)
 		return -1;
 	if (pending) {
-		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
-				"table '%s' has column changes that are expanded but not contracted "
-				"(trigger '%s'): renaming the table now would keep their contract from "
-				"dropping the old columns",
-				rv->relname, pending);
+		mg_error_set_at(
+		    p->err, 2, p->m->path, p->st->line, p->st->column,
+		    "table '%s' has column changes that are expanded but not contracted "
+		    "(trigger '%s'): renaming the table now would keep their contract from "
+		    "dropping the old columns",
+		    rv->relname, pending);
 		mg_error_set_help(p->err, "contract those migrations first, then apply this one");
 		return -1;
 	}
@@ -911,8 +926,8 @@ static int plan_add_column_volatile(struct plan_ctx *p, const PgQuery__RangeVar 
 	add_cmd.def = &def_node;
 	const char *qc = sql_ident(p->a, cd->colname);
 	if (add(p, p->expand, UNIT_WITH_NEXT, "%s", deparse_alter(p->a, rv, &add_cmd)) < 0 ||
-	    add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc, def_sql) <
-		    0)
+	    add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,
+		def_sql) < 0)
 		return -1;
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, cd->colname);
 	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qc, def_sql),
@@ -922,7 +937,7 @@ static int plan_add_column_volatile(struct plan_ctx *p, const PgQuery__RangeVar 
 		const char *check = pg_name(p->a, "%s_%s_not_null", rv->relname, cd->colname);
 		if (add_not_null_check(p, rel, check, cd->colname) < 0 ||
 		    add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qc) <
-			    0 ||
+			0 ||
 		    add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
 			sql_ident(p->a, check)) < 0)
 			return -1;
@@ -941,11 +956,10 @@ int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
 		return 0;
 	struct plan_ctx p = {d, a, m, st, ret_expand, ret_contract, err};
 	const PgQuery__Node *n = st->node;
-	const PgQuery__RangeVar *rv = n->node_case == PG_QUERY__NODE__NODE_INDEX_STMT
-					      ? n->index_stmt->relation
-				      : n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT
-					      ? n->rename_stmt->relation
-					      : n->alter_table_stmt->relation;
+	const PgQuery__RangeVar *rv =
+	    n->node_case == PG_QUERY__NODE__NODE_INDEX_STMT    ? n->index_stmt->relation
+	    : n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT ? n->rename_stmt->relation
+							       : n->alter_table_stmt->relation;
 	/* a table this phase creates is not in use yet: nothing to plan */
 	bool exists = false;
 	if (!table_exists(&p, sql_rangevar(a, rv), &exists))
@@ -975,8 +989,8 @@ static int plan_intent(struct plan_ctx *p, const PgQuery__Node *n, const PgQuery
 		return plan_create_index(p, n->index_stmt);
 	case PG_QUERY__NODE__NODE_RENAME_STMT:
 		return n->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN
-			       ? plan_rename_column(p, n->rename_stmt)
-			       : plan_rename_table(p, n->rename_stmt);
+			   ? plan_rename_column(p, n->rename_stmt)
+			   : plan_rename_table(p, n->rename_stmt);
 	default: {
 		const PgQuery__AlterTableCmd *cmd = single_cmd(n);
 		switch (cmd->subtype) {

@@ -18,20 +18,20 @@
  */
 
 enum unit_flags {
-	UNIT_ALONE = 1 << 0,	      /* CONCURRENTLY: outside any transaction */
+	UNIT_ALONE = 1 << 0,	       /* CONCURRENTLY: outside any transaction */
 	UNIT_OWN_TRANSACTION = 1 << 1, /* e.g. VALIDATE, apart from its ADD */
-	UNIT_BACKFILL = 1 << 2,	      /* batched UPDATE, see struct backfill */
-	UNIT_WITH_NEXT = 1 << 3,      /* same transaction as the unit after it */
+	UNIT_BACKFILL = 1 << 2,	       /* batched UPDATE, see struct backfill */
+	UNIT_WITH_NEXT = 1 << 3,       /* same transaction as the unit after it */
 };
 
 /* A keyset-batched UPDATE: SET set_sql on table, batch by batch along key. */
 struct backfill {
-	const char *table;    /* quoted, qualified as written */
-	const char *key;      /* quoted key column */
-	const char *key_type; /* its type, for the cursor */
-	const char *set_sql;  /* "b = a" */
+	const char *table;     /* quoted, qualified as written */
+	const char *key;       /* quoted key column */
+	const char *key_type;  /* its type, for the cursor */
+	const char *set_sql;   /* "b = a" */
 	const char *where_sql; /* only rows that need it ("b IS DISTINCT FROM a"), or NULL */
-	const char *label;    /* for progress: "orders.total_cents" */
+	const char *label;     /* for progress: "orders.total_cents" */
 };
 
 struct unit {

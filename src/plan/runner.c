@@ -66,8 +66,9 @@ int runner_check_drift(const struct history *h, const struct migration_set *set,
 				     "migration %lld (%s) is %s in the database but its file is "
 				     "missing",
 				     (long long)e->version, e->name, history_phase_name(e->phase));
-			mg_error_set_help(err, "restore the file, or 'migrate revert --to %lld' "
-					       "(revert needs no file)",
+			mg_error_set_help(err,
+					  "restore the file, or 'migrate revert --to %lld' "
+					  "(revert needs no file)",
 					  (long long)e->version - 1);
 			return -1;
 		}
@@ -102,7 +103,6 @@ static const char *stmt_text(struct arena *a, const struct sql_stmt *st)
 	return arena_strndup(a, st->migration->text + st->offset, st->end - st->offset);
 }
 
-
 /* Prepends block (in run order) to the revert list: later statements are undone first. */
 static void revert_prepend(struct arena *a, struct step_list *revert, const struct step_list *block)
 {
@@ -112,7 +112,8 @@ static void revert_prepend(struct arena *a, struct step_list *revert, const stru
 			      block->items[i].file, block->items[i].line, block->items[i].column);
 	for (size_t i = 0; i < revert->n; i++)
 		step_list_add(a, &merged, revert->items[i].sql, revert->items[i].flags,
-			      revert->items[i].file, revert->items[i].line, revert->items[i].column);
+			      revert->items[i].file, revert->items[i].line,
+			      revert->items[i].column);
 	*revert = merged;
 }
 
@@ -123,15 +124,15 @@ struct phase_run {
 	const struct migration *m;
 	enum migration_section section;
 	struct sql_section sec;
-	struct unit_list units;		 /* what the phase runs: statements, or planned units */
+	struct unit_list units;		   /* what the phase runs: statements, or planned units */
 	struct step_list planned_contract; /* what the planner left for contract */
-	bool planned;			 /* the planner took at least one statement */
+	bool planned;			   /* the planner took at least one statement */
 	bool hand_revert;
 	struct history_entry *entry; /* the history row the phase updates as it goes */
-	struct step_list hand;	 /* the hand-written revert section, when there is one */
-	bool resumed;		 /* an earlier run was interrupted in this phase */
-	struct step_list revert; /* what undoes the phase so far */
-	int statements_run;	 /* for crash_after */
+	struct step_list hand;	     /* the hand-written revert section, when there is one */
+	bool resumed;		     /* an earlier run was interrupted in this phase */
+	struct step_list revert;     /* what undoes the phase so far */
+	int statements_run;	     /* for crash_after */
 	int64_t started_ms;
 };
 
@@ -139,9 +140,8 @@ static unsigned stmt_flags(const struct phase_run *r, const struct sql_stmt *st)
 {
 	unsigned fl = 0;
 	/* targets without CONCURRENTLY (SQLite) run every phase in one transaction */
-	if (r->d->ops->concurrent_ddl &&
-	    (ast_stmt_is_concurrent(st->node) ||
-	     st->node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT))
+	if (r->d->ops->concurrent_ddl && (ast_stmt_is_concurrent(st->node) ||
+					  st->node->node_case == PG_QUERY__NODE__NODE_VACUUM_STMT))
 		fl |= UNIT_ALONE;
 	return fl;
 }
@@ -166,8 +166,8 @@ static int units_from_steps(struct phase_run *r, const struct step_list *l, stru
 {
 	for (size_t i = 0; i < l->n; i++) {
 		const struct step *s = &l->items[i];
-		struct sql_stmt at = {.migration = r->m, .section = r->section, .line = s->line,
-				      .column = s->column};
+		struct sql_stmt at = {
+		    .migration = r->m, .section = r->section, .line = s->line, .column = s->column};
 		if (unit_add(r->a, &r->units, &at, s->sql, s->flags, s->backfill, err) < 0)
 			return -1;
 	}
@@ -178,8 +178,9 @@ static void units_to_steps(struct arena *a, const struct unit_list *u, struct st
 {
 	*ret = (struct step_list){0};
 	for (size_t i = 0; i < u->n; i++) {
-		step_list_add(a, ret, u->items[i].sql, u->items[i].flags, u->items[i].stmt.migration->path,
-			      u->items[i].stmt.line, u->items[i].stmt.column);
+		step_list_add(a, ret, u->items[i].sql, u->items[i].flags,
+			      u->items[i].stmt.migration->path, u->items[i].stmt.line,
+			      u->items[i].stmt.column);
 		ret->items[ret->n - 1].backfill = u->items[i].backfill;
 	}
 }
@@ -248,15 +249,15 @@ static struct inverse_input unit_input(struct phase_run *r, size_t i, bool resum
 {
 	const struct unit *u = &r->units.items[i];
 	struct inverse_input in = {
-		.driver = r->d,
-		.arena = r->a,
-		.migration = r->m,
-		.section = r->section,
-		.stmt = &u->stmt,
-		.sql = u->sql,
-		.flags = unit_step_flags(u->flags),
-		.history_schema = r->o->history_schema,
-		.resuming = resuming,
+	    .driver = r->d,
+	    .arena = r->a,
+	    .migration = r->m,
+	    .section = r->section,
+	    .stmt = &u->stmt,
+	    .sql = u->sql,
+	    .flags = unit_step_flags(u->flags),
+	    .history_schema = r->o->history_schema,
+	    .resuming = resuming,
 	};
 	return in;
 }
@@ -276,13 +277,13 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	const struct unit *u = &r->units.items[i];
 	if (u->flags & UNIT_BACKFILL) {
 		struct backfill_options bo = {
-			.batch_size = r->o->batch_size,
-			.batch_delay_ms = r->o->batch_delay_ms,
-			.retries = r->o->retries,
-			.history_schema = r->o->history_schema,
-			.progress = backfill_say,
-			.progress_ctx = (void *)r->o,
-			.crash_after_batches = r->o->crash_after_batches,
+		    .batch_size = r->o->batch_size,
+		    .batch_delay_ms = r->o->batch_delay_ms,
+		    .retries = r->o->retries,
+		    .history_schema = r->o->history_schema,
+		    .progress = backfill_say,
+		    .progress_ctx = (void *)r->o,
+		    .crash_after_batches = r->o->crash_after_batches,
 		};
 		/* the columns it fills are dropped by the revert: nothing to undo */
 		return backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err);
@@ -298,7 +299,7 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	}
 	if (res.note)
 		runner_say(r->o->say, r->o->say_ctx, "  note: %s:%d: %s", r->m->path, u->stmt.line,
-		    res.note);
+			   res.note);
 	/*
 	 * A step outside a transaction commits as it runs: record its undo first, so
 	 * that a run killed between the step and the history update can still be
@@ -356,8 +357,7 @@ void runner_log_event(struct driver *d, const char *command, int64_t version, co
  * One phase inside one transaction, retried whole on a lock timeout: either
  * all of it and its history row commit, or nothing does.
  */
-static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
-				 struct mg_error *err)
+static int run_phase_transaction(struct phase_run *r, struct history_entry *e, struct mg_error *err)
 {
 	for (int attempt = 0;; attempt++) {
 		r->revert = (struct step_list){0};
@@ -385,8 +385,8 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e,
 		if (!is_lock_timeout(err) || attempt >= r->o->retries)
 			return -1;
 		runner_say(r->o->say, r->o->say_ctx,
-		    "  lock timeout at %s:%d; rolled back, retry %d of %d", err->file, err->line,
-		    attempt + 1, r->o->retries);
+			   "  lock timeout at %s:%d; rolled back, retry %d of %d", err->file,
+			   err->line, attempt + 1, r->o->retries);
 		backoff_sleep(attempt);
 	}
 }
@@ -407,7 +407,8 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 		const struct unit *u = &r->units.items[i];
 		bool alone = u->flags & (UNIT_ALONE | UNIT_BACKFILL);
 		size_t end = i + 1; /* the group: [i, end) */
-		while (!alone && end < r->units.n && (r->units.items[end - 1].flags & UNIT_WITH_NEXT) &&
+		while (!alone && end < r->units.n &&
+		       (r->units.items[end - 1].flags & UNIT_WITH_NEXT) &&
 		       !(r->units.items[end].flags & (UNIT_ALONE | UNIT_BACKFILL)))
 			end++;
 		for (int attempt = 0;; attempt++) {
@@ -433,8 +434,9 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 			}
 			if (!is_lock_timeout(err) || attempt >= r->o->retries)
 				return -1;
-			runner_say(r->o->say, r->o->say_ctx, "  lock timeout at %s:%d; retry %d of %d",
-			    err->file, err->line, attempt + 1, r->o->retries);
+			runner_say(r->o->say, r->o->say_ctx,
+				   "  lock timeout at %s:%d; retry %d of %d", err->file, err->line,
+				   attempt + 1, r->o->retries);
 			backoff_sleep(attempt);
 		}
 		i = end;
@@ -449,8 +451,8 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	struct phase_run r = {.d = d, .a = a, .o = o, .m = m, .section = s};
 	if (sql_parse_section(a, m, s, &r.sec, err) < 0)
 		return -1;
-	enum migration_section rs = s == SECTION_EXPAND ? SECTION_REVERT_EXPAND
-							: SECTION_REVERT_CONTRACT;
+	enum migration_section rs =
+	    s == SECTION_EXPAND ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
 	r.hand_revert = m->sections[rs].present;
 	if (r.hand_revert) {
 		struct sql_section hand;
@@ -487,14 +489,14 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 
 	if (o->dry_run) {
 		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu statement%s%s)", phase,
-		    (long long)m->version, m->name, r.units.n, r.units.n == 1 ? "" : "s",
-		    stepwise ? ", one by one" : ", in one transaction");
+			   (long long)m->version, m->name, r.units.n, r.units.n == 1 ? "" : "s",
+			   stepwise ? ", one by one" : ", in one transaction");
 		for (size_t i = 0; i < r.units.n; i++)
 			runner_say(o->say, o->say_ctx, "  %s", r.units.items[i].sql);
 		return 0;
 	}
 	runner_say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
-	    (long long)m->version, m->name);
+		   (long long)m->version, m->name);
 	int64_t t0 = runner_now_ms();
 	r.started_ms = t0;
 	if (!resumed) {
@@ -507,8 +509,8 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	int rc;
 	if (stepwise) {
 		if (resumed)
-			runner_say(o->say, o->say_ctx, "  resuming after step %d of %zu", e->steps_done,
-			    r.units.n);
+			runner_say(o->say, o->say_ctx, "  resuming after step %d of %zu",
+				   e->steps_done, r.units.n);
 		e->phase = expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING;
 		/* recorded before the first statement: a run killed during it shows as
 		 * interrupted, and the next one resumes there instead of starting over */
@@ -529,8 +531,8 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		e->steps_done = 0;
 		/* with nothing to contract, a run of both phases finishes it in the same
 		 * transaction instead of a second, empty one */
-		if (expand && (o->phases & RUN_CONTRACT) && !m->sections[SECTION_CONTRACT].present &&
-		    !r.planned_contract.n) {
+		if (expand && (o->phases & RUN_CONTRACT) &&
+		    !m->sections[SECTION_CONTRACT].present && !r.planned_contract.n) {
 			e->phase = HISTORY_CONTRACTED;
 			e->contract_seq = e->expand_seq + 1;
 		}
@@ -545,7 +547,7 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		h->items[h->n++] = fresh;
 	}
 	runner_say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
-	    (long long)(runner_now_ms() - t0));
+		   (long long)(runner_now_ms() - t0));
 	if (stepwise)
 		runner_log_event(d, "up", m->version, phase, "ok", NULL);
 	return 0;
@@ -570,8 +572,8 @@ static int check_statements(struct driver *d, struct arena *a, const struct migr
 			break;
 		const struct history_entry *e = history_find(h, m->version);
 		enum history_phase p = e ? e->phase : HISTORY_PENDING;
-		bool expand = (o->phases & RUN_EXPAND) &&
-			      (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
+		bool expand =
+		    (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
 		bool contract = (o->phases & RUN_CONTRACT) &&
 				(expand || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
 		enum migration_section sections[4];
@@ -659,13 +661,13 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 	const char *phase = contract ? "revert-contract" : "revert-expand";
 	if (o->dry_run) {
 		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
-		    (long long)e->version, e->name, steps->n, steps->n == 1 ? "" : "s");
+			   (long long)e->version, e->name, steps->n, steps->n == 1 ? "" : "s");
 		for (size_t i = 0; i < steps->n; i++)
 			runner_say(o->say, o->say_ctx, "  %s", steps->items[i].sql);
 		return 0;
 	}
-	runner_say(o->say, o->say_ctx, "reverting %s of %lld_%s ...", contract ? "contract" : "expand",
-	    (long long)e->version, e->name);
+	runner_say(o->say, o->say_ctx, "reverting %s of %lld_%s ...",
+		   contract ? "contract" : "expand", (long long)e->version, e->name);
 	int64_t t0 = runner_now_ms();
 	struct history_entry after = *e;
 	if (contract) {
@@ -705,8 +707,8 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
 			return -1;
 		}
-		runner_say(o->say, o->say_ctx, "  lock timeout; rolled back, retry %d of %d", attempt + 1,
-		    o->retries);
+		runner_say(o->say, o->say_ctx, "  lock timeout; rolled back, retry %d of %d",
+			   attempt + 1, o->retries);
 		backoff_sleep(attempt);
 	}
 	if (contract)
@@ -758,7 +760,8 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 		if (!pick)
 			break;
 		if (pick->phase == HISTORY_EXPANDING || pick->phase == HISTORY_CONTRACTING)
-			runner_say(o->say, o->say_ctx,
+			runner_say(
+			    o->say, o->say_ctx,
 			    "note: %lld_%s was interrupted while %s; undoing what it applied",
 			    (long long)pick->version, pick->name, history_phase_name(pick->phase));
 		if (undo_phase(d, a, o, pick, contract, err) < 0)
@@ -784,7 +787,8 @@ static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		runner_say(fn, ctx, "%s;%s", l->items[i].sql,
-		    l->items[i].flags & STEP_NO_TRANSACTION ? "  -- outside a transaction" : "");
+			   l->items[i].flags & STEP_NO_TRANSACTION ? "  -- outside a transaction"
+								   : "");
 }
 
 static const char *unit_note(unsigned flags)
@@ -808,8 +812,8 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 		return -1;
 	bool expand = s == SECTION_EXPAND;
 	enum migration_section rs = expand ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
-	bool applied = e && (expand ? e->phase >= HISTORY_EXPANDED
-				    : e->phase == HISTORY_CONTRACTED);
+	bool applied =
+	    e && (expand ? e->phase >= HISTORY_EXPANDED : e->phase == HISTORY_CONTRACTED);
 	if (applied && expand && e->planned_expand.n) {
 		if (units_from_steps(&r, &e->planned_expand, err) < 0)
 			return -1;
@@ -818,22 +822,25 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 		return -1;
 	}
 	runner_say(fn, ctx, "-- %lld_%s: %s (%s)%s", (long long)m->version, m->name,
-	    migration_section_name(s),
-	    section_needs_no_transaction(&r) ? "step by step" : "one transaction",
-	    applied ? ", applied" : r.planned ? ", planned" : "");
+		   migration_section_name(s),
+		   section_needs_no_transaction(&r) ? "step by step" : "one transaction",
+		   applied     ? ", applied"
+		   : r.planned ? ", planned"
+			       : "");
 	if (!r.units.n)
 		runner_say(fn, ctx, "-- (nothing)");
 	for (size_t i = 0; i < r.units.n; i++)
-		runner_say(fn, ctx, "%s;%s", r.units.items[i].sql, unit_note(r.units.items[i].flags));
+		runner_say(fn, ctx, "%s;%s", r.units.items[i].sql,
+			   unit_note(r.units.items[i].flags));
 	if (expand && !applied && r.planned_contract.n) {
 		runner_say(fn, ctx, "-- contract then finishes:");
 		for (size_t i = 0; i < r.planned_contract.n; i++)
 			runner_say(fn, ctx, "%s;", r.planned_contract.items[i].sql);
 	}
 	runner_say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
-	    applied		       ? " (as recorded)"
-	    : m->sections[rs].present ? " (hand-written)"
-				       : " (derived from the database as it is now)");
+		   applied		     ? " (as recorded)"
+		   : m->sections[rs].present ? " (hand-written)"
+					     : " (derived from the database as it is now)");
 	if (applied) {
 		say_steps(fn, ctx, expand ? &e->revert_expand : &e->revert_contract);
 		return 0;
@@ -860,9 +867,9 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 	return 0;
 }
 
-int runner_plan(struct driver *d, struct arena *a, const struct migration_set *set,
-		unsigned phases, bool has_version, int64_t version, const char *history_schema,
-		runner_say_fn fn, void *ctx, struct mg_error *err)
+int runner_plan(struct driver *d, struct arena *a, const struct migration_set *set, unsigned phases,
+		bool has_version, int64_t version, const char *history_schema, runner_say_fn fn,
+		void *ctx, struct mg_error *err)
 {
 	struct history h = {0};
 	bool exists = false;

@@ -21,7 +21,8 @@ enum runner_phase_mask {
 };
 
 /* How the runner tells the command what it does; the engine itself never prints. */
-typedef void (*runner_say_fn)(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+typedef void (*runner_say_fn)(void *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 struct runner_options {
 	unsigned phases; /* RUN_EXPAND | RUN_CONTRACT */
@@ -55,7 +56,7 @@ struct runner_options {
 };
 
 struct revert_options {
-	int steps;     /* phases to undo; 0 with has_to */
+	int steps; /* phases to undo; 0 with has_to */
 	bool has_to;
 	int64_t to;
 	bool dry_run;
@@ -83,8 +84,8 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
  * it: recorded steps for applied phases, hand-written revert sections, or
  * steps derived from the database as it is now. Changes nothing.
  */
-int runner_plan(struct driver *d, struct arena *a, const struct migration_set *set,
-		unsigned phases, bool has_version, int64_t version, const char *history_schema,
-		runner_say_fn say, void *say_ctx, struct mg_error *err);
+int runner_plan(struct driver *d, struct arena *a, const struct migration_set *set, unsigned phases,
+		bool has_version, int64_t version, const char *history_schema, runner_say_fn say,
+		void *say_ctx, struct mg_error *err);
 
 #endif

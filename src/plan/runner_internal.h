@@ -9,7 +9,7 @@
 
 /* Formats one progress line and hands it to fn (nothing when fn is NULL). */
 void runner_say(runner_say_fn fn, void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int64_t runner_now_ms(void);
 /* The order number of the next phase applied: one more than any in the history. */
 int64_t runner_next_seq(const struct history *h);

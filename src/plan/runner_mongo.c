@@ -102,11 +102,11 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	const char *phase = migration_section_name(s);
 
 	if (o->dry_run) {
-		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu command%s, one by one)", phase,
-		    (long long)m->version, m->name, sec->n, sec->n == 1 ? "" : "s");
+		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu command%s, one by one)",
+			   phase, (long long)m->version, m->name, sec->n, sec->n == 1 ? "" : "s");
 		for (size_t i = 0; i < sec->n; i++)
 			runner_say(o->say, o->say_ctx, "  %s",
-			    mongo_json_display(a, sec->commands[i].json));
+				   mongo_json_display(a, sec->commands[i].json));
 		return 0;
 	}
 
@@ -121,13 +121,13 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	e->checksum = m->checksum;
 	e->applied_by = d->settings.who;
 	runner_say(o->say, o->say_ctx, "%s %lld_%s ...", expand ? "expanding" : "contracting",
-	    (long long)m->version, m->name);
+		   (long long)m->version, m->name);
 	int64_t t0 = runner_now_ms();
 	bool resumed = e->phase == (expand ? HISTORY_EXPANDING : HISTORY_CONTRACTING);
 	struct step_list revert;
 	if (resumed) {
 		runner_say(o->say, o->say_ctx, "  resuming after command %d of %zu", e->steps_done,
-		    sec->n);
+			   sec->n);
 		revert = expand ? e->revert_expand : e->revert_contract;
 	} else {
 		e->steps_done = 0;
@@ -203,7 +203,7 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		h->items[h->n++] = fresh;
 	}
 	runner_say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
-	    (long long)(runner_now_ms() - t0));
+		   (long long)(runner_now_ms() - t0));
 	runner_log_event(d, "up", m->version, phase, "ok", NULL);
 	return 0;
 }
@@ -255,15 +255,15 @@ static int plan_phase(struct driver *d, struct arena *a, const struct mongo_file
 	bool applied =
 	    e && (expand ? e->phase >= HISTORY_EXPANDED : e->phase == HISTORY_CONTRACTED);
 	runner_say(fn, ctx, "-- %lld_%s: %s (command by command)%s", (long long)m->version, m->name,
-	    migration_section_name(s), applied ? ", applied" : "");
+		   migration_section_name(s), applied ? ", applied" : "");
 	if (!sec->n)
 		runner_say(fn, ctx, "-- (nothing)");
 	for (size_t i = 0; i < sec->n; i++)
 		runner_say(fn, ctx, "%s", mongo_json_display(a, sec->commands[i].json));
 	runner_say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
-	    applied		      ? " (as recorded)"
-	    : f->sections[rs].present ? " (hand-written)"
-				      : " (derived from the database as it is now)");
+		   applied		     ? " (as recorded)"
+		   : f->sections[rs].present ? " (hand-written)"
+					     : " (derived from the database as it is now)");
 	if (applied) {
 		say_steps(a, fn, ctx, expand ? &e->revert_expand : &e->revert_contract);
 		return 0;

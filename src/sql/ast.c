@@ -41,8 +41,8 @@ void ast_object_name(const PgQuery__Node *obj, const char **ret_schema, const ch
 				   ret_name);
 		break;
 	case PG_QUERY__NODE__NODE_OBJECT_WITH_ARGS:
-		ast_qualified_name(obj->object_with_args->objname,
-				   obj->object_with_args->n_objname, ret_schema, ret_name);
+		ast_qualified_name(obj->object_with_args->objname, obj->object_with_args->n_objname,
+				   ret_schema, ret_name);
 		break;
 	default:
 		break;
@@ -83,7 +83,7 @@ const PgQuery__Constraint *ast_constraint(const PgQuery__Node *n)
 const PgQuery__AlterTableCmd *ast_alter_cmd(const PgQuery__Node *n)
 {
 	return n && n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_CMD ? n->alter_table_cmd
-									  : NULL;
+									 : NULL;
 }
 
 const PgQuery__DefElem *ast_option(PgQuery__Node *const *options, size_t n, const char *name)

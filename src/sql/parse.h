@@ -23,7 +23,7 @@ struct sql_stmt {
 struct sql_section {
 	const struct migration *migration;
 	enum migration_section section;
-	size_t base; /* offset of the section in the file: node locations are relative to it */
+	size_t base;	  /* offset of the section in the file: node locations are relative to it */
 	const char *text; /* the section's text, NUL-terminated (what the parser saw) */
 	struct sql_stmt *stmts;
 	size_t n_stmts;

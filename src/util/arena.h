@@ -16,7 +16,10 @@ struct arena {
 	size_t total;
 };
 
-#define ARENA_INIT {NULL, 0}
+#define ARENA_INIT                                                                                 \
+	{                                                                                          \
+		NULL, 0                                                                            \
+	}
 
 void arena_init(struct arena *a);
 void arena_release(struct arena *a);
@@ -30,13 +33,13 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 char *arena_vprintf(struct arena *a, const char *fmt, va_list ap)
-	__attribute__((format(printf, 2, 0)));
+    __attribute__((format(printf, 2, 0)));
 
 /* Grows an arena-backed array of elements of elem_size to hold at least need elements. */
 #define ARENA_GROW(arena, ptr, nr, alloc, need)                                                    \
 	do {                                                                                       \
 		if ((need) > (alloc)) {                                                            \
-			size_t arena_grow_new_ = (alloc) ? (alloc) * 2 : 8;                        \
+			size_t arena_grow_new_ = (alloc) ? (alloc)*2 : 8;                          \
 			while (arena_grow_new_ < (need))                                           \
 				arena_grow_new_ *= 2;                                              \
 			(ptr) = arena_realloc((arena), (ptr), (alloc) * sizeof(*(ptr)),            \

@@ -9,7 +9,7 @@ void mg_error_clear(struct mg_error *err)
 }
 
 static void error_vset(struct mg_error *err, int code, const char *fmt, va_list ap)
-	__attribute__((format(printf, 3, 0)));
+    __attribute__((format(printf, 3, 0)));
 
 static void error_vset(struct mg_error *err, int code, const char *fmt, va_list ap)
 {

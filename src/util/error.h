@@ -27,17 +27,23 @@ struct mg_error {
 	char help[512];
 };
 
-#define MG_ERROR_INIT {0, {0}, {0}, 0, 0, {0}, {0}}
+#define MG_ERROR_INIT                                                                              \
+	{                                                                                          \
+		0, {0}, {0}, 0, 0, {0},                                                            \
+		{                                                                                  \
+			0                                                                          \
+		}                                                                                  \
+	}
 
 void mg_error_clear(struct mg_error *err);
 
 /* Sets code and message; returns -1 so callers can `return mg_error_set(...)`. */
 int mg_error_set(struct mg_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 int mg_error_set_at(struct mg_error *err, int code, const char *file, int line, int column,
 		    const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 void mg_error_set_help(struct mg_error *err, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* "file:line:column: " prefix when known, then the message. */
 void mg_error_print(const struct mg_error *err, const char *prog);

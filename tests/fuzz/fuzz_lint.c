@@ -12,9 +12,9 @@
 #include "migration/migration.h"
 
 static const char setup_sql[] =
-	"CREATE TABLE users (id bigint PRIMARY KEY, email varchar(50) NOT NULL, n int);\n"
-	"CREATE INDEX users_email_idx ON users (email);\n"
-	"CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2));\n";
+    "CREATE TABLE users (id bigint PRIMARY KEY, email varchar(50) NOT NULL, n int);\n"
+    "CREATE INDEX users_email_idx ON users (email);\n"
+    "CREATE TABLE orders (id bigint PRIMARY KEY, user_id bigint, total numeric(10,2));\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,8 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct migration *m;
 	char *text = arena_strndup(&a, (const char *)data, size);
 
-	if (migration_parse_text(&a, "1_setup.sql", arena_strdup(&a, setup_sql),
-				 strlen(setup_sql), &m, &err) < 0)
+	if (migration_parse_text(&a, "1_setup.sql", arena_strdup(&a, setup_sql), strlen(setup_sql),
+				 &m, &err) < 0)
 		__builtin_trap();
 	migration_set_add(&a, &set, m);
 	if (migration_parse_text(&a, "2_fuzz.sql", text, size, &m, &err) == 0) {

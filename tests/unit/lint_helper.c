@@ -66,7 +66,8 @@ void run_rule_cases(const struct rule_case *cases, size_t n)
 		if (c->fires && got == 0)
 			fail_msg("row %zu: rule '%s' should fire on:\n%s", i, c->rule, c->sql);
 		if (!c->fires && got != 0)
-			fail_msg("row %zu: rule '%s' should stay quiet on:\n%s", i, c->rule, c->sql);
+			fail_msg("row %zu: rule '%s' should stay quiet on:\n%s", i, c->rule,
+				 c->sql);
 		for (size_t k = 0; k < res.n_findings; k++) {
 			const struct lint_finding *f = &res.findings[k];
 			if (f->line < 1 || f->column < 1 || !f->message || !*f->message)

@@ -30,11 +30,11 @@ static void test_version_from_name(void **state)
 		long long version;
 		const char *slug;
 	} rows[] = {
-		{"0001_init.sql", true, 1, "init.sql"},
-		{"10_add_users.sql", true, 10, "add_users.sql"},
-		{"20261126093000_x.sql", true, 20261126093000LL, "x.sql"},
-		{"init.sql", false, 0, NULL},
-		{"99999999999999999999_x.sql", false, 0, NULL},
+	    {"0001_init.sql", true, 1, "init.sql"},
+	    {"10_add_users.sql", true, 10, "add_users.sql"},
+	    {"20261126093000_x.sql", true, 20261126093000LL, "x.sql"},
+	    {"init.sql", false, 0, NULL},
+	    {"99999999999999999999_x.sql", false, 0, NULL},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -101,10 +101,10 @@ static void test_bad_markers(void **state)
 		int line;
 		const char *needle;
 	} rows[] = {
-		{"-- migrate:expand\nSELECT 1;\n-- migrate:expnad\n", 3, "unknown section marker"},
-		{"-- migrate:expand\n-- migrate:expand\n", 2, "appears twice"},
-		{"SELECT 1;\n-- migrate:contract\nSELECT 2;\n", 1, "before the first section"},
-		{"-- migrate:allow\nSELECT 1;\n", 1, "names no rule"},
+	    {"-- migrate:expand\nSELECT 1;\n-- migrate:expnad\n", 3, "unknown section marker"},
+	    {"-- migrate:expand\n-- migrate:expand\n", 2, "appears twice"},
+	    {"SELECT 1;\n-- migrate:contract\nSELECT 2;\n", 1, "before the first section"},
+	    {"-- migrate:allow\nSELECT 1;\n", 1, "names no rule"},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -288,16 +288,16 @@ static void test_paths_mixed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_version_from_name),
-		cmocka_unit_test(test_sections),
-		cmocka_unit_test(test_no_marker_is_all_expand),
-		cmocka_unit_test(test_bad_markers),
-		cmocka_unit_test(test_allow_comments),
-		cmocka_unit_test(test_checksum),
-		cmocka_unit_test(test_line_column),
-		cmocka_unit_test(test_dir_order_and_kinds),
-		cmocka_unit_test(test_dir_errors),
-		cmocka_unit_test(test_paths_mixed),
+	    cmocka_unit_test(test_version_from_name),
+	    cmocka_unit_test(test_sections),
+	    cmocka_unit_test(test_no_marker_is_all_expand),
+	    cmocka_unit_test(test_bad_markers),
+	    cmocka_unit_test(test_allow_comments),
+	    cmocka_unit_test(test_checksum),
+	    cmocka_unit_test(test_line_column),
+	    cmocka_unit_test(test_dir_order_and_kinds),
+	    cmocka_unit_test(test_dir_errors),
+	    cmocka_unit_test(test_paths_mixed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -36,7 +36,8 @@ static void test_statement_locations(void **state)
 	assert_int_equal(sec.stmts[1].column, 5);
 
 	/* a node's own location maps into the file too: the column name of ADD COLUMN */
-	const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(sec.stmts[1].node->alter_table_stmt->cmds[0]);
+	const PgQuery__AlterTableCmd *cmd =
+	    ast_alter_cmd(sec.stmts[1].node->alter_table_stmt->cmds[0]);
 	int line, col;
 	sql_section_line_column(&sec, cmd->def->column_def->location, &line, &col);
 	assert_int_equal(line, 6);
@@ -56,9 +57,9 @@ static void test_syntax_error_location(void **state)
 		int line;
 		int column;
 	} rows[] = {
-		{"SELEC 1;\n", 1, 1},
-		{"-- migrate:expand\nCREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN;\n", 3, 25},
-		{"-- migrate:expand\nSELECT 1;\n-- migrate:contract\n\n  DROP TABLEX t;\n", 5, 8},
+	    {"SELEC 1;\n", 1, 1},
+	    {"-- migrate:expand\nCREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN;\n", 3, 25},
+	    {"-- migrate:expand\nSELECT 1;\n-- migrate:contract\n\n  DROP TABLEX t;\n", 5, 8},
 	};
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -100,9 +101,9 @@ static void test_deparse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_statement_locations),
-		cmocka_unit_test(test_syntax_error_location),
-		cmocka_unit_test(test_deparse),
+	    cmocka_unit_test(test_statement_locations),
+	    cmocka_unit_test(test_syntax_error_location),
+	    cmocka_unit_test(test_deparse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
