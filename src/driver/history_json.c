@@ -128,3 +128,23 @@ int steps_from_json(struct arena *a, const char *json, struct step_list *ret, st
 	bson_destroy(b);
 	return 0;
 }
+
+void history_entry_params(struct arena *a, const struct history_entry *e,
+			  const char *ret_params[HISTORY_PARAMS])
+{
+	ret_params[0] = arena_printf(a, "%lld", (long long)e->version);
+	ret_params[1] = e->name;
+	ret_params[2] = e->checksum;
+	ret_params[3] = history_phase_name(e->phase);
+	ret_params[4] = e->applied_by ? e->applied_by : "unknown";
+	ret_params[5] = e->expand_seq ? arena_printf(a, "%lld", (long long)e->expand_seq) : NULL;
+	ret_params[6] =
+	    e->contract_seq ? arena_printf(a, "%lld", (long long)e->contract_seq) : NULL;
+	ret_params[7] = arena_printf(a, "%d", e->steps_done);
+	ret_params[8] = e->expand_seq ? arena_printf(a, "%lld", (long long)e->expand_ms) : NULL;
+	ret_params[9] = e->contract_seq ? arena_printf(a, "%lld", (long long)e->contract_ms) : NULL;
+	ret_params[10] = steps_to_json(a, &e->revert_expand);
+	ret_params[11] = steps_to_json(a, &e->revert_contract);
+	ret_params[12] = steps_to_json(a, &e->planned_expand);
+	ret_params[13] = steps_to_json(a, &e->planned_contract);
+}

@@ -11,4 +11,14 @@
 const char *steps_to_json(struct arena *a, const struct step_list *l);
 int steps_from_json(struct arena *a, const char *json, struct step_list *ret, struct mg_error *err);
 
+/*
+ * A history entry as the text parameters every SQL driver's upsert takes, in
+ * this order: version, name, checksum, phase, applied_by, expand_seq,
+ * contract_seq, steps_done, expand_ms, contract_ms (NULL before the phase
+ * ran), then the revert and planned step lists as JSON.
+ */
+enum { HISTORY_PARAMS = 14 };
+void history_entry_params(struct arena *a, const struct history_entry *e,
+			  const char *ret_params[HISTORY_PARAMS]);
+
 #endif

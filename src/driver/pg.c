@@ -444,29 +444,8 @@ static int pg_history_save(struct driver *d, const struct history_entry *e, stru
 {
 	struct pg *pg = pg_of(d);
 	struct arena a = ARENA_INIT;
-	char version[24], expand_seq[24], contract_seq[24], steps[16], ems[24], cms[24];
-	snprintf(version, sizeof(version), "%lld", (long long)e->version);
-	snprintf(expand_seq, sizeof(expand_seq), "%lld", (long long)e->expand_seq);
-	snprintf(contract_seq, sizeof(contract_seq), "%lld", (long long)e->contract_seq);
-	snprintf(steps, sizeof(steps), "%d", e->steps_done);
-	snprintf(ems, sizeof(ems), "%lld", (long long)e->expand_ms);
-	snprintf(cms, sizeof(cms), "%lld", (long long)e->contract_ms);
-	const char *params[] = {
-	    version,
-	    e->name,
-	    e->checksum,
-	    history_phase_name(e->phase),
-	    e->applied_by ? e->applied_by : "unknown",
-	    e->expand_seq ? expand_seq : NULL,
-	    e->contract_seq ? contract_seq : NULL,
-	    steps,
-	    e->expand_seq ? ems : NULL,
-	    e->contract_seq ? cms : NULL,
-	    steps_to_json(&a, &e->revert_expand),
-	    steps_to_json(&a, &e->revert_contract),
-	    steps_to_json(&a, &e->planned_expand),
-	    steps_to_json(&a, &e->planned_contract),
-	};
+	const char *params[HISTORY_PARAMS];
+	history_entry_params(&a, e, params);
 	/* timestamps are the database's clock, set when the phase changes */
 	const char *sql = arena_printf(
 	    &a,
