@@ -1,6 +1,7 @@
 #include "driver/history_json.h"
 
 #include <bson/bson.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "plan/planner.h"
@@ -147,4 +148,42 @@ void history_entry_params(struct arena *a, const struct history_entry *e,
 	ret_params[11] = steps_to_json(a, &e->revert_contract);
 	ret_params[12] = steps_to_json(a, &e->planned_expand);
 	ret_params[13] = steps_to_json(a, &e->planned_contract);
+}
+
+static int64_t row_i64(const struct driver_rows *rows, size_t r, size_t c)
+{
+	const char *v = driver_rows_get(rows, r, c);
+	return v ? strtoll(v, NULL, 10) : 0;
+}
+
+int history_from_rows(struct arena *a, const struct driver_rows *rows, struct history *ret,
+		      struct mg_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	for (size_t r = 0; r < rows->n_rows; r++) {
+		ARENA_GROW(a, ret->items, ret->n, ret->alloc, ret->n + 1);
+		struct history_entry *e = &ret->items[ret->n++];
+		memset(e, 0, sizeof(*e));
+		e->version = row_i64(rows, r, 0);
+		e->name = driver_rows_get(rows, r, 1);
+		e->checksum = driver_rows_get(rows, r, 2);
+		e->phase = history_phase_parse(driver_rows_get(rows, r, 3));
+		e->expanded_at = driver_rows_get(rows, r, 4);
+		e->contracted_at = driver_rows_get(rows, r, 5);
+		e->applied_by = driver_rows_get(rows, r, 6);
+		e->expand_seq = row_i64(rows, r, 7);
+		e->contract_seq = row_i64(rows, r, 8);
+		e->steps_done = (int)row_i64(rows, r, 9);
+		e->expand_ms = row_i64(rows, r, 10);
+		e->contract_ms = row_i64(rows, r, 11);
+		if (steps_from_json(a, driver_rows_get(rows, r, 12), &e->revert_expand, err) < 0 ||
+		    steps_from_json(a, driver_rows_get(rows, r, 13), &e->revert_contract, err) < 0)
+			return -1;
+		if (rows->n_cols > 15 && (steps_from_json(a, driver_rows_get(rows, r, 14),
+							  &e->planned_expand, err) < 0 ||
+					  steps_from_json(a, driver_rows_get(rows, r, 15),
+							  &e->planned_contract, err) < 0))
+			return -1;
+	}
+	return 0;
 }

@@ -21,4 +21,15 @@ enum { HISTORY_PARAMS = 14 };
 void history_entry_params(struct arena *a, const struct history_entry *e,
 			  const char *ret_params[HISTORY_PARAMS]);
 
+/*
+ * History rows, as every SQL driver selects them, into entries: the columns in
+ * the order history_entry_params() takes them, with the timestamps in place
+ * of the parameters' steps/ms order (version, name, checksum, phase,
+ * expanded_at, contracted_at, applied_by, expand_seq, contract_seq,
+ * steps_done, expand_ms, contract_ms, revert_expand, revert_contract, then
+ * planned_expand and planned_contract where the driver keeps them).
+ */
+int history_from_rows(struct arena *a, const struct driver_rows *rows, struct history *ret,
+		      struct mg_error *err);
+
 #endif

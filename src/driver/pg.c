@@ -390,11 +390,6 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 	return rc;
 }
 
-static int64_t to_i64(const char *s)
-{
-	return s ? strtoll(s, NULL, 10) : 0;
-}
-
 static int pg_history_load(struct driver *d, struct arena *a, struct history *ret,
 			   struct mg_error *err)
 {
@@ -412,32 +407,7 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 	    pg->schema);
 	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0)
 		return -1;
-	for (size_t r = 0; r < rows.n_rows; r++) {
-		ARENA_GROW(a, ret->items, ret->n, ret->alloc, ret->n + 1);
-		struct history_entry *e = &ret->items[ret->n++];
-		memset(e, 0, sizeof(*e));
-		e->version = to_i64(driver_rows_get(&rows, r, 0));
-		e->name = driver_rows_get(&rows, r, 1);
-		e->checksum = driver_rows_get(&rows, r, 2);
-		e->phase = history_phase_parse(driver_rows_get(&rows, r, 3));
-		e->expanded_at = driver_rows_get(&rows, r, 4);
-		e->contracted_at = driver_rows_get(&rows, r, 5);
-		e->applied_by = driver_rows_get(&rows, r, 6);
-		e->expand_seq = to_i64(driver_rows_get(&rows, r, 7));
-		e->contract_seq = to_i64(driver_rows_get(&rows, r, 8));
-		e->steps_done = (int)to_i64(driver_rows_get(&rows, r, 9));
-		e->expand_ms = to_i64(driver_rows_get(&rows, r, 10));
-		e->contract_ms = to_i64(driver_rows_get(&rows, r, 11));
-		if (steps_from_json(a, driver_rows_get(&rows, r, 12), &e->revert_expand, err) < 0 ||
-		    steps_from_json(a, driver_rows_get(&rows, r, 13), &e->revert_contract, err) <
-			0 ||
-		    steps_from_json(a, driver_rows_get(&rows, r, 14), &e->planned_expand, err) <
-			0 ||
-		    steps_from_json(a, driver_rows_get(&rows, r, 15), &e->planned_contract, err) <
-			0)
-			return -1;
-	}
-	return 0;
+	return history_from_rows(a, &rows, ret, err);
 }
 
 static int pg_history_save(struct driver *d, const struct history_entry *e, struct mg_error *err)
