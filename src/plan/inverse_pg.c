@@ -24,6 +24,7 @@ struct pending {
 	const char *view_columns_before;
 	const struct step_list *inverse_tail; /* steps that go after the diffed drops */
 	struct step_list cleanup;	      /* runs first: what an interruption left */
+	struct step_list undo_first;	      /* the undo's first steps, before the diffed drops */
 	const char *forward_sql;	      /* the statement as it runs, when not as written */
 	bool skip_statement;		      /* it already ran before an interruption */
 };
@@ -255,6 +256,45 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	return 0;
 }
 
+/*
+ * Dropping a constraint made USING INDEX drops the index too: the undo builds
+ * it again under its own name, after that drop. Foreign keys that use the
+ * index hold it: they go first (pend->undo_first) and come back after it.
+ */
+static int undo_using_index(const struct inverse_input *in, const PgQuery__RangeVar *rv,
+			    const PgQuery__Constraint *k, struct step_list *u, struct pending *pend,
+			    struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	if (!k || !k->indexname || !*k->indexname)
+		return 0;
+	const char *idx =
+	    rv->schemaname && *rv->schemaname
+		? arena_printf(a, "%s.%s", sql_ident(a, rv->schemaname), sql_ident(a, k->indexname))
+		: sql_ident(a, k->indexname);
+	const char *def;
+	const char *p[] = {idx};
+	if (q1(in, &def, err, "SELECT pg_get_indexdef(to_regclass($1))", 1, p) < 0)
+		return -1;
+	if (def)
+		inv(in, u, 0, "%s", def);
+	struct driver_rows fks;
+	if (qrows(in, &fks, err,
+		  "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+		  "FROM pg_constraint WHERE contype = 'f' AND conindid = to_regclass($1) "
+		  "ORDER BY oid",
+		  1, p) < 0)
+		return -1;
+	for (size_t i = 0; i < fks.n_rows; i++) {
+		const char *owner = driver_rows_get(&fks, i, 0);
+		const char *name = sql_ident(a, driver_rows_get(&fks, i, 1));
+		inv(in, &pend->undo_first, 0, "ALTER TABLE %s DROP CONSTRAINT %s", owner, name);
+		inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", owner, name,
+		    driver_rows_get(&fks, i, 2));
+	}
+	return 0;
+}
+
 static int alter_table(const struct inverse_input *in, const PgQuery__AlterTableStmt *as,
 		       struct step_list *pre, struct step_list *block, struct pending *pend,
 		       struct mg_error *err)
@@ -336,6 +376,9 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIndexConstraint:
 			/* the names PostgreSQL gives come out in after() */
 			pend->table_regclass = rel;
+			if (undo_using_index(in, as->relation, ast_constraint(cmd->def), u, pend,
+					     err) < 0)
+				return -1;
 			break;
 		case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint: {
 			struct driver_rows rows;
@@ -1053,7 +1096,7 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 {
 	struct arena *a = in->arena;
 	struct pending *pend = ret->pending;
-	struct step_list block = {0};
+	struct step_list block = pend->undo_first;
 	if (pend->table_regclass && pend->constraints_before) {
 		struct driver_rows rows;
 		const char *p[] = {pend->table_regclass, pend->constraints_before,

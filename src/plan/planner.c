@@ -300,6 +300,42 @@ static int refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *t
 }
 
 /* The column to batch a backfill by: a one-column primary key, else a unique NOT NULL one. */
+/*
+ * A primary key or exclusion constraint on col would not survive contract's
+ * drop of the old column, and the backfill's batches and the trash are keyed
+ * by the primary key: refused, with what to do instead.
+ */
+static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table, const char *col,
+			 const char *what)
+{
+	struct driver_rows rows;
+	const char *params[] = {rel, col};
+	if (p->d->ops->query(p->d, p->a,
+			     "SELECT k.conname, k.contype::text FROM pg_constraint k "
+			     "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attname = $2 "
+			     "WHERE k.conrelid = to_regclass($1) AND k.contype IN ('p', 'x') "
+			     "AND a.attnum = ANY (k.conkey) ORDER BY k.contype, k.conname",
+			     2, params, &rows, p->err) < 0)
+		return -1;
+	if (!rows.n_rows)
+		return 0;
+	bool pk = strcmp(driver_rows_get(&rows, 0, 1), "p") == 0;
+	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+			"column '%s.%s' is part of %s '%s': %s is not planned", table, col,
+			pk ? "the primary key" : "the exclusion constraint",
+			driver_rows_get(&rows, 0, 0), what);
+	mg_error_set_help(
+	    p->err, "%s",
+	    pk ? "a key cannot move to another column without locking every table that "
+		 "references it: write the change under '-- migrate:contract' to run it as "
+		 "written (it locks the table while it runs), or add a new column beside the key "
+		 "and move the app over to it"
+	       : "drop the exclusion constraint in an earlier migration's contract and add it "
+		 "again on the new column afterwards, or write the change under "
+		 "'-- migrate:contract' to run it as written");
+	return -1;
+}
+
 static int backfill_key(struct plan_ctx *p, const char *rel, const char *table_label,
 			const char **ret_key, const char **ret_type)
 {
@@ -515,7 +551,11 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 	return 0;
 }
 
-/* Indexes on col, rebuilt concurrently on new_col; ret_renames: old name -> new name. */
+/*
+ * Indexes on col, rebuilt concurrently on new_col; renames_after_swap gets
+ * what gives them their old names back (a UNIQUE constraint's index becomes
+ * the constraint again).
+ */
 static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *col,
 			     const char *new_col, struct unit_list *renames_after_swap)
 {
@@ -523,9 +563,12 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 	const char *params[] = {rel, col};
 	if (p->d->ops->query(
 		p->d, p->a,
-		"SELECT c.relname, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+		"SELECT c.relname, pg_get_indexdef(i.indexrelid), k.conname, "
+		"k.condeferrable::text, k.condeferred::text FROM pg_index i "
 		"JOIN pg_class c ON c.oid = i.indexrelid "
 		"JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2 "
+		"LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid "
+		"AND k.conrelid = i.indrelid AND k.contype = 'u' "
 		"WHERE i.indrelid = to_regclass($1) AND (a.attnum = ANY (i.indkey) "
 		"OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M') "
 		"OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')) "
@@ -551,59 +594,124 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 		const char *sql = sql_deparse_node(p->a, sec.stmts[0].node);
 		if (!sql || add(p, p->expand, UNIT_ALONE, "%s", sql) < 0)
 			return -1;
-		if (renames_after_swap &&
-		    add(p, renames_after_swap, 0, "ALTER INDEX %s RENAME TO %s",
-			sql_ident(p->a, tmp), sql_ident(p->a, old_name)) < 0)
+		if (!renames_after_swap)
+			continue;
+		/* a UNIQUE constraint comes back as one (ON CONFLICT ON CONSTRAINT and
+		 * foreign keys name it), built on the index made concurrently */
+		const char *conname = driver_rows_get(&rows, r, 2);
+		if (conname) {
+			bool deferrable = strcmp(driver_rows_get(&rows, r, 3), "true") == 0;
+			bool deferred = strcmp(driver_rows_get(&rows, r, 4), "true") == 0;
+			if (add(p, renames_after_swap, 0,
+				"ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s%s%s", rel,
+				sql_ident(p->a, conname), sql_ident(p->a, tmp),
+				deferrable ? " DEFERRABLE" : "",
+				deferred ? " INITIALLY DEFERRED" : "") < 0)
+				return -1;
+		} else if (add(p, renames_after_swap, 0, "ALTER INDEX %s RENAME TO %s",
+			       sql_ident(p->a, tmp), sql_ident(p->a, old_name)) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Renames from to to in a list of String nodes (a foreign key's columns). */
+static void rename_in_names(PgQuery__Node **names, size_t n, const char *from, const char *to)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i]->node_case == PG_QUERY__NODE__NODE_STRING && names[i]->string->sval &&
+		    strcmp(names[i]->string->sval, from) == 0)
+			names[i]->string->sval = (char *)to;
+}
+
+/*
+ * The constraints that would go with col when contract drops it: its CHECKs,
+ * its foreign keys and those of other tables that reference it. Each is made
+ * again on new_col, NOT VALID and then validated (unless it was not valid
+ * before), and renamed to the old name at contract. A reference from another
+ * table holds the old column's unique index: drops_before gets its removal,
+ * which contract runs in a transaction of its own before the column goes (the
+ * copy on new_col keeps the rows in check meanwhile).
+ */
+static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char *col,
+				 const char *new_col, struct unit_list *drops_before,
+				 struct unit_list *renames_after)
+{
+	struct driver_rows rows;
+	const char *params[] = {rel, col};
+	if (p->d->ops->query(
+		p->d, p->a,
+		"SELECT k.conname, pg_get_constraintdef(k.oid), k.convalidated::text, "
+		"k.conrelid::regclass::text, (k.conrelid = a.attrelid AND a.attnum = "
+		"ANY (k.conkey))::text, (k.confrelid = a.attrelid AND a.attnum = ANY "
+		"(k.confkey))::text FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = "
+		"to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped "
+		"WHERE (k.conrelid = a.attrelid AND a.attnum = ANY (k.conkey) AND ((k.contype "
+		"= 'c' AND k.conname NOT LIKE '%\\_not\\_null') OR k.contype = 'f')) "
+		"OR (k.contype = 'f' AND k.confrelid = a.attrelid AND a.attnum = ANY "
+		"(k.confkey)) ORDER BY k.oid",
+		2, params, &rows, p->err) < 0)
+		return -1;
+	for (size_t r = 0; r < rows.n_rows; r++) {
+		const char *name = driver_rows_get(&rows, r, 0);
+		bool validated = strcmp(driver_rows_get(&rows, r, 2), "true") == 0;
+		const char *owner = driver_rows_get(&rows, r, 3);
+		bool own = strcmp(driver_rows_get(&rows, r, 4), "true") == 0;
+		bool referenced = strcmp(driver_rows_get(&rows, r, 5), "true") == 0;
+		const char *tmp = pg_name(p->a, "%s_v%lld", name, (long long)p->m->version);
+		struct sql_section sec;
+		struct mg_error perr = MG_ERROR_INIT;
+		const char *sql = arena_printf(p->a, "ALTER TABLE %s ADD CONSTRAINT %s %s", owner,
+					       sql_ident(p->a, tmp), driver_rows_get(&rows, r, 1));
+		PgQuery__Node *n = NULL;
+		const PgQuery__AlterTableCmd *cmd = NULL;
+		PgQuery__Constraint *k = NULL;
+		if (sql_parse_string(p->a, sql, &sec, &perr) == 0 && sec.n_stmts == 1) {
+			n = (PgQuery__Node *)sec.stmts[0].node;
+			cmd = single_cmd(n);
+			k = cmd ? (PgQuery__Constraint *)ast_constraint(cmd->def) : NULL;
+		}
+		if (!k) {
+			mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+					"cannot carry constraint '%s' over to column '%s': %s",
+					name, new_col, sql);
+			return -1;
+		}
+		if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+			if (own)
+				rename_in_names(k->fk_attrs, k->n_fk_attrs, col, new_col);
+			if (referenced)
+				rename_in_names(k->pk_attrs, k->n_pk_attrs, col, new_col);
+		} else {
+			ast_rename_column_refs(n, col, new_col);
+		}
+		k->skip_validation = 1;
+		k->initially_valid = 0;
+		const char *copy = sql_deparse_node(p->a, n);
+		if (!copy || add(p, p->expand, 0, "%s", copy) < 0 ||
+		    (validated && add(p, p->expand, UNIT_OWN_TRANSACTION,
+				      "ALTER TABLE %s VALIDATE CONSTRAINT %s", owner,
+				      sql_ident(p->a, tmp)) < 0) ||
+		    (!own && add(p, drops_before, 0, "ALTER TABLE %s DROP CONSTRAINT %s", owner,
+				 sql_ident(p->a, name)) < 0) ||
+		    add(p, renames_after, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", owner,
+			sql_ident(p->a, tmp), sql_ident(p->a, name)) < 0)
 			return -1;
 	}
 	return 0;
 }
 
 /*
- * CHECK constraints on col go with the old column when contract drops it:
- * the same checks on new_col, NOT VALID then validated, renamed to the old
- * names at contract.
+ * Contract's first transaction: the references of other tables to the old
+ * column (their copies on the new one are validated by then).
  */
-static int plan_copy_checks(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
-			    const char *col, const char *new_col, struct unit_list *renames_after)
+static int add_drops_before(struct plan_ctx *p, const struct unit_list *drops)
 {
-	struct driver_rows rows;
-	const char *params[] = {rel, col};
-	if (p->d->ops->query(
-		p->d, p->a,
-		"SELECT k.conname, pg_get_constraintdef(k.oid) FROM pg_constraint k "
-		"JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attname = $2 "
-		"WHERE k.conrelid = to_regclass($1) AND k.contype = 'c' "
-		"AND a.attnum = ANY (k.conkey) AND k.conname NOT LIKE '%\\_not\\_null'",
-		2, params, &rows, p->err) < 0)
-		return -1;
-	for (size_t r = 0; r < rows.n_rows; r++) {
-		const char *name = driver_rows_get(&rows, r, 0);
-		const char *tmp = pg_name(p->a, "%s_v%lld", name, (long long)p->m->version);
-		struct sql_section sec;
-		struct mg_error perr = MG_ERROR_INIT;
-		const char *sql = arena_printf(p->a, "ALTER TABLE %s ADD CONSTRAINT %s %s", rel,
-					       sql_ident(p->a, tmp), driver_rows_get(&rows, r, 1));
-		if (sql_parse_string(p->a, sql, &sec, &perr) < 0 || sec.n_stmts != 1)
-			continue;
-		PgQuery__Node *n = (PgQuery__Node *)sec.stmts[0].node;
-		ast_rename_column_refs(n, col, new_col);
-		const PgQuery__AlterTableCmd *cmd = single_cmd(n);
-		PgQuery__Constraint *k =
-		    cmd ? (PgQuery__Constraint *)ast_constraint(cmd->def) : NULL;
-		if (!k)
-			continue;
-		k->skip_validation = 1;
-		k->initially_valid = 0;
-		const char *copy = sql_deparse_node(p->a, n);
-		if (!copy || add(p, p->expand, 0, "%s", copy) < 0 ||
-		    add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
-			rel, sql_ident(p->a, tmp)) < 0 ||
-		    add(p, renames_after, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
-			sql_ident(p->a, tmp), sql_ident(p->a, name)) < 0)
+	for (size_t i = 0; i < drops->n; i++)
+		if (add(p, p->contract, i + 1 == drops->n ? UNIT_ENDS_TRANSACTION : 0, "%s",
+			drops->items[i].sql) < 0)
 			return -1;
-	}
-	(void)rv;
 	return 0;
 }
 
@@ -640,7 +748,8 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		return add(
 		    p, p->expand, 0, "%s",
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
-	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0)
+	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
+	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it") < 0)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
 	const char *trig = sql_ident(
@@ -698,9 +807,10 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		if (add_not_null_check(p, rel, check, b_col) < 0)
 			return -1;
 	}
-	struct unit_list renames = {0};
+	struct unit_list drops = {0}, renames = {0};
 	if (plan_copy_indexes(p, rel, a_col, b_col, &renames) < 0 ||
-	    plan_copy_checks(p, rv, rel, a_col, b_col, &renames) < 0)
+	    plan_copy_constraints(p, rel, a_col, b_col, &drops, &renames) < 0 ||
+	    add_drops_before(p, &drops) < 0)
 		return -1;
 
 	/* contract: the old name goes (its values kept in migrate_trash). The drop comes
@@ -760,6 +870,8 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
 	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
 		return add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
+	if (refuse_if_key(p, rel, rv->relname, col, "changing its type") < 0)
+		return -1;
 
 	const char *shadow = pg_name(p->a, "%s__v%lld", col, (long long)p->m->version);
 	const char *qc = sql_ident(p->a, col), *qs = sql_ident(p->a, shadow);
@@ -821,9 +933,10 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		if (add_not_null_check(p, rel, check, shadow) < 0)
 			return -1;
 	}
-	struct unit_list renames = {0};
+	struct unit_list drops = {0}, renames = {0};
 	if (plan_copy_indexes(p, rel, col, shadow, &renames) < 0 ||
-	    plan_copy_checks(p, rv, rel, col, shadow, &renames) < 0)
+	    plan_copy_constraints(p, rel, col, shadow, &drops, &renames) < 0 ||
+	    add_drops_before(p, &drops) < 0)
 		return -1;
 
 	/* contract: the swap, in one transaction and one short lock; the old column's
@@ -974,10 +1087,11 @@ int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
 	 * contract takes is held while the next one copies a column to the trash.
 	 */
 	for (size_t i = first_contract; rc == 0 && i < ret_contract->n; i++) {
-		if (i == first_contract)
-			ret_contract->items[i].flags |= UNIT_OWN_TRANSACTION;
-		if (i + 1 < ret_contract->n)
-			ret_contract->items[i].flags |= UNIT_WITH_NEXT;
+		struct unit *u = &ret_contract->items[i];
+		if (i == first_contract || (u[-1].flags & UNIT_ENDS_TRANSACTION))
+			u->flags |= UNIT_OWN_TRANSACTION;
+		if (i + 1 < ret_contract->n && !(u->flags & UNIT_ENDS_TRANSACTION))
+			u->flags |= UNIT_WITH_NEXT;
 	}
 	return rc;
 }

@@ -18,10 +18,11 @@
  */
 
 enum unit_flags {
-	UNIT_ALONE = 1 << 0,	       /* CONCURRENTLY: outside any transaction */
-	UNIT_OWN_TRANSACTION = 1 << 1, /* e.g. VALIDATE, apart from its ADD */
-	UNIT_BACKFILL = 1 << 2,	       /* batched UPDATE, see struct backfill */
-	UNIT_WITH_NEXT = 1 << 3,       /* same transaction as the unit after it */
+	UNIT_ALONE = 1 << 0,		/* CONCURRENTLY: outside any transaction */
+	UNIT_OWN_TRANSACTION = 1 << 1,	/* e.g. VALIDATE, apart from its ADD */
+	UNIT_BACKFILL = 1 << 2,		/* batched UPDATE, see struct backfill */
+	UNIT_WITH_NEXT = 1 << 3,	/* same transaction as the unit after it */
+	UNIT_ENDS_TRANSACTION = 1 << 4, /* planner: the next unit starts a transaction */
 };
 
 /* A keyset-batched UPDATE: SET set_sql on table, batch by batch along key. */

@@ -86,6 +86,28 @@ after_contract() {
 }
 AFTER_CONTRACT=after_contract AFTER_UNCONTRACT= finish_case
 
+# ---- a foreign key and a UNIQUE constraint on the column ----
+start_case keys "
+CREATE TABLE parent (id bigint PRIMARY KEY);
+INSERT INTO parent SELECT g FROM generate_series(1, 1000) g;
+CREATE TABLE t (id bigint PRIMARY KEY, p int CONSTRAINT t_p_fk REFERENCES parent (id), n int CONSTRAINT t_n_key UNIQUE);
+INSERT INTO t SELECT g, g, g FROM generate_series(1, 1000) g;" "
+ALTER TABLE t ALTER COLUMN p TYPE bigint;
+"
+expand_case
+expect_planned '^ALTER TABLE t ADD CONSTRAINT t_p_fk_v2 FOREIGN KEY \(p__v2\) REFERENCES parent ?\(id\) NOT VALID$'
+AFTER_CONTRACT= AFTER_UNCONTRACT= finish_case
+start_case unique "
+CREATE TABLE t (id bigint PRIMARY KEY, n int CONSTRAINT t_n_key UNIQUE);
+INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;" "
+ALTER TABLE t ALTER COLUMN n TYPE bigint;
+"
+expand_case
+unique_after_contract() {
+	expect_q "t_n_key is a constraint again" "SELECT contype FROM pg_constraint WHERE conname = 't_n_key'" u
+}
+AFTER_CONTRACT=unique_after_contract AFTER_UNCONTRACT= finish_case
+
 # ---- a default the new type cannot take: refused in expand, as the plain statement is ----
 NO_REFERENCE=1 start_case bad_default "
 CREATE TABLE t (id bigint PRIMARY KEY, code text DEFAULT 'none');

@@ -45,6 +45,25 @@ expect_exit 0 mg revert --steps 1
 data_snapshot unique_key.reverted
 expect_same unique_key.before unique_key.reverted "unique_key: reverting the expand does not give the start back"
 
+# ---- a key column: the primary key, an exclusion constraint ----
+CASE=keycol
+new_db keycol
+migration 0001_setup.sql <<'SQL'
+CREATE TABLE t (id int PRIMARY KEY, r int4range, CONSTRAINT t_r_excl EXCLUDE USING gist (r WITH &&));
+INSERT INTO t SELECT g, int4range(g * 10, g * 10 + 5) FROM generate_series(1, 100) g;
+SQL
+expect_exit 0 mg up --to 1
+for change in "id|RENAME COLUMN id TO key|renaming it|primary key 't_pkey'" \
+	"id|ALTER COLUMN id TYPE bigint|changing its type|primary key 't_pkey'" \
+	"r|RENAME COLUMN r TO span|renaming it|exclusion constraint 't_r_excl'"; do
+	IFS='|' read -r col sql what key <<<"$change"
+	echo "ALTER TABLE t $sql;" >"$MIG/0002_next.sql"
+	refused "column 't.$col' is part of the $key: $what is not planned"
+	expect_contains "$ERR" "0002_next.sql:1:1: error: "
+	expect_contains "$ERR" "migrate:contract"
+	expect_q "history of 0002" "SELECT count(*) FROM migrate.history WHERE version = 2" 0
+done
+
 # ---- on top of a type change still to contract ----
 CASE=shadowed
 new_db shadowed

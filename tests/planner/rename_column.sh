@@ -107,4 +107,42 @@ if sql -c "INSERT INTO t (id, b) VALUES (6000, 1)" >/dev/null 2>&1; then
 fi
 finish_case
 
+# ---- keys: a UNIQUE constraint (referenced from another table), a deferrable
+# one, a foreign key of the column's own; each ends as the plain rename leaves
+# it, under its name, as the same kind of object ----
+start_case keys "
+CREATE TABLE parent (code text PRIMARY KEY);
+INSERT INTO parent SELECT 'v' || g FROM generate_series(1, 1200) g;
+CREATE TABLE t (id bigint PRIMARY KEY, b int,
+  a text CONSTRAINT t_a_key UNIQUE CONSTRAINT t_a_parent_fk REFERENCES parent (code) ON DELETE SET NULL,
+  CONSTRAINT t_a_b_key UNIQUE (a, b) DEFERRABLE INITIALLY DEFERRED);
+CREATE TABLE child (id bigint PRIMARY KEY, t_a text CONSTRAINT child_t_a_fk REFERENCES t (a) ON DELETE CASCADE);
+INSERT INTO t SELECT g, g, 'v' || g FROM generate_series(1, 1000) g;
+INSERT INTO child SELECT g, 'v' || g FROM generate_series(1, 100) g;" "
+ALTER TABLE t RENAME COLUMN a TO c;"
+expand_case --batch-size 300
+expect_planned '^ALTER TABLE t ADD CONSTRAINT t_a_parent_fk_v2 FOREIGN KEY \(c\) REFERENCES parent ?\(code\) ON DELETE SET NULL NOT VALID$'
+expect_planned '^ALTER TABLE child ADD CONSTRAINT child_t_a_fk_v2 FOREIGN KEY \(t_a\) REFERENCES t ?\(c\) ON DELETE CASCADE NOT VALID$'
+expect_planned '^ALTER TABLE "?child"? VALIDATE CONSTRAINT "child_t_a_fk_v2"$'
+equal_everywhere
+# both names are held to the parent, and the child to both names
+if sql -c "UPDATE t SET c = 'nope' WHERE id = 1" >/dev/null 2>&1; then
+	fail "keys: a value missing from the parent got in through the new name"
+fi
+if sql -c "INSERT INTO child VALUES (9001, 'nope')" >/dev/null 2>&1; then
+	fail "keys: a child row without a parent got in"
+fi
+keys_after_contract() {
+	expect_q "the UNIQUE constraints are constraints again" \
+		"SELECT string_agg(conname || ':' || contype::text || ':' || condeferrable, ' ' ORDER BY conname) FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'u'" \
+		"t_a_b_key:u:true t_a_key:u:false"
+	sql -c "INSERT INTO t (id, b, c) VALUES (1, 1, 'v1') ON CONFLICT ON CONSTRAINT t_a_key DO NOTHING" >/dev/null ||
+		fail "keys: ON CONFLICT ON CONSTRAINT t_a_key fails after contract"
+	sql -c "DELETE FROM t WHERE id = 100" >/dev/null || fail "keys: delete failed"
+	expect_q "the child's cascade follows the new column" "SELECT count(*) FROM child WHERE id = 100" 0
+	sql -c "INSERT INTO t VALUES (100, 100, 'v100'); INSERT INTO child VALUES (100, 'v100')" >/dev/null ||
+		fail "keys: restoring the row failed"
+}
+AFTER_CONTRACT=keys_after_contract finish_case
+
 pass
