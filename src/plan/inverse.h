@@ -61,6 +61,19 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 /* A failed CREATE INDEX CONCURRENTLY leaves an invalid index: drop it. */
 void inverse_pg_statement_failed(const struct inverse_input *in);
 
+/*
+ * PostgreSQL's trash: migrate_trash.v<version>_<table>_<column> keeps a
+ * dropped column's values by primary key (column NULL: a dropped table).
+ * Its write log, migrate_trash.w<version>_<table>_<column>, is made by the
+ * planner before a contract drops a column the app still writes (through a
+ * sync trigger): the rows written while the trash copy runs, whose values
+ * the copy cannot see, are kept there, and revert lays them over the copy.
+ */
+#define PG_TRASH_SCHEMA "migrate_trash"
+const char *pg_trash_name(struct arena *a, int64_t version, const char *table, const char *column);
+const char *pg_trash_log_name(struct arena *a, int64_t version, const char *table,
+			      const char *column);
+
 /* "name" quoted as a PostgreSQL identifier, always. */
 const char *sql_ident(struct arena *a, const char *name);
 /* 'text' as a PostgreSQL string literal (E'' when it holds a backslash). */

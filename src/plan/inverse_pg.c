@@ -9,7 +9,7 @@
 #include "plan/inverse.h"
 #include "sql/ast.h"
 
-#define TRASH_SCHEMA "migrate_trash"
+#define TRASH_SCHEMA PG_TRASH_SCHEMA
 
 /* What before() remembers for after(): names that existed before the statement. */
 struct pending {
@@ -123,15 +123,26 @@ static int irreversible(const struct inverse_input *in, struct mg_error *err, co
 	return -1;
 }
 
-static const char *trash_name(struct arena *a, int64_t version, const char *table,
-			      const char *column)
+static const char *trash_table_name(struct arena *a, char kind, int64_t version, const char *table,
+				    const char *column)
 {
 	char buf[64];
 	if (column)
-		snprintf(buf, sizeof(buf), "v%lld_%s_%s", (long long)version, table, column);
+		snprintf(buf, sizeof(buf), "%c%lld_%s_%s", kind, (long long)version, table, column);
 	else
-		snprintf(buf, sizeof(buf), "v%lld_%s", (long long)version, table);
+		snprintf(buf, sizeof(buf), "%c%lld_%s", kind, (long long)version, table);
 	return arena_strdup(a, buf);
+}
+
+const char *pg_trash_name(struct arena *a, int64_t version, const char *table, const char *column)
+{
+	return trash_table_name(a, 'v', version, table, column);
+}
+
+const char *pg_trash_log_name(struct arena *a, int64_t version, const char *table,
+			      const char *column)
+{
+	return trash_table_name(a, 'w', version, table, column);
 }
 
 /* ---- ALTER TABLE ---- */
@@ -198,32 +209,59 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	if (pk.n_rows == 0)
 		return irreversible(in, err,
 				    "the table has no primary key to keep the column's values by");
-	const char *keys = "", *match = "";
+	const char *keys = "", *match = "", *log_match = "";
 	for (size_t i = 0; i < pk.n_rows; i++) {
 		const char *k = sql_ident(a, driver_rows_get(&pk, i, 0));
 		if (strcmp(driver_rows_get(&pk, i, 0), col) == 0)
 			return irreversible(in, err, "the column is part of the primary key");
 		keys = arena_printf(a, "%s%s%s", keys, i ? ", " : "", k);
 		match = arena_printf(a, "%s%st.%s = x.%s", match, i ? " AND " : "", k, k);
+		log_match = arena_printf(a, "%s%sw.%s = y.%s", log_match, i ? " AND " : "", k, k);
 	}
-	const char *tname = trash_name(a, in->migration->version, table, col);
+	const char *tname = pg_trash_name(a, in->migration->version, table, col);
 	const char *trash = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, tname));
 	const char *hs = sql_ident(a, in->history_schema);
 	inv(in, pre, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
 	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
 	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, sql_ident(a, col),
 	    rel);
+	const char *source = sql_literal(a, arena_printf(a, "%s.%s", table, col));
 	inv(in, pre, 0,
 	    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, 'column', %s) "
 	    "ON CONFLICT (name) DO UPDATE SET created_at = now()",
-	    hs, sql_literal(a, tname), (long long)in->migration->version,
-	    sql_literal(a, arena_printf(a, "%s.%s", table, col)));
+	    hs, sql_literal(a, tname), (long long)in->migration->version, source);
+	/* the planner's write log: what the copy could not see yet (pg_trash_log_name) */
+	const char *lname = pg_trash_log_name(a, in->migration->version, table, col);
+	const char *log = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, lname));
+	const char *has_log;
+	const char *pl[] = {log};
+	if (q1(in, &has_log, err, "SELECT to_regclass($1)::text", 1, pl) < 0)
+		return -1;
+	if (has_log)
+		inv(in, pre, 0,
+		    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, "
+		    "'column', %s) ON CONFLICT (name) DO UPDATE SET created_at = now()",
+		    hs, sql_literal(a, lname), (long long)in->migration->version, source);
 
 	/* the undo: the column back, its values, its NOT NULL, its indexes and constraints */
 	inv(in, block, 0, "ALTER TABLE %s ADD COLUMN %s %s%s%s", rel, sql_ident(a, col), ci.type,
 	    ci.default_expr ? " DEFAULT " : "", ci.default_expr ? ci.default_expr : "");
-	inv(in, block, 0, "UPDATE %s AS t SET %s = x.%s FROM %s AS x WHERE %s", rel,
-	    sql_ident(a, col), sql_ident(a, col), trash, match);
+	if (!has_log) {
+		inv(in, block, 0, "UPDATE %s AS t SET %s = x.%s FROM %s AS x WHERE %s", rel,
+		    sql_ident(a, col), sql_ident(a, col), trash, match);
+	} else {
+		/* one UPDATE, the logged value over the copied one: the triggers it
+		 * fires (the sync trigger, the log's own) see each row's last value */
+		inv(in, block, 0,
+		    "UPDATE %s AS t SET %s = x.%s FROM (SELECT %s, %s FROM %s UNION ALL "
+		    "SELECT %s, %s FROM %s AS y WHERE NOT EXISTS (SELECT FROM %s AS w WHERE %s)) "
+		    "AS x WHERE %s",
+		    rel, sql_ident(a, col), sql_ident(a, col), keys, sql_ident(a, col), log, keys,
+		    sql_ident(a, col), trash, log, log_match, match);
+		/* the log itself goes with the undo of the planner's step that made it */
+		inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs,
+		    sql_literal(a, lname));
+	}
 	if (ci.not_null)
 		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
 		    sql_ident(a, col));
@@ -459,7 +497,7 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 		return 0;
 	}
 	const char *nsp = sql_ident(a, driver_rows_get(&rows, 0, 0));
-	const char *tname = trash_name(a, in->migration->version, name, NULL);
+	const char *tname = pg_trash_name(a, in->migration->version, name, NULL);
 	const char *hs = sql_ident(a, in->history_schema);
 	/* contract never destroys data: the table moves aside, revert moves it back */
 	inv(in, replace, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);

@@ -149,6 +149,15 @@ static int add(struct plan_ctx *p, struct unit_list *l, unsigned flags, const ch
 	return unit_add(p->a, l, p->st, sql, flags, NULL, p->err);
 }
 
+/* Each unit of from, in order, at the end of l. */
+static int add_all(struct plan_ctx *p, struct unit_list *l, const struct unit_list *from)
+{
+	for (size_t i = 0; i < from->n; i++)
+		if (add(p, l, from->items[i].flags, "%s", from->items[i].sql) < 0)
+			return -1;
+	return 0;
+}
+
 static const char *deparse_alter(struct arena *a, const PgQuery__RangeVar *rv,
 				 PgQuery__AlterTableCmd *cmd)
 {
@@ -704,13 +713,69 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
 
 /*
  * Contract's first transaction: the references of other tables to the old
- * column (their copies on the new one are validated by then).
+ * column go (their copies on the new one are validated by then), and the
+ * trash's write log starts (pg_trash_log_name): a trigger keeps, by primary
+ * key, every value of col written from then on, so the rows the app writes
+ * while the next transaction copies col to the trash, before its lock, are
+ * not restored with stale values by a revert. after_drop gets what ends the
+ * log once the column is gone.
  */
-static int add_drops_before(struct plan_ctx *p, const struct unit_list *drops)
+static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
+				const char *col, const struct unit_list *drops,
+				struct unit_list *after_drop)
 {
-	for (size_t i = 0; i < drops->n; i++)
-		if (add(p, p->contract, i + 1 == drops->n ? UNIT_ENDS_TRANSACTION : 0, "%s",
-			drops->items[i].sql) < 0)
+	struct unit_list first = {0};
+	if (add_all(p, &first, drops) < 0)
+		return -1;
+	struct driver_rows pk;
+	const char *params[] = {rel};
+	if (p->d->ops->query(p->d, p->a,
+			     "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+			     "i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = "
+			     "to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
+			     1, params, &pk, p->err) < 0)
+		return -1;
+	/* without a primary key there is no trash to log for: contract says so */
+	if (pk.n_rows) {
+		const char *keys = "", *values = "";
+		for (size_t i = 0; i < pk.n_rows; i++) {
+			const char *k = sql_ident(p->a, driver_rows_get(&pk, i, 0));
+			keys = arena_printf(p->a, "%s%s%s", keys, i ? ", " : "", k);
+			values = arena_printf(p->a, "%s%sNEW.%s", values, i ? ", " : "", k);
+		}
+		const char *qc = sql_ident(p->a, col);
+		const char *log = arena_printf(
+		    p->a, PG_TRASH_SCHEMA ".%s",
+		    sql_ident(p->a, pg_trash_log_name(p->a, p->m->version, rv->relname, col)));
+		const char *trig = sql_ident(
+		    p->a, pg_name(p->a, "migrate_log_v%lld_%s", (long long)p->m->version, col));
+		if (add(p, &first, 0, "CREATE SCHEMA IF NOT EXISTS " PG_TRASH_SCHEMA) < 0 ||
+		    add(p, &first, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log,
+			keys, qc, rel) < 0 ||
+		    add(p, &first, 0, "ALTER TABLE %s ADD PRIMARY KEY (%s)", log, keys) < 0 ||
+		    /* the app's role writes the table, not the trash: SECURITY DEFINER */
+		    add(p, &first, 0,
+			"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
+			"SET search_path = pg_catalog, pg_temp AS $migrate$\n"
+			"BEGIN\n"
+			"  /* the last value of %s written before contract drops it */\n"
+			"  INSERT INTO %s (%s, %s) VALUES (%s, NEW.%s)\n"
+			"    ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s;\n"
+			"  RETURN NULL;\n"
+			"END\n"
+			"$migrate$",
+			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
+		    add(p, &first, 0,
+			"CREATE TRIGGER %s AFTER INSERT OR UPDATE ON %s FOR EACH ROW "
+			"EXECUTE FUNCTION %s()",
+			trig, rel, log) < 0 ||
+		    add(p, after_drop, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
+		    add(p, after_drop, 0, "DROP FUNCTION %s()", log) < 0)
+			return -1;
+	}
+	for (size_t i = 0; i < first.n; i++)
+		if (add(p, p->contract, i + 1 == first.n ? UNIT_ENDS_TRANSACTION : 0, "%s",
+			first.items[i].sql) < 0)
 			return -1;
 	return 0;
 }
@@ -807,22 +872,22 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		if (add_not_null_check(p, rel, check, b_col) < 0)
 			return -1;
 	}
-	struct unit_list drops = {0}, renames = {0};
+	struct unit_list drops = {0}, renames = {0}, after_drop = {0};
 	if (plan_copy_indexes(p, rel, a_col, b_col, &renames) < 0 ||
 	    plan_copy_constraints(p, rel, a_col, b_col, &drops, &renames) < 0 ||
-	    add_drops_before(p, &drops) < 0)
+	    add_contract_prelude(p, rv, rel, a_col, &drops, &after_drop) < 0)
 		return -1;
 
 	/* contract: the old name goes (its values kept in migrate_trash). The drop comes
 	 * first, so its copy to the trash reads the table before any statement of the
 	 * transaction holds an ACCESS EXCLUSIVE lock on it. */
 	if (add(p, p->contract, 0, "ALTER TABLE %s DROP COLUMN %s", rel, qa) < 0 ||
+	    add_all(p, p->contract, &after_drop) < 0 ||
 	    add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
 	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0)
 		return -1;
-	for (size_t i = 0; i < renames.n; i++)
-		if (add(p, p->contract, 0, "%s", renames.items[i].sql) < 0)
-			return -1;
+	if (add_all(p, p->contract, &renames) < 0)
+		return -1;
 	if (cs.default_expr &&
 	    add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qb,
 		cs.default_expr) < 0)
@@ -933,22 +998,22 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		if (add_not_null_check(p, rel, check, shadow) < 0)
 			return -1;
 	}
-	struct unit_list drops = {0}, renames = {0};
+	struct unit_list drops = {0}, renames = {0}, after_drop = {0};
 	if (plan_copy_indexes(p, rel, col, shadow, &renames) < 0 ||
 	    plan_copy_constraints(p, rel, col, shadow, &drops, &renames) < 0 ||
-	    add_drops_before(p, &drops) < 0)
+	    add_contract_prelude(p, rv, rel, col, &drops, &after_drop) < 0)
 		return -1;
 
 	/* contract: the swap, in one transaction and one short lock; the old column's
 	 * copy to the trash runs first, before the transaction takes that lock */
 	if (add(p, p->contract, 0, "ALTER TABLE %s DROP COLUMN %s", rel, qc) < 0 ||
+	    add_all(p, p->contract, &after_drop) < 0 ||
 	    add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
 	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0 ||
 	    add(p, p->contract, 0, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel, qs, qc) < 0)
 		return -1;
-	for (size_t i = 0; i < renames.n; i++)
-		if (add(p, p->contract, 0, "%s", renames.items[i].sql) < 0)
-			return -1;
+	if (add_all(p, p->contract, &renames) < 0)
+		return -1;
 	if (check &&
 	    (add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qc) < 0 ||
 	     add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,

@@ -834,8 +834,12 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 			   unit_note(r.units.items[i].flags));
 	if (expand && !applied && r.planned_contract.n) {
 		runner_say(fn, ctx, "-- contract then finishes:");
-		for (size_t i = 0; i < r.planned_contract.n; i++)
+		/* each transaction of it opens with a unit marked UNIT_OWN_TRANSACTION */
+		for (size_t i = 0; i < r.planned_contract.n; i++) {
+			if (r.planned_contract.items[i].flags & UNIT_OWN_TRANSACTION)
+				runner_say(fn, ctx, "-- (a transaction)");
 			runner_say(fn, ctx, "%s;", r.planned_contract.items[i].sql);
+		}
 	}
 	runner_say(fn, ctx, "-- revert-%s%s:", migration_section_name(s),
 		   applied		     ? " (as recorded)"

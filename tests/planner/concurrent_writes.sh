@@ -82,4 +82,44 @@ expect_exit 0 mg up --phase contract
 expect_q "rows after contract" "SELECT count(*) FROM t WHERE c IS NULL OR q IS NULL" 0
 expect_q "the type after contract" "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'q'" bigint
 
+# ---- a write the trash copy cannot see ----
+# Contract copies the dropped column to migrate_trash before its lock. A
+# session that wrote a row before the copy began and commits after it (its
+# lock makes the DROP wait) would leave the old value in the trash; the write
+# log that contract starts in a transaction of its own keeps the new one, and
+# revert restores it.
+CASE=trash_race
+new_db trash_race
+migration 0001_setup.sql <<'SQL'
+CREATE TABLE t (id bigint PRIMARY KEY, a text, b int);
+INSERT INTO t SELECT g, 'v' || g, g FROM generate_series(1, 500) g;
+SQL
+migration 0002_change.sql <<'SQL'
+ALTER TABLE t RENAME COLUMN a TO c;
+SQL
+expect_exit 0 mg up --to 1
+expect_exit 0 mg up --phase expand
+# kill -9 in contract's second transaction: the write log is there, a too
+MIGRATE_TEST_CRASH_AFTER=6 expect_exit $KILLED mg up --phase contract
+expect_q "the write log after the first transaction" "SELECT to_regclass('migrate_trash.w2_t_a') IS NOT NULL" t
+expect_q "a after the first transaction" "SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'a'" 1
+psql "$CONN" -X -q -v ON_ERROR_STOP=1 >"$T/late.out" 2>&1 <<'SQL' &
+BEGIN;
+UPDATE t SET c = 'late' WHERE id = 1;
+SELECT pg_sleep(2);
+COMMIT;
+SQL
+LATE=$!
+BACKGROUND+=("$LATE")
+wait_for "SELECT count(*) = 1 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(2)%' AND state = 'active'"
+expect_exit 0 mg up --phase contract --lock-timeout 30s
+wait "$LATE" || { cat "$T/late.out" >&2; fail "trash_race: the late write failed"; }
+expect_q "the copy saw the value before the late write" "SELECT a FROM migrate_trash.v2_t_a WHERE id = 1" v1
+expect_q "the write log has the late write" "SELECT a FROM migrate_trash.w2_t_a WHERE id = 1" late
+expect_exit 0 mg revert --steps 1
+expect_q "a after reverting contract" "SELECT a || ' ' || c FROM t WHERE id = 1" "late late"
+expect_q "rows where a and c differ after the revert" "SELECT count(*) FROM t WHERE a IS DISTINCT FROM c" 0
+expect_exit 0 mg revert --steps 1
+expect_q "the trash after reverting both phases" "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate_trash'" 0
+
 pass

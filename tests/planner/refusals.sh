@@ -154,6 +154,7 @@ for unit in \
 	'ALTER TABLE "orders" ADD CONSTRAINT "orders_status_not_null" CHECK ("status" IS NOT NULL) NOT VALID;' \
 	'UPDATE "orders" SET "remark" = "note" WHERE "remark" IS DISTINCT FROM "note";  -- backfill: keyset batches, each its own transaction' \
 	"-- contract then finishes:" \
+	"-- (a transaction)" \
 	'ALTER TABLE "orders" ALTER COLUMN "status" SET NOT NULL;' \
 	'ALTER TABLE "orders" RENAME TO "purchases";' \
 	"-- revert-expand (derived from the database as it is now):"; do
