@@ -121,6 +121,8 @@ struct plan_ctx {
 	struct arena *a;
 	const struct migration *m;
 	const struct sql_stmt *st;
+	const struct sql_stmt *earlier; /* the section's statements before st */
+	size_t n_earlier;
 	struct unit_list *expand;
 	struct unit_list *contract;
 	struct mg_error *err;
@@ -343,6 +345,115 @@ static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table,
 		 "again on the new column afterwards, or write the change under "
 		 "'-- migrate:contract' to run it as written");
 	return -1;
+}
+
+/* ---- intents of one migration on the same column ---- */
+
+static const PgQuery__RangeVar *stmt_relation(const PgQuery__Node *n)
+{
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		return n->index_stmt->relation;
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+		return n->alter_table_stmt->relation;
+	case PG_QUERY__NODE__NODE_RENAME_STMT:
+		return n->rename_stmt->relation;
+	default:
+		return NULL;
+	}
+}
+
+static bool same_relation(const PgQuery__RangeVar *x, const PgQuery__RangeVar *y)
+{
+	return x && y && x->relname && y->relname && strcmp(x->relname, y->relname) == 0 &&
+	       strcmp(x->schemaname ? x->schemaname : "", y->schemaname ? y->schemaname : "") == 0;
+}
+
+/* The column a statement renames (*ret_new: its new name) or retypes, or NULL. */
+static const char *changed_column(const PgQuery__Node *n, const char **ret_new)
+{
+	*ret_new = NULL;
+	if (n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT &&
+	    n->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN) {
+		*ret_new = n->rename_stmt->newname;
+		return n->rename_stmt->subname;
+	}
+	const PgQuery__AlterTableCmd *cmd = single_cmd(n);
+	if (cmd && cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType)
+		return cmd->name;
+	return NULL;
+}
+
+/* Does the statement name column col: in an expression, a key, an action or a rename? */
+static bool touches_column(const PgQuery__Node *n, const char *col)
+{
+	if (!col)
+		return false;
+	if (ast_mentions_column(n, col))
+		return true;
+	if (n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT)
+		return n->rename_stmt->subname && strcmp(n->rename_stmt->subname, col) == 0;
+	if (n->node_case == PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
+		for (size_t i = 0; i < n->alter_table_stmt->n_cmds; i++) {
+			const PgQuery__AlterTableCmd *cmd =
+			    ast_alter_cmd(n->alter_table_stmt->cmds[i]);
+			if (cmd && cmd->name && strcmp(cmd->name, col) == 0)
+				return true;
+		}
+	return false;
+}
+
+/*
+ * The planner reads the catalogue as it is before the migration runs. A
+ * rename or type change of a column and another change of the same column in
+ * the same migration do not see each other: an index or a NOT NULL made on the
+ * old column would go with it at contract, a retype of the new name would run
+ * as written. Refused, with the way out: one migration each.
+ */
+static bool renames_table(const PgQuery__Node *n)
+{
+	return n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT &&
+	       n->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+}
+
+static int refuse_if_composed(struct plan_ctx *p, const PgQuery__RangeVar *rv)
+{
+	const char *st_new, *st_col = changed_column(p->st->node, &st_new);
+	for (size_t i = 0; i < p->n_earlier; i++) {
+		const PgQuery__Node *e = p->earlier[i].node;
+		if (!same_relation(stmt_relation(e), rv))
+			continue;
+		const char *e_new, *e_col = changed_column(e, &e_new);
+		/* after a table rename's contract, a later column change's would run
+		 * against the old table name */
+		if (renames_table(e) && st_col) {
+			mg_error_set_at(
+			    p->err, 2, p->m->path, p->st->line, p->st->column,
+			    "this change and the one at line %d (a rename of table '%s' "
+			    "and a change of one of its columns) are not planned together: "
+			    "contract would run one against the other's old names",
+			    p->earlier[i].line, rv->relname);
+			mg_error_set_help(p->err,
+					  "put this statement in a migration of its own, "
+					  "after this one (migrations expanded together compose)");
+			return -1;
+		}
+		const char *col = touches_column(p->st->node, e_col)	      ? e_col
+				  : e_new && st_col && !strcmp(st_col, e_new) ? e_new
+				  : touches_column(e, st_col)		      ? st_col
+									      : NULL;
+		if (!col)
+			continue;
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"this change of column '%s.%s' and the one at line %d are not "
+				"planned together: the planner reads the table as it is before "
+				"the migration, so one would undo or lose the other at contract",
+				rv->relname, col, p->earlier[i].line);
+		mg_error_set_help(p->err, "put this statement in a migration of its own, after "
+					  "this one (migrations expanded together compose)");
+		return -1;
+	}
+	return 0;
 }
 
 static int backfill_key(struct plan_ctx *p, const char *rel, const char *table_label,
@@ -1126,13 +1237,14 @@ static int plan_add_column_volatile(struct plan_ctx *p, const PgQuery__RangeVar 
 static int plan_intent(struct plan_ctx *p, const PgQuery__Node *n, const PgQuery__RangeVar *rv);
 
 int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
-		 const struct sql_stmt *st, bool *ret_planned, struct unit_list *ret_expand,
-		 struct unit_list *ret_contract, struct mg_error *err)
+		 const struct sql_stmt *stmts, size_t at, bool *ret_planned,
+		 struct unit_list *ret_expand, struct unit_list *ret_contract, struct mg_error *err)
 {
+	const struct sql_stmt *st = &stmts[at];
 	*ret_planned = false;
 	if (!d->ops->concurrent_ddl || !planner_handles(st->node))
 		return 0;
-	struct plan_ctx p = {d, a, m, st, ret_expand, ret_contract, err};
+	struct plan_ctx p = {d, a, m, st, stmts, at, ret_expand, ret_contract, err};
 	const PgQuery__Node *n = st->node;
 	const PgQuery__RangeVar *rv =
 	    n->node_case == PG_QUERY__NODE__NODE_INDEX_STMT    ? n->index_stmt->relation
@@ -1144,6 +1256,8 @@ int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
 		return -1;
 	if (!exists)
 		return 0;
+	if (refuse_if_composed(&p, rv) < 0)
+		return -1;
 	*ret_planned = true;
 	size_t first_contract = ret_contract->n;
 	int rc = plan_intent(&p, n, rv);

@@ -207,8 +207,8 @@ static int build_units(struct phase_run *r, const struct history_entry *e, bool 
 	for (size_t i = 0; i < r->sec.n_stmts; i++) {
 		const struct sql_stmt *st = &r->sec.stmts[i];
 		bool planned = false;
-		if (expand &&
-		    planner_plan(r->d, r->a, r->m, st, &planned, &r->units, &contract, err) < 0)
+		if (expand && planner_plan(r->d, r->a, r->m, r->sec.stmts, i, &planned, &r->units,
+					   &contract, err) < 0)
 			return -1;
 		if (planned) {
 			r->planned = true;

@@ -212,6 +212,46 @@ static void rename_visit(ProtobufCMessage *msg, void *ctx)
 	}
 }
 
+struct column_mention {
+	const char *name;
+	bool found;
+};
+
+static bool names_hold(PgQuery__Node *const *names, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (names[i]->node_case == PG_QUERY__NODE__NODE_STRING && names[i]->string->sval &&
+		    strcmp(names[i]->string->sval, name) == 0)
+			return true;
+	return false;
+}
+
+static void mention_visit(ProtobufCMessage *msg, void *ctx)
+{
+	struct column_mention *cm = ctx;
+	if (msg->descriptor == &pg_query__column_ref__descriptor) {
+		const PgQuery__ColumnRef *ref = (PgQuery__ColumnRef *)msg;
+		cm->found |=
+		    ref->n_fields && names_hold(&ref->fields[ref->n_fields - 1], 1, cm->name);
+	} else if (msg->descriptor == &pg_query__index_elem__descriptor) {
+		const PgQuery__IndexElem *e = (PgQuery__IndexElem *)msg;
+		cm->found |= e->name && strcmp(e->name, cm->name) == 0;
+	} else if (msg->descriptor == &pg_query__constraint__descriptor) {
+		const PgQuery__Constraint *k = (PgQuery__Constraint *)msg;
+		cm->found |= names_hold(k->keys, k->n_keys, cm->name) ||
+			     names_hold(k->fk_attrs, k->n_fk_attrs, cm->name) ||
+			     names_hold(k->including, k->n_including, cm->name);
+	}
+}
+
+bool ast_mentions_column(const PgQuery__Node *tree, const char *name)
+{
+	struct column_mention cm = {name, false};
+	if (tree)
+		ast_walk((ProtobufCMessage *)&tree->base, mention_visit, &cm);
+	return cm.found;
+}
+
 void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *to)
 {
 	struct column_rename cr = {from, to};

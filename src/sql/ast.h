@@ -47,5 +47,7 @@ bool ast_stmt_is_concurrent(const PgQuery__Node *stmt);
  * it reaches column references in any expression.
  */
 void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *to);
+/* Does tree name column `name` (a column reference, an index or constraint key)? */
+bool ast_mentions_column(const PgQuery__Node *tree, const char *name);
 
 #endif

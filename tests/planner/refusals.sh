@@ -25,7 +25,7 @@ for change in "RENAME COLUMN b TO c" "ALTER COLUMN a TYPE bigint" "ADD COLUMN to
 CREATE TABLE nokey (a int, b text, u int UNIQUE);
 INSERT INTO nokey SELECT g, 'b' || g, g FROM generate_series(1, 100) g;
 SQL
-	printf 'CREATE INDEX nokey_a_idx ON nokey (a);\nALTER TABLE nokey %s;\n' "$change" >"$MIG/0002_change.sql"
+	printf 'CREATE INDEX nokey_u_idx ON nokey (u);\nALTER TABLE nokey %s;\n' "$change" >"$MIG/0002_change.sql"
 	expect_exit 0 mg up --to 1
 	refused "table 'nokey' has no primary key or unique NOT NULL column"
 	expect_contains "$ERR" "0002_change.sql:2:"
@@ -63,6 +63,37 @@ for change in "id|RENAME COLUMN id TO key|renaming it|primary key 't_pkey'" \
 	expect_contains "$ERR" "migrate:contract"
 	expect_q "history of 0002" "SELECT count(*) FROM migrate.history WHERE version = 2" 0
 done
+
+# ---- two changes of one column in one migration: planned against the same
+# catalogue, they would not see each other ----
+CASE=composed
+new_db composed
+migration 0001_setup.sql <<'SQL'
+CREATE TABLE t (id bigint PRIMARY KEY, q int, a text);
+INSERT INTO t SELECT g, g, 'a' || g FROM generate_series(1, 100) g;
+SQL
+expect_exit 0 mg up --to 1
+for change in "CREATE INDEX t_a_idx ON t (a);|ALTER TABLE t RENAME COLUMN a TO c;|a" \
+	"ALTER TABLE t ALTER COLUMN q TYPE bigint;|ALTER TABLE t ALTER COLUMN q SET NOT NULL;|q" \
+	"ALTER TABLE t ALTER COLUMN q SET NOT NULL;|ALTER TABLE t ALTER COLUMN q TYPE bigint;|q" \
+	"ALTER TABLE t RENAME COLUMN q TO quantity;|ALTER TABLE t ALTER COLUMN quantity TYPE bigint;|quantity" \
+	"ALTER TABLE t ADD CONSTRAINT t_q_check CHECK (q > 0);|ALTER TABLE t ALTER COLUMN q TYPE bigint;|q" \
+	"ALTER TABLE t RENAME TO t2;|ALTER TABLE t ALTER COLUMN q TYPE bigint;|"; do
+	IFS='|' read -r first second col <<<"$change"
+	printf '%s\n%s\n' "$first" "$second" >"$MIG/0002_both.sql"
+	if [ -n "$col" ]; then
+		refused "this change of column 't.$col' and the one at line 1 are not planned together"
+	else
+		refused "this change and the one at line 1 (a rename of table 't' and a change of one of its columns) are not planned together"
+	fi
+	expect_contains "$ERR" "0002_both.sql:2:1: error: "
+	expect_contains "$ERR" "a migration of its own"
+done
+# a rename, then an index on the new name, is fine in one migration
+printf '%s\n%s\n' "ALTER TABLE t RENAME COLUMN a TO c;" "CREATE INDEX t_c_idx ON t (c);" >"$MIG/0002_both.sql"
+expect_exit 0 mg up
+expect_q "the index on the new name" "SELECT indexdef FROM pg_indexes WHERE indexname = 't_c_idx'" \
+	"CREATE INDEX t_c_idx ON public.t USING btree (c)"
 
 # ---- on top of a type change still to contract ----
 CASE=shadowed
@@ -108,19 +139,19 @@ expect_q "renamed" "SELECT to_regclass('t2') IS NOT NULL AND to_regclass('t') IS
 CASE=lint
 new_db lint
 migration 0001_setup.sql <<'SQL'
-CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, status text, qty int, note text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, status text, qty int, note text, code text);
 CREATE TABLE accounts (id bigint PRIMARY KEY);
 SQL
 migration 0002_change.sql <<'SQL'
 CREATE INDEX orders_account_idx ON orders (account_id);
 ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id);
-ALTER TABLE orders ADD CONSTRAINT orders_qty_check CHECK (qty > 0);
-ALTER TABLE orders ADD CONSTRAINT orders_note_key UNIQUE (note);
+ALTER TABLE orders ADD CONSTRAINT orders_account_check CHECK (account_id > 0);
+ALTER TABLE orders ADD CONSTRAINT orders_code_key UNIQUE (code);
 ALTER TABLE orders ALTER COLUMN status SET NOT NULL;
 ALTER TABLE orders RENAME COLUMN note TO remark;
 ALTER TABLE orders ALTER COLUMN qty TYPE bigint;
 ALTER TABLE orders ADD COLUMN token uuid DEFAULT gen_random_uuid();
-ALTER TABLE orders RENAME TO purchases;
+ALTER TABLE accounts RENAME TO members;
 SQL
 expect_exit 0 "$MIGRATE" lint --dir "$MIG" --format json
 json_check "$OUT" \
@@ -150,13 +181,13 @@ for unit in \
 	"CREATE INDEX CONCURRENTLY orders_account_idx ON orders USING btree (account_id);  -- outside a transaction" \
 	"ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;" \
 	'ALTER TABLE "orders" VALIDATE CONSTRAINT "orders_account_fkey";  -- in its own transaction' \
-	'CREATE UNIQUE INDEX CONCURRENTLY "orders_note_key" ON "orders" ("note");  -- outside a transaction' \
+	'CREATE UNIQUE INDEX CONCURRENTLY "orders_code_key" ON "orders" ("code");  -- outside a transaction' \
 	'ALTER TABLE "orders" ADD CONSTRAINT "orders_status_not_null" CHECK ("status" IS NOT NULL) NOT VALID;' \
 	'UPDATE "orders" SET "remark" = "note" WHERE "remark" IS DISTINCT FROM "note";  -- backfill: keyset batches, each its own transaction' \
 	"-- contract then finishes:" \
 	"-- (a transaction)" \
 	'ALTER TABLE "orders" ALTER COLUMN "status" SET NOT NULL;' \
-	'ALTER TABLE "orders" RENAME TO "purchases";' \
+	'ALTER TABLE "accounts" RENAME TO "members";' \
 	"-- revert-expand (derived from the database as it is now):"; do
 	expect_contains "$OUT" "$unit"
 done
@@ -171,6 +202,6 @@ expect_exit 0 mg up --phase expand
 expect_exit 0 mg plan 2
 expect_match "$OUT" "^-- 2_change: expand \(step by step\), applied$"
 expect_contains "$OUT" "-- revert-expand (as recorded):"
-expect_contains "$OUT" 'DROP VIEW "purchases";'
+expect_contains "$OUT" 'DROP VIEW "members";'
 
 pass
