@@ -9,6 +9,9 @@
 
 set -u
 
+# shellcheck source=../lib/assert.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
+
 : "${MIGRATE:?set MIGRATE to the migrate binary}"
 : "${SRCDIR:?set SRCDIR to the source tree}"
 # shellcheck disable=SC2034 # used by the tests that source this file
@@ -38,22 +41,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$OUT" "$ERR"; do
-		if [ -s "$f" ]; then
-			echo "--- ${f##*/.} of the last command (${LAST_CMD:-}):" >&2
-			sed 's/^/  /' "$f" >&2
-		fi
-	done
-	exit 1
-}
-
-pass() {
-	echo "ok: ${0##*/}"
-	exit 0
-}
 
 # have_pg: true with a throwaway server.
 have_pg() {
@@ -99,31 +86,6 @@ q() {
 copy_example() {
 	mkdir -p "$1"
 	cp "$EXAMPLE"/*.sql "$1"/
-}
-
-# expect_exit CODE CMD...: runs CMD (stdout to $OUT, stderr to $ERR) and
-# fails unless it exits with CODE.
-expect_exit() {
-	local want=$1
-	shift
-	LAST_CMD="$*"
-	local rc=0
-	"$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
-	[ "$rc" = "$want" ] || fail "'$LAST_CMD' exited $rc, expected $want"
-}
-
-expect_contains() {
-	grep -qF -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/} lacks '$2'"
-}
-
-expect_not_contains() {
-	if grep -qF -- "$2" "$1"; then
-		fail "'${LAST_CMD:-}': ${1##*/} holds '$2' but should not"
-	fi
-}
-
-expect_match() {
-	grep -qE -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/} has no line matching /$2/"
 }
 
 # json_stage FILE NAME: prints "status errors warnings" of a stage of a JSON report.

@@ -11,6 +11,9 @@
 
 set -u
 
+# shellcheck source=../lib/assert.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
+
 : "${MIGRATE:?set MIGRATE to the migrate binary}"
 : "${PROBE:?set PROBE to the mongo_probe binary}"
 : "${FIXTURES:?set FIXTURES to tests/mongo/fixtures}"
@@ -31,22 +34,6 @@ cleanup() {
 	rm -rf "$T"
 }
 trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$OUT" "$ERR"; do
-		if [ -s "$f" ]; then
-			echo "--- ${f##*/.} of the last command (${LAST_CMD:-}):" >&2
-			sed 's/^/  /' "$f" >&2
-		fi
-	done
-	exit 1
-}
-
-pass() {
-	echo "ok: ${0##*/}"
-	exit 0
-}
 
 # need_server: skips the test without a server; else points URL at a fresh
 # database on it (the test's name and pid, so parallel suites do not meet).
@@ -69,21 +56,6 @@ PY
 )
 	"$PROBE" "$URL" '{"ping": 1}' >/dev/null || fail "no server at MIGRATE_TEST_MONGODB_URI"
 	"$PROBE" "$URL" '{"dropDatabase": 1}' >/dev/null || fail "cannot empty $URL"
-}
-
-# expect_exit CODE CMD...: runs CMD (stdout to $OUT, stderr to $ERR) and
-# fails unless it exits with CODE.
-expect_exit() {
-	local want=$1
-	shift
-	LAST_CMD="$*"
-	local rc=0
-	"$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
-	[ "$rc" = "$want" ] || fail "'$LAST_CMD' exited $rc, expected $want"
-}
-
-expect_contains() {
-	grep -qF -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/.} lacks '$2'"
 }
 
 # mg ARGS...: migrate on the test database and directory.

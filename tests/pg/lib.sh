@@ -9,6 +9,9 @@
 
 set -u
 
+# shellcheck source=../lib/assert.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
+
 : "${MIGRATE:?set MIGRATE to the migrate binary}"
 : "${SRCDIR:?set SRCDIR to the source tree}"
 if [ -z "${MIGRATE_TEST_PG:-}" ] || ! command -v psql >/dev/null; then
@@ -52,22 +55,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$OUT" "$ERR"; do
-		if [ -s "$f" ]; then
-			echo "--- ${f##*/.} of the last command (${LAST_CMD:-}):" >&2
-			sed 's/^/  /' "$f" >&2
-		fi
-	done
-	exit 1
-}
-
-pass() {
-	echo "ok: ${0##*/}"
-	exit 0
-}
-
 # new_db [SUFFIX]: creates a fresh database t_<test>[_suffix]_<pid> and points
 # CONN, DB and the migrations directory MIG ($T/m_<suffix>, empty) at it. Two
 # suites run in parallel on one server, so every name carries the pid.
@@ -102,53 +89,6 @@ migration() {
 # mg ARGS...: migrate on the test database and directory.
 mg() {
 	"$MIGRATE" --db "$CONN" --dir "$MIG" "$@"
-}
-
-# expect_exit CODE CMD...: runs CMD (stdout to $OUT, stderr to $ERR) and
-# fails unless it exits with CODE.
-expect_exit() {
-	local want=$1
-	shift
-	LAST_CMD="$*"
-	local rc=0
-	"$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
-	[ "$rc" = "$want" ] || fail "'$LAST_CMD' exited $rc, expected $want"
-}
-
-expect_contains() {
-	grep -qF -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/.} lacks '$2'"
-}
-
-expect_not_contains() {
-	if grep -qF -- "$2" "$1"; then
-		fail "'${LAST_CMD:-}': ${1##*/.} holds '$2' but should not"
-	fi
-}
-
-expect_match() {
-	grep -qE -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/.} has no line matching /$2/"
-}
-
-# expect_eq WHAT GOT WANT
-expect_eq() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
-
-# json_check FILE PYTHON-EXPR...: each expression, with `d` bound to the
-# parsed document, must be true.
-json_check() {
-	local file=$1
-	shift
-	python3 -c '
-import json, sys
-try:
-    d = json.load(open(sys.argv[1]))
-except ValueError as e:
-    sys.exit("not JSON: %s" % e)
-for expr in sys.argv[2:]:
-    if not eval(expr):
-        sys.exit("false: " + expr)
-' "$file" "$@" || fail "'${LAST_CMD:-}': JSON check failed on ${file##*/.}"
 }
 
 # The schemas the snapshot leaves out: the history and the trash are compared
@@ -264,21 +204,6 @@ db_state() {
 	history_state "$1.history"
 	cat "$1.history" >>"$1"
 	rm -f "$1.history"
-}
-
-# expect_same A B WHAT: the two snapshots are identical.
-expect_same() {
-	if ! diff -u "$1" "$2" >"$T/.diff"; then
-		echo "--- difference ($3):" >&2
-		cat "$T/.diff" >&2
-		fail "$3"
-	fi
-}
-
-expect_different() {
-	if diff -q "$1" "$2" >/dev/null; then
-		fail "$3"
-	fi
 }
 
 # phase_of VERSION: its phase in migrate.history, or "pending".

@@ -8,6 +8,9 @@
 
 set -u
 
+# shellcheck source=../lib/assert.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/assert.sh"
+
 : "${MIGRATE:?set MIGRATE to the migrate binary}"
 : "${SRCDIR:?set SRCDIR to the source tree}"
 if ! command -v sqlite3 >/dev/null; then
@@ -33,40 +36,6 @@ cd "$T" || exit 1
 OUT="$T/.out"
 ERR="$T/.err"
 unset DATABASE_URL
-
-fail() {
-	echo "FAIL: $*" >&2
-	for f in "$OUT" "$ERR"; do
-		if [ -s "$f" ]; then
-			echo "--- ${f##*/.} of the last command (${LAST_CMD:-}):" >&2
-			sed 's/^/  /' "$f" >&2
-		fi
-	done
-	exit 1
-}
-
-pass() {
-	echo "ok: ${0##*/}"
-	exit 0
-}
-
-# expect_exit CODE CMD...: runs CMD (stdout to $OUT, stderr to $ERR), fails unless it exits CODE.
-expect_exit() {
-	local want=$1
-	shift
-	LAST_CMD="$*"
-	local rc=0
-	"$@" >"$OUT" 2>"$ERR" </dev/null || rc=$?
-	[ "$rc" = "$want" ] || fail "'$LAST_CMD' exited $rc, expected $want"
-}
-
-expect_contains() {
-	grep -qF -- "$2" "$1" || fail "'${LAST_CMD:-}': ${1##*/.} lacks '$2'"
-}
-
-expect_eq() {
-	[ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
-}
 
 # DB is the database file of the test; mg runs migrate on it.
 DB="$T/app.db"
@@ -94,13 +63,6 @@ data_snapshot() {
 		echo "== $t" >>"$1"
 		q "SELECT * FROM \"$t\" ORDER BY rowid" >>"$1"
 	done
-}
-
-expect_same() {
-	cmp -s "$1" "$2" || {
-		diff -u "$1" "$2" >&2
-		fail "$3"
-	}
 }
 
 # migration VERSION SLUG: writes stdin to $MIG/VERSION_SLUG.sql
