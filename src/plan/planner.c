@@ -911,6 +911,49 @@ static const char *sync_function_name(struct plan_ctx *p, const PgQuery__RangeVa
 	return sql_ident(p->a, name);
 }
 
+/*
+ * What a rename and a type change share once fn, the sync trigger's function,
+ * is made: the trigger, the backfill of new_col (set_sql where where_sql), a
+ * validated NOT NULL check on it (*ret_check) when not_null, the indexes and
+ * constraints of old_col made again on it, and contract's first steps: the
+ * prelude, then the drop of old_col (kept in the trash) and of the triggers.
+ * ret_renames gets what gives the copies their old names back, which the
+ * caller adds to contract after what it has to do first.
+ */
+static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
+			    const char *old_col, const char *new_col, const char *trig,
+			    const char *fn, const char *label, const char *set_sql,
+			    const char *where_sql, bool not_null, const char **ret_check,
+			    struct unit_list *ret_renames)
+{
+	if (add(p, p->expand, 0,
+		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
+		"ROW " BACKFILL_SKIPS_TRIGGER "EXECUTE FUNCTION %s()",
+		trig, rel, fn) < 0 ||
+	    add_backfill(p, rel, label, set_sql, where_sql) < 0)
+		return -1;
+	*ret_check = NULL;
+	if (not_null) {
+		*ret_check = pg_name(p->a, "%s_%s_not_null", rv->relname, new_col);
+		if (add_not_null_check(p, rel, *ret_check, new_col) < 0)
+			return -1;
+	}
+	struct unit_list drops = {0}, after_drop = {0};
+	if (plan_copy_indexes(p, rel, old_col, new_col, ret_renames) < 0 ||
+	    plan_copy_constraints(p, rel, old_col, new_col, &drops, ret_renames) < 0 ||
+	    add_contract_prelude(p, rv, rel, old_col, &drops, &after_drop) < 0)
+		return -1;
+	/* the drop comes first in its transaction, so its copy to the trash reads the
+	 * table before any statement holds an ACCESS EXCLUSIVE lock on it */
+	if (add(p, p->contract, 0, "ALTER TABLE %s DROP COLUMN %s", rel, sql_ident(p->a, old_col)) <
+		0 ||
+	    add_all(p, p->contract, &after_drop) < 0 ||
+	    add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
+	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0)
+		return -1;
+	return 0;
+}
+
 static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 {
 	const PgQuery__RangeVar *rv = rs->relation;
@@ -968,34 +1011,13 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		fn, a_col, b_col, on_both_null, qb, qb, qa, qa, qa, qb, qa, qa, qb, qa, qb, qb, qa,
 		qb) < 0)
 		return -1;
-	if (add(p, p->expand, 0,
-		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
-		"ROW " BACKFILL_SKIPS_TRIGGER "EXECUTE FUNCTION %s()",
-		trig, rel, fn) < 0)
-		return -1;
-	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qb, qa),
-			 arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa)) < 0)
-		return -1;
-	const char *check = NULL;
 	/* a SET NOT NULL still to contract makes the column NOT NULL: b must be too */
-	if (cs.not_null || cs.not_null_check) {
-		check = pg_name(p->a, "%s_%s_not_null", rv->relname, b_col);
-		if (add_not_null_check(p, rel, check, b_col) < 0)
-			return -1;
-	}
-	struct unit_list drops = {0}, renames = {0}, after_drop = {0};
-	if (plan_copy_indexes(p, rel, a_col, b_col, &renames) < 0 ||
-	    plan_copy_constraints(p, rel, a_col, b_col, &drops, &renames) < 0 ||
-	    add_contract_prelude(p, rv, rel, a_col, &drops, &after_drop) < 0)
-		return -1;
-
-	/* contract: the old name goes (its values kept in migrate_trash). The drop comes
-	 * first, so its copy to the trash reads the table before any statement of the
-	 * transaction holds an ACCESS EXCLUSIVE lock on it. */
-	if (add(p, p->contract, 0, "ALTER TABLE %s DROP COLUMN %s", rel, qa) < 0 ||
-	    add_all(p, p->contract, &after_drop) < 0 ||
-	    add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
-	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0)
+	const char *check = NULL;
+	struct unit_list renames = {0};
+	if (plan_move_column(p, rv, rel, a_col, b_col, trig, fn, label,
+			     arena_printf(p->a, "%s = %s", qb, qa),
+			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa),
+			     cs.not_null || cs.not_null_check, &check, &renames) < 0)
 		return -1;
 	if (add_all(p, p->contract, &renames) < 0)
 		return -1;
@@ -1092,35 +1114,16 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		"  RETURN NEW;\n"
 		"END\n"
 		"$migrate$",
-		fn, col, qs, in_trigger) < 0 ||
-	    add(p, p->expand, 0,
-		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
-		"ROW " BACKFILL_SKIPS_TRIGGER "EXECUTE FUNCTION %s()",
-		trig, rel, fn) < 0)
+		fn, col, qs, in_trigger) < 0)
 		return -1;
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, col);
 	/* only rows the trigger has not written yet; a resumed backfill checks by it */
-	if (add_backfill(p, rel, label, arena_printf(p->a, "%s = %s", qs, new_value),
-			 arena_printf(p->a, "%s IS DISTINCT FROM %s", qs, new_value)) < 0)
-		return -1;
 	const char *check = NULL;
-	if (cs.not_null || cs.not_null_check) {
-		check = pg_name(p->a, "%s_%s_not_null", rv->relname, shadow);
-		if (add_not_null_check(p, rel, check, shadow) < 0)
-			return -1;
-	}
-	struct unit_list drops = {0}, renames = {0}, after_drop = {0};
-	if (plan_copy_indexes(p, rel, col, shadow, &renames) < 0 ||
-	    plan_copy_constraints(p, rel, col, shadow, &drops, &renames) < 0 ||
-	    add_contract_prelude(p, rv, rel, col, &drops, &after_drop) < 0)
-		return -1;
-
-	/* contract: the swap, in one transaction and one short lock; the old column's
-	 * copy to the trash runs first, before the transaction takes that lock */
-	if (add(p, p->contract, 0, "ALTER TABLE %s DROP COLUMN %s", rel, qc) < 0 ||
-	    add_all(p, p->contract, &after_drop) < 0 ||
-	    add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
-	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0 ||
+	struct unit_list renames = {0};
+	if (plan_move_column(p, rv, rel, col, shadow, trig, fn, label,
+			     arena_printf(p->a, "%s = %s", qs, new_value),
+			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qs, new_value),
+			     cs.not_null || cs.not_null_check, &check, &renames) < 0 ||
 	    add(p, p->contract, 0, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel, qs, qc) < 0)
 		return -1;
 	if (add_all(p, p->contract, &renames) < 0)
