@@ -130,6 +130,11 @@ enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct cata
 			return INVERSE_DERIVED;
 		*ret_reason = "PostgreSQL cannot remove an enum value once added";
 		return INVERSE_IRREVERSIBLE;
+	case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
+		if (!stmt->alter_seq_stmt->for_identity)
+			return INVERSE_DERIVED;
+		*ret_reason = "an identity's sequence is undone with its column";
+		return INVERSE_IRREVERSIBLE;
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		return alter_table_class(stmt->alter_table_stmt, ret_reason);
 	case PG_QUERY__NODE__NODE_DROP_STMT:

@@ -1047,6 +1047,48 @@ static int alter_enum(const struct inverse_input *in, const PgQuery__AlterEnumSt
 	return 0;
 }
 
+/*
+ * ALTER SEQUENCE: the undo sets every parameter back as it was (type,
+ * bounds, increment, start, cache, cycle, owner), and the position too when
+ * the statement restarts it.
+ */
+static int alter_sequence(const struct inverse_input *in, const PgQuery__AlterSeqStmt *ss,
+			  struct step_list *block, struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	if (ss->for_identity)
+		return irreversible(in, err, "an identity's sequence is undone with its column");
+	const char *seq = sql_rangevar(a, ss->sequence);
+	struct driver_rows rows;
+	const char *p[] = {seq};
+	if (qrows(
+		in, &rows, err,
+		"SELECT format('AS %s INCREMENT BY %s MINVALUE %s MAXVALUE %s START WITH %s "
+		"CACHE %s %s OWNED BY %s', s.seqtypid::regtype, s.seqincrement, s.seqmin, "
+		"s.seqmax, s.seqstart, s.seqcache, CASE WHEN s.seqcycle THEN 'CYCLE' ELSE "
+		"'NO CYCLE' END, coalesce((SELECT format('%s.%I', d.refobjid::regclass, "
+		"t.attname) FROM pg_depend d JOIN pg_attribute t ON t.attrelid = d.refobjid "
+		"AND t.attnum = d.refobjsubid WHERE d.classid = 'pg_class'::regclass AND "
+		"d.objid = s.seqrelid AND d.refclassid = 'pg_class'::regclass AND d.deptype "
+		"= 'a'), 'NONE')), format('SELECT setval(%L, %s, %s)', s.seqrelid::regclass, "
+		"q.last_value, q.is_called::text) FROM pg_sequence s, LATERAL (SELECT coalesce("
+		"l.last_value, s.seqstart) AS last_value, l.last_value IS NOT NULL AS is_called "
+		"FROM pg_sequences l WHERE format('%I.%I', l.schemaname, l.sequencename)::regclass "
+		"= s.seqrelid) q WHERE s.seqrelid = to_regclass($1)",
+		1, p) < 0)
+		return -1;
+	if (rows.n_rows == 0)
+		return 0; /* IF EXISTS of nothing, or PostgreSQL's own error */
+	for (size_t i = 0; i < ss->n_options; i++) {
+		const PgQuery__Node *o = ss->options[i];
+		if (o->node_case == PG_QUERY__NODE__NODE_DEF_ELEM &&
+		    strcmp(o->def_elem->defname, "restart") == 0)
+			inv(in, block, 0, "%s", driver_rows_get(&rows, 0, 1));
+	}
+	inv(in, block, 0, "ALTER SEQUENCE %s %s", seq, driver_rows_get(&rows, 0, 0));
+	return 0;
+}
+
 int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret,
 		      struct mg_error *err)
 {
@@ -1075,6 +1117,9 @@ int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT:
 		rc = alter_enum(in, stmt->alter_enum_stmt, block, err);
+		break;
+	case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
+		rc = alter_sequence(in, stmt->alter_seq_stmt, block, err);
 		break;
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
 	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:

@@ -235,6 +235,7 @@ struct column_state {
 	bool not_null;
 	const char *default_expr;
 	bool not_null_check; /* CHECK (col IS NOT NULL), e.g. a SET NOT NULL not contracted yet */
+	bool identity_or_generated;
 };
 
 static int column_state(struct plan_ctx *p, const char *rel, const char *col,
@@ -249,7 +250,8 @@ static int column_state(struct plan_ctx *p, const char *rel, const char *col,
 		"pg_get_expr(d.adbin, d.adrelid), EXISTS (SELECT 1 FROM pg_constraint c "
 		"WHERE c.conrelid = a.attrelid AND c.contype = 'c' AND position(format("
 		"'CHECK ((%s IS NOT NULL))', quote_ident(a.attname)) IN "
-		"pg_get_constraintdef(c.oid)) = 1)::text FROM pg_attribute a "
+		"pg_get_constraintdef(c.oid)) = 1)::text, "
+		"(a.attidentity <> '' OR a.attgenerated <> '')::text FROM pg_attribute a "
 		"LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 		"WHERE a.attrelid = to_regclass($1) AND a.attname = $2 "
 		"AND NOT a.attisdropped",
@@ -262,6 +264,7 @@ static int column_state(struct plan_ctx *p, const char *rel, const char *col,
 	ret->not_null = strcmp(driver_rows_get(&rows, 0, 1), "true") == 0;
 	ret->default_expr = driver_rows_get(&rows, 0, 2);
 	ret->not_null_check = strcmp(driver_rows_get(&rows, 0, 3), "true") == 0;
+	ret->identity_or_generated = strcmp(driver_rows_get(&rows, 0, 4), "true") == 0;
 	return 0;
 }
 
@@ -316,6 +319,23 @@ static int refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *t
  * drop of the old column, and the backfill's batches and the trash are keyed
  * by the primary key: refused, with what to do instead.
  */
+/*
+ * An identity or generated column cannot be copied to a plain one that the
+ * sync trigger writes: after contract, inserts would get no value.
+ */
+static int refuse_if_generated(struct plan_ctx *p, const struct column_state *cs, const char *table,
+			       const char *col, const char *what)
+{
+	if (!cs->identity_or_generated)
+		return 0;
+	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+			"column '%s.%s' is an identity or generated column: %s is not planned",
+			table, col, what);
+	mg_error_set_help(p->err, "write the change under '-- migrate:contract' to run it as "
+				  "written (it locks the table while it runs)");
+	return -1;
+}
+
 static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table, const char *col,
 			 const char *what)
 {
@@ -968,7 +988,8 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		    p, p->expand, 0, "%s",
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
 	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
-	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it") < 0)
+	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it") < 0 ||
+	    refuse_if_generated(p, &cs, rv->relname, a_col, "renaming it") < 0)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
 	const char *trig = sql_ident(
@@ -1068,7 +1089,8 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
 	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
 		return add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
-	if (refuse_if_key(p, rel, rv->relname, col, "changing its type") < 0)
+	if (refuse_if_key(p, rel, rv->relname, col, "changing its type") < 0 ||
+	    refuse_if_generated(p, &cs, rv->relname, col, "changing its type") < 0)
 		return -1;
 
 	const char *shadow = pg_name(p->a, "%s__v%lld", col, (long long)p->m->version);

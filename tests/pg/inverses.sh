@@ -278,6 +278,16 @@ SQL
 
 # ---- a hand-written revert is run instead of the derived one ----
 
+# ALTER SEQUENCE: every parameter and the owner come back, and the position
+# when it was restarted
+inverse_case alter_sequence "SELECT s.seqtypid = 'bigint'::regtype AND s.seqincrement = 5 AND s.seqmax = 1000000000000 AND pg_get_serial_sequence('t', 'id') IS NULL FROM pg_sequence s WHERE s.seqrelid = 't_seq'::regclass" \
+	"$BASE
+CREATE SEQUENCE t_seq AS integer START 10 OWNED BY t.id;
+SELECT nextval('t_seq'), nextval('t_seq');
+" <<'SQL'
+ALTER SEQUENCE t_seq AS bigint INCREMENT BY 5 MAXVALUE 1000000000000 RESTART WITH 500 OWNED BY NONE;
+SQL
+
 inverse_case hand_written_revert_contract "SELECT to_regclass('parent') IS NULL" <<'SQL'
 -- migrate:contract
 DROP TABLE parent;
@@ -303,4 +313,6 @@ SELECT nextval('revert_counter');
 SQL
 check_cases
 expect_eq "hand-written revert ran" "$(q "SELECT last_value || ' ' || is_called FROM revert_counter")" "1 true"
+CONN="$MIGRATE_TEST_PG dbname=t_${TEST_NAME}_alter_sequence_$$"
+expect_eq "the restarted sequence back where it was" "$(q "SELECT last_value || ' ' || is_called FROM t_seq")" "11 true"
 pass

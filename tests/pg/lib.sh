@@ -152,6 +152,16 @@ SELECT line FROM (
 	FROM pg_type t JOIN ns n ON n.oid = t.typnamespace
 	WHERE t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND
 		(SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
+	UNION ALL
+	SELECT 'sequence ' || n.nspname || '.' || c.relname || ' ' || s.seqtypid::regtype::text ||
+		' increment ' || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax ||
+		' start ' || s.seqstart || ' cache ' || s.seqcache || ' cycle ' || s.seqcycle::text ||
+		coalesce(' owned by ' || (SELECT d.refobjid::regclass::text || '.' || a.attname
+			FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid
+			AND a.attnum = d.refobjsubid WHERE d.classid = 'pg_class'::regclass
+			AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass
+			AND d.deptype IN ('a', 'i')), '')
+	FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN ns n ON n.oid = c.relnamespace
 ) s ORDER BY line COLLATE \"C\""
 
 # Every user table's rows: a count and a digest of the rows as jsonb (keys in
