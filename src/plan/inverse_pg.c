@@ -185,7 +185,43 @@ static int column_info(const struct inverse_input *in, const char *rel, const ch
 	return 0;
 }
 
-/* Copies a column's values (with the primary key) to migrate_trash before it is dropped. */
+/*
+ * The columns the trash keeps a dropped column's values by: the primary key,
+ * or, when the column is the primary key itself (a type change swapping its
+ * shadow in), another unique key whose columns cannot be NULL (by NOT NULL or
+ * a validated CHECK (c IS NOT NULL)): *ret_other says which.
+ */
+static int trash_key(const struct inverse_input *in, const char *rel, const char *col,
+		     struct driver_rows *ret, bool *ret_other, struct mg_error *err)
+{
+	const char *params[] = {rel, col};
+	if (qrows(in, ret, err,
+		  "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+		  "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+		  "WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
+		  1, params) < 0)
+		return -1;
+	*ret_other = false;
+	for (size_t i = 0; i < ret->n_rows; i++)
+		*ret_other |= strcmp(driver_rows_get(ret, i, 0), col) == 0;
+	if (!*ret_other)
+		return 0;
+	return qrows(
+	    in, ret, err,
+	    "WITH k AS (SELECT i.indkey::int2[] AS cols FROM pg_index i WHERE i.indrelid = "
+	    "to_regclass($1) AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND "
+	    "i.indexprs IS NULL AND NOT EXISTS (SELECT FROM unnest(i.indkey::int2[]) u(n) JOIN "
+	    "pg_attribute x ON x.attrelid = i.indrelid AND x.attnum = u.n WHERE x.attname = $2 "
+	    "OR NOT (x.attnotnull OR EXISTS (SELECT FROM pg_constraint c WHERE c.conrelid = "
+	    "i.indrelid AND c.contype = 'c' AND c.convalidated AND pg_get_constraintdef(c.oid) "
+	    "= format('CHECK ((%s IS NOT NULL))', quote_ident(x.attname))))) ORDER BY "
+	    "i.indexrelid LIMIT 1) SELECT a.attname FROM k, unnest(k.cols) WITH ORDINALITY u(n, "
+	    "o) JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum = u.n ORDER BY "
+	    "u.o",
+	    2, params);
+}
+
+/* Copies a column's values (by a key, trash_key) to migrate_trash before it is dropped. */
 static int trash_column(const struct inverse_input *in, struct step_list *pre,
 			struct step_list *block, const char *rel, const char *table,
 			const char *col, struct mg_error *err)
@@ -198,22 +234,19 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		return 0; /* DROP COLUMN IF EXISTS of nothing */
 	if (ci.identity_or_generated)
 		return irreversible(in, err, "the column is an identity or generated column");
-	struct driver_rows pk;
-	const char *params[] = {rel};
-	if (qrows(in, &pk, err,
-		  "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
-		  "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-		  "WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
-		  1, params) < 0)
+	struct driver_rows key;
+	bool by_other_key;
+	if (trash_key(in, rel, col, &key, &by_other_key, err) < 0)
 		return -1;
-	if (pk.n_rows == 0)
-		return irreversible(in, err,
-				    "the table has no primary key to keep the column's values by");
+	if (key.n_rows == 0)
+		return irreversible(
+		    in, err,
+		    by_other_key ? "the column is the primary key and no other unique NOT NULL "
+				   "key keeps its values by"
+				 : "the table has no primary key to keep the column's values by");
 	const char *keys = "", *match = "", *log_match = "";
-	for (size_t i = 0; i < pk.n_rows; i++) {
-		const char *k = sql_ident(a, driver_rows_get(&pk, i, 0));
-		if (strcmp(driver_rows_get(&pk, i, 0), col) == 0)
-			return irreversible(in, err, "the column is part of the primary key");
+	for (size_t i = 0; i < key.n_rows; i++) {
+		const char *k = sql_ident(a, driver_rows_get(&key, i, 0));
 		keys = arena_printf(a, "%s%s%s", keys, i ? ", " : "", k);
 		match = arena_printf(a, "%s%st.%s = x.%s", match, i ? " AND " : "", k, k);
 		log_match = arena_printf(a, "%s%sw.%s = y.%s", log_match, i ? " AND " : "", k, k);
@@ -233,9 +266,11 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	/* the planner's write log: what the copy could not see yet (pg_trash_log_name) */
 	const char *lname = pg_trash_log_name(a, in->migration->version, table, col);
 	const char *log = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, lname));
-	const char *has_log;
+	const char *has_log, *partner = NULL;
 	const char *pl[] = {log};
-	if (q1(in, &has_log, err, "SELECT to_regclass($1)::text", 1, pl) < 0)
+	if (q1(in, &has_log, err, "SELECT to_regclass($1)::text", 1, pl) < 0 ||
+	    (has_log && q1(in, &partner, err, "SELECT obj_description(to_regclass($1), 'pg_class')",
+			   1, pl) < 0))
 		return -1;
 	if (has_log)
 		inv(in, pre, 0,
@@ -243,9 +278,11 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		    "'column', %s) ON CONFLICT (name) DO UPDATE SET created_at = now()",
 		    hs, sql_literal(a, lname), (long long)in->migration->version, source);
 
-	/* the undo: the column back, its values, its NOT NULL, its indexes and constraints */
-	inv(in, block, 0, "ALTER TABLE %s ADD COLUMN %s %s%s%s", rel, sql_ident(a, col), ci.type,
-	    ci.default_expr ? " DEFAULT " : "", ci.default_expr ? ci.default_expr : "");
+	/* the undo: the column back, its values, its default, its NOT NULL, its
+	 * indexes and constraints. The default comes after the values: a volatile
+	 * one (a serial's nextval) would otherwise be computed for every row. */
+	const char *qc = sql_ident(a, col);
+	inv(in, block, 0, "ALTER TABLE %s ADD COLUMN %s %s", rel, qc, ci.type);
 	if (!has_log) {
 		inv(in, block, 0, "UPDATE %s AS t SET %s = x.%s FROM %s AS x WHERE %s", rel,
 		    sql_ident(a, col), sql_ident(a, col), trash, match);
@@ -261,6 +298,28 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		/* the log itself goes with the undo of the planner's step that made it */
 		inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs,
 		    sql_literal(a, lname));
+	}
+	/*
+	 * Rows written after the drop are in neither: their old value comes from
+	 * the column that took over (a key's shadow, the new column the planner
+	 * named in the log's comment), cast back; with none, the default. The sync
+	 * trigger, back by now, sees the two columns agree.
+	 */
+	const char *from = by_other_key && key.n_rows == 1 ? driver_rows_get(&key, 0, 0) : partner;
+	const char *missing =
+	    arena_printf(a, "NOT EXISTS (SELECT FROM %s AS x WHERE %s)", trash, match);
+	if (has_log)
+		missing = arena_printf(a, "%s AND NOT EXISTS (SELECT FROM %s AS x WHERE %s)",
+				       missing, log, match);
+	if (from)
+		inv(in, block, 0, "UPDATE %s AS t SET %s = t.%s::%s WHERE %s", rel, qc,
+		    sql_ident(a, from), ci.type, missing);
+	if (ci.default_expr) {
+		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,
+		    ci.default_expr);
+		if (!from)
+			inv(in, block, 0, "UPDATE %s AS t SET %s = DEFAULT WHERE %s", rel, qc,
+			    missing);
 	}
 	if (ci.not_null)
 		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
@@ -330,6 +389,19 @@ static int undo_using_index(const struct inverse_input *in, const PgQuery__Range
 		inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", owner, name,
 		    driver_rows_get(&fks, i, 2));
 	}
+	/* a primary key makes its columns NOT NULL, and dropping it does not undo that */
+	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
+		return 0;
+	struct driver_rows nullable;
+	if (qrows(in, &nullable, err,
+		  "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
+		  "i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indexrelid = to_regclass($1) "
+		  "AND NOT a.attnotnull ORDER BY a.attnum",
+		  1, p) < 0)
+		return -1;
+	for (size_t i = 0; i < nullable.n_rows; i++)
+		inv(in, u, 0, "ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL", sql_rangevar(a, rv),
+		    sql_ident(a, driver_rows_get(&nullable, i, 0)));
 	return 0;
 }
 

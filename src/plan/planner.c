@@ -337,16 +337,17 @@ static int refuse_if_generated(struct plan_ctx *p, const struct column_state *cs
 }
 
 static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table, const char *col,
-			 const char *what)
+			 const char *what, bool sole_primary_key_ok)
 {
 	struct driver_rows rows;
-	const char *params[] = {rel, col};
+	const char *params[] = {rel, col, sole_primary_key_ok ? "t" : "f"};
 	if (p->d->ops->query(p->d, p->a,
 			     "SELECT k.conname, k.contype::text FROM pg_constraint k "
 			     "JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attname = $2 "
 			     "WHERE k.conrelid = to_regclass($1) AND k.contype IN ('p', 'x') "
-			     "AND a.attnum = ANY (k.conkey) ORDER BY k.contype, k.conname",
-			     2, params, &rows, p->err) < 0)
+			     "AND a.attnum = ANY (k.conkey) AND NOT ($3::bool AND k.contype = 'p' "
+			     "AND cardinality(k.conkey) = 1) ORDER BY k.contype, k.conname",
+			     3, params, &rows, p->err) < 0)
 		return -1;
 	if (!rows.n_rows)
 		return 0;
@@ -357,7 +358,8 @@ static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table,
 			driver_rows_get(&rows, 0, 0), what);
 	mg_error_set_help(
 	    p->err, "%s",
-	    pk ? "a key cannot move to another column without locking every table that "
+	    pk ? "the planner changes the type of a primary key of one column; a key of several "
+		 "columns or a renamed key column would move under a lock on every table that "
 		 "references it: write the change under '-- migrate:contract' to run it as "
 		 "written (it locks the table while it runs), or add a new column beside the key "
 		 "and move the app over to it"
@@ -704,17 +706,16 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 	if (p->d->ops->query(
 		p->d, p->a,
 		"SELECT c.relname, pg_get_indexdef(i.indexrelid), k.conname, "
-		"k.condeferrable::text, k.condeferred::text FROM pg_index i "
+		"k.condeferrable::text, k.condeferred::text, k.contype::text FROM pg_index i "
 		"JOIN pg_class c ON c.oid = i.indexrelid "
 		"JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attname = $2 "
 		"LEFT JOIN pg_constraint k ON k.conindid = i.indexrelid "
-		"AND k.conrelid = i.indrelid AND k.contype = 'u' "
+		"AND k.conrelid = i.indrelid AND k.contype IN ('u', 'p') "
 		"WHERE i.indrelid = to_regclass($1) AND (a.attnum = ANY (i.indkey) "
 		"OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M') "
 		"OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')) "
-		"AND NOT i.indisprimary "
-		"AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = "
-		"i.indexrelid AND k.contype IN ('p', 'x'))",
+		"AND NOT EXISTS (SELECT 1 FROM pg_constraint x WHERE x.conindid = "
+		"i.indexrelid AND x.contype = 'x')",
 		2, params, &rows, p->err) < 0)
 		return -1;
 	for (size_t r = 0; r < rows.n_rows; r++) {
@@ -736,16 +737,17 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 			return -1;
 		if (!renames_after_swap)
 			continue;
-		/* a UNIQUE constraint comes back as one (ON CONFLICT ON CONSTRAINT and
-		 * foreign keys name it), built on the index made concurrently */
+		/* a UNIQUE constraint or the primary key comes back as one (ON CONFLICT
+		 * ON CONSTRAINT and foreign keys name it), on the index made concurrently */
 		const char *conname = driver_rows_get(&rows, r, 2);
 		if (conname) {
 			bool deferrable = strcmp(driver_rows_get(&rows, r, 3), "true") == 0;
 			bool deferred = strcmp(driver_rows_get(&rows, r, 4), "true") == 0;
+			bool primary = strcmp(driver_rows_get(&rows, r, 5), "p") == 0;
 			if (add(p, renames_after_swap, 0,
-				"ALTER TABLE %s ADD CONSTRAINT %s UNIQUE USING INDEX %s%s%s", rel,
-				sql_ident(p->a, conname), sql_ident(p->a, tmp),
-				deferrable ? " DEFERRABLE" : "",
+				"ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s%s%s", rel,
+				sql_ident(p->a, conname), primary ? "PRIMARY KEY" : "UNIQUE",
+				sql_ident(p->a, tmp), deferrable ? " DEFERRABLE" : "",
 				deferred ? " INITIALLY DEFERRED" : "") < 0)
 				return -1;
 		} else if (add(p, renames_after_swap, 0, "ALTER INDEX %s RENAME TO %s",
@@ -852,7 +854,7 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
  * log once the column is gone.
  */
 static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
-				const char *col, const struct unit_list *drops,
+				const char *col, const char *new_col, const struct unit_list *drops,
 				struct unit_list *after_drop)
 {
 	struct unit_list first = {0};
@@ -866,8 +868,12 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			     "to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
 			     1, params, &pk, p->err) < 0)
 		return -1;
-	/* without a primary key there is no trash to log for: contract says so */
-	if (pk.n_rows) {
+	/* without a primary key there is no trash to log for (contract says so);
+	 * the key's own values stay in its new column, the trash keyed by it */
+	bool in_key = false;
+	for (size_t i = 0; i < pk.n_rows; i++)
+		in_key |= strcmp(driver_rows_get(&pk, i, 0), col) == 0;
+	if (pk.n_rows && !in_key) {
 		const char *keys = "", *values = "";
 		for (size_t i = 0; i < pk.n_rows; i++) {
 			const char *k = sql_ident(p->a, driver_rows_get(&pk, i, 0));
@@ -884,6 +890,9 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		    add(p, &first, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log,
 			keys, qc, rel) < 0 ||
 		    add(p, &first, 0, "ALTER TABLE %s ADD PRIMARY KEY (%s)", log, keys) < 0 ||
+		    /* where a revert finds the value of a row the log never saw */
+		    add(p, &first, 0, "COMMENT ON TABLE %s IS %s", log,
+			sql_literal(p->a, new_col)) < 0 ||
 		    /* the app's role writes the table, not the trash: SECURITY DEFINER */
 		    add(p, &first, 0,
 			"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
@@ -959,9 +968,17 @@ static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
 			return -1;
 	}
 	struct unit_list drops = {0}, after_drop = {0};
+	/* a serial's sequence would go with the old column: the new one owns it */
+	const char *seq;
+	const char *params[] = {rel, old_col};
+	if (q1(p, &seq, "SELECT pg_get_serial_sequence($1, $2)", 2, params) < 0)
+		return -1;
+	if (seq && add(p, &drops, 0, "ALTER SEQUENCE %s OWNED BY %s.%s", seq, rel,
+		       sql_ident(p->a, new_col)) < 0)
+		return -1;
 	if (plan_copy_indexes(p, rel, old_col, new_col, ret_renames) < 0 ||
 	    plan_copy_constraints(p, rel, old_col, new_col, &drops, ret_renames) < 0 ||
-	    add_contract_prelude(p, rv, rel, old_col, &drops, &after_drop) < 0)
+	    add_contract_prelude(p, rv, rel, old_col, new_col, &drops, &after_drop) < 0)
 		return -1;
 	/* the drop comes first in its transaction, so its copy to the trash reads the
 	 * table before any statement holds an ACCESS EXCLUSIVE lock on it */
@@ -988,7 +1005,7 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		    p, p->expand, 0, "%s",
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
 	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
-	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it") < 0 ||
+	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it", false) < 0 ||
 	    refuse_if_generated(p, &cs, rv->relname, a_col, "renaming it") < 0)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
@@ -1089,7 +1106,7 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
 	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
 		return add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
-	if (refuse_if_key(p, rel, rv->relname, col, "changing its type") < 0 ||
+	if (refuse_if_key(p, rel, rv->relname, col, "changing its type", true) < 0 ||
 	    refuse_if_generated(p, &cs, rv->relname, col, "changing its type") < 0)
 		return -1;
 

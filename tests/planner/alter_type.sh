@@ -108,6 +108,38 @@ unique_after_contract() {
 }
 AFTER_CONTRACT=unique_after_contract AFTER_UNCONTRACT= finish_case
 
+# ---- the primary key: int (serial) -> bigint, referenced by another table ----
+start_case pk "
+CREATE TABLE t (id serial PRIMARY KEY, v text);
+CREATE TABLE child (id bigint PRIMARY KEY, t_id int CONSTRAINT child_t_fk REFERENCES t (id));
+INSERT INTO t (v) SELECT 'v' || g FROM generate_series(1, 1000) g;
+INSERT INTO child SELECT g, g FROM generate_series(1, 100) g;" "
+ALTER TABLE t ALTER COLUMN id TYPE bigint;"
+expand_case --batch-size 300
+expect_planned '^CREATE UNIQUE INDEX CONCURRENTLY t_pkey_v2 ON public.t USING btree \(id__v2\)$'
+expect_planned '^ALTER TABLE child ADD CONSTRAINT child_t_fk_v2 FOREIGN KEY \(t_id\) REFERENCES t ?\(id__v2\) NOT VALID$'
+sql -c "INSERT INTO t (v) VALUES ('during expand')" >/dev/null || fail "pk: an insert by the sequence failed during the transition"
+expect_q "the shadow follows the sequence" "SELECT count(*) FROM t WHERE id__v2 IS DISTINCT FROM id" 0
+sql -c "DELETE FROM t WHERE v = 'during expand'" >/dev/null
+pk_after_contract() {
+	expect_q "the key after the swap" \
+		"SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = 't'::regclass AND contype = 'p'" \
+		"t_pkey PRIMARY KEY (id)"
+	expect_q "the sequence belongs to the new column" "SELECT pg_get_serial_sequence('t', 'id')" public.t_id_seq
+	sql -c "INSERT INTO t (v) VALUES ('after contract'); INSERT INTO child SELECT 5000, id FROM t WHERE v = 'after contract'" >/dev/null ||
+		fail "pk: inserts after contract failed"
+	if sql -c "INSERT INTO child VALUES (5001, 999999)" >/dev/null 2>&1; then
+		fail "pk: the child's foreign key does not hold after contract"
+	fi
+}
+pk_after_uncontract() {
+	expect_q "the row written after contract keeps its key under the old column" \
+		"SELECT count(*) FROM t WHERE v = 'after contract' AND id = id__v2" 1
+	expect_q "old keys back" "SELECT count(*) FROM t WHERE id IS DISTINCT FROM id__v2" 0
+	sql -c "DELETE FROM child WHERE id = 5000; DELETE FROM t WHERE v = 'after contract'" >/dev/null
+}
+AFTER_CONTRACT=pk_after_contract AFTER_UNCONTRACT=pk_after_uncontract finish_case
+
 # ---- a default the new type cannot take: refused in expand, as the plain statement is ----
 NO_REFERENCE=1 start_case bad_default "
 CREATE TABLE t (id bigint PRIMARY KEY, code text DEFAULT 'none');

@@ -56,7 +56,22 @@ expect_planned '^CREATE INDEX CONCURRENTLY t_a_idx_v2 ON public.t USING btree \(
 expect_planned '^CREATE UNIQUE INDEX CONCURRENTLY t_b_a_key_v2 ON public.t USING btree \(b, c\)$'
 equal_everywhere
 old_and_new_write
-finish_case
+# a row the new app writes after contract: the trash never saw it, revert
+# gives the old name the new name's value
+late_row() {
+	sql -c "INSERT INTO t (id, b, c) VALUES (7001, 7001, 'late')" >/dev/null ||
+		fail "plain: the new app's insert after contract failed"
+}
+late_row_back() {
+	expect_q "the late row under both names" "SELECT a || ' ' || c FROM t WHERE id = 7001" "late late"
+	a_restored_but_late
+	sql -c "DELETE FROM t WHERE id = 7001" >/dev/null
+}
+a_restored_but_late() {
+	expect_q "a after reverting contract" "SELECT count(*) FROM t WHERE id <> 7001 AND a IS DISTINCT FROM 'v' || id" 0
+	equal_everywhere
+}
+AFTER_CONTRACT=late_row AFTER_UNCONTRACT=late_row_back finish_case
 
 # ---- NOT NULL with a DEFAULT: inserts that name neither column still work ----
 start_case default_not_null "
