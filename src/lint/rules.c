@@ -97,6 +97,11 @@ const struct lint_rule lint_rules[] = {
 		 "ADD PRIMARY KEY builds its index (and checks NOT NULL) under an ACCESS "
 		 "EXCLUSIVE lock",
 		 "CREATE UNIQUE INDEX CONCURRENTLY, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX"),
+	BREAKING("planner-conflict", LINT_ERROR, check_planner_conflict,
+		 "a rename or type change and another change of the same column in one "
+		 "migration: planned together, one would lose the other",
+		 "put the second change in a migration of its own (migrations expanded together "
+		 "compose)"),
 	BREAKING("drop-not-null", LINT_WARNING, check_drop_not_null,
 		 "DROP NOT NULL lets NULLs in that old app versions may not expect",
 		 "make sure every reader handles NULL before relaxing the column"),

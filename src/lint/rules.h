@@ -35,6 +35,7 @@ void check_change_column_type(struct lint_ctx *, const struct lint_rule *, const
 void check_add_unique_constraint(struct lint_ctx *, const struct lint_rule *,
 				 const PgQuery__Node *);
 void check_add_primary_key(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+void check_planner_conflict(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 
 /* rules_index.c */
 void check_create_index_concurrently(struct lint_ctx *, const struct lint_rule *,

@@ -1,6 +1,7 @@
 #include <string.h>
 
 #include "lint/rules.h"
+#include "plan/planner.h"
 #include "sql/ast.h"
 
 /*
@@ -333,4 +334,36 @@ void check_add_primary_key(struct lint_ctx *ctx, const struct lint_rule *rule,
 {
 	index_constraints(ctx, rule, stmt, PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
 			  report_primary_key);
+}
+
+/*
+ * The planner plans all of a migration's expand against the table as it was
+ * before it runs: a rename or type change of a column and another change of
+ * the same column (or a column change after its table's rename) do not see
+ * each other, and `migrate up` refuses the pair. Said here first.
+ */
+void check_planner_conflict(struct lint_ctx *ctx, const struct lint_rule *rule,
+			    const PgQuery__Node *stmt)
+{
+	size_t earlier;
+	const char *col;
+	if (ctx->nested || ctx->opts->raw || ctx->section->section != SECTION_EXPAND ||
+	    !planner_handles(stmt) ||
+	    !planner_conflict(ctx->section->stmts, ctx->stmt_index, &earlier, &col))
+		return;
+	const PgQuery__RangeVar *rv = planner_target(stmt);
+	if (lint_table_is_new(ctx, rv))
+		return;
+	int line = ctx->section->stmts[earlier].line;
+	if (col)
+		lint_report(ctx, rule, -1,
+			    "column %s is changed here and at line %d: planned together, one "
+			    "would undo or lose the other at contract",
+			    column_name(ctx, rv, col), line);
+	else
+		lint_report(ctx, rule, -1,
+			    "'%s' is changed after the table's rename at line %d: until contract "
+			    "the new name is a view, and contract would run the change against "
+			    "the old one",
+			    lint_rangevar_name(ctx, rv), line);
 }

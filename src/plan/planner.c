@@ -371,7 +371,7 @@ static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table,
 
 /* ---- intents of one migration on the same column ---- */
 
-static const PgQuery__RangeVar *stmt_relation(const PgQuery__Node *n)
+const PgQuery__RangeVar *planner_target(const PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_INDEX_STMT:
@@ -385,10 +385,16 @@ static const PgQuery__RangeVar *stmt_relation(const PgQuery__Node *n)
 	}
 }
 
+/* An unqualified name is taken to be in public, the schema migrations work in. */
+static const char *schema_of(const PgQuery__RangeVar *rv)
+{
+	return rv->schemaname && *rv->schemaname ? rv->schemaname : "public";
+}
+
 static bool same_relation(const PgQuery__RangeVar *x, const PgQuery__RangeVar *y)
 {
 	return x && y && x->relname && y->relname && strcmp(x->relname, y->relname) == 0 &&
-	       strcmp(x->schemaname ? x->schemaname : "", y->schemaname ? y->schemaname : "") == 0;
+	       strcmp(schema_of(x), schema_of(y)) == 0;
 }
 
 /* The column a statement renames (*ret_new: its new name) or retypes, or NULL. */
@@ -438,44 +444,59 @@ static bool renames_table(const PgQuery__Node *n)
 	       n->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
 }
 
-static int refuse_if_composed(struct plan_ctx *p, const PgQuery__RangeVar *rv)
+bool planner_conflict(const struct sql_stmt *stmts, size_t at, size_t *ret_earlier,
+		      const char **ret_column)
 {
-	const char *st_new, *st_col = changed_column(p->st->node, &st_new);
-	for (size_t i = 0; i < p->n_earlier; i++) {
-		const PgQuery__Node *e = p->earlier[i].node;
-		if (!same_relation(stmt_relation(e), rv))
+	const PgQuery__Node *st = stmts[at].node;
+	const PgQuery__RangeVar *rv = planner_target(st);
+	const char *st_new, *st_col = changed_column(st, &st_new);
+	for (size_t i = 0; rv && i < at; i++) {
+		const PgQuery__Node *e = stmts[i].node;
+		*ret_earlier = i;
+		*ret_column = NULL;
+		/* the table under its new name is a view until contract */
+		if (renames_table(e) && e->rename_stmt->newname &&
+		    strcmp(e->rename_stmt->newname, rv->relname) == 0 &&
+		    strcmp(schema_of(e->rename_stmt->relation), schema_of(rv)) == 0)
+			return true;
+		if (!same_relation(planner_target(e), rv))
 			continue;
 		const char *e_new, *e_col = changed_column(e, &e_new);
 		/* after a table rename's contract, a later column change's would run
 		 * against the old table name */
-		if (renames_table(e) && st_col) {
-			mg_error_set_at(
-			    p->err, 2, p->m->path, p->st->line, p->st->column,
-			    "this change and the one at line %d (a rename of table '%s' "
-			    "and a change of one of its columns) are not planned together: "
-			    "contract would run one against the other's old names",
-			    p->earlier[i].line, rv->relname);
-			mg_error_set_help(p->err,
-					  "put this statement in a migration of its own, "
-					  "after this one (migrations expanded together compose)");
-			return -1;
-		}
-		const char *col = touches_column(p->st->node, e_col)	      ? e_col
-				  : e_new && st_col && !strcmp(st_col, e_new) ? e_new
-				  : touches_column(e, st_col)		      ? st_col
-									      : NULL;
-		if (!col)
-			continue;
+		if (renames_table(e) && st_col)
+			return true;
+		*ret_column = touches_column(st, e_col)			  ? e_col
+			      : e_new && st_col && !strcmp(st_col, e_new) ? e_new
+			      : touches_column(e, st_col)		  ? st_col
+									  : NULL;
+		if (*ret_column)
+			return true;
+	}
+	return false;
+}
+
+static int refuse_if_composed(struct plan_ctx *p, const PgQuery__RangeVar *rv)
+{
+	size_t i;
+	const char *col;
+	if (!planner_conflict(p->earlier, p->n_earlier, &i, &col))
+		return 0;
+	if (!col)
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"this change and the one at line %d (a rename of table '%s' and a "
+				"change of one of its columns) are not planned together: contract "
+				"would run one against the other's old names",
+				p->earlier[i].line, rv->relname);
+	else
 		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
 				"this change of column '%s.%s' and the one at line %d are not "
 				"planned together: the planner reads the table as it is before "
 				"the migration, so one would undo or lose the other at contract",
 				rv->relname, col, p->earlier[i].line);
-		mg_error_set_help(p->err, "put this statement in a migration of its own, after "
-					  "this one (migrations expanded together compose)");
-		return -1;
-	}
-	return 0;
+	mg_error_set_help(p->err, "put this statement in a migration of its own, after this one "
+				  "(migrations expanded together compose)");
+	return -1;
 }
 
 static int backfill_key(struct plan_ctx *p, const char *rel, const char *table_label,

@@ -89,13 +89,23 @@ for change in "CREATE INDEX t_a_idx ON t (a);|ALTER TABLE t RENAME COLUMN a TO c
 	"ALTER TABLE t ADD CONSTRAINT t_q_check CHECK (q > 0);|ALTER TABLE t ALTER COLUMN q TYPE bigint;|q" \
 	"ALTER TABLE t RENAME TO t2;|ALTER TABLE t ALTER COLUMN q TYPE bigint;|"; do
 	IFS='|' read -r first second col <<<"$change"
+	# lint says so first (exit 1, nothing applied)
 	printf '%s\n%s\n' "$first" "$second" >"$MIG/0002_both.sql"
+	db_state "$CASE.before_lint"
+	expect_exit 1 mg up --phase expand
+	expect_contains "$ERR" "0002_both.sql:2:1: error[planner-conflict]: "
+	expect_contains "$ERR" "at line 1"
+	db_state "$CASE.after_lint"
+	expect_same "$CASE.before_lint" "$CASE.after_lint" "$CASE: a lint error changed the database"
+	# allowed past lint, the planner still refuses it
+	printf '%s\n-- migrate:allow planner-conflict -- the planner must refuse it itself\n%s\n' \
+		"$first" "$second" >"$MIG/0002_both.sql"
 	if [ -n "$col" ]; then
 		refused "this change of column 't.$col' and the one at line 1 are not planned together"
 	else
 		refused "this change and the one at line 1 (a rename of table 't' and a change of one of its columns) are not planned together"
 	fi
-	expect_contains "$ERR" "0002_both.sql:2:1: error: "
+	expect_contains "$ERR" "0002_both.sql:3:1: error: "
 	expect_contains "$ERR" "a migration of its own"
 done
 # a rename, then an index on the new name, is fine in one migration

@@ -301,6 +301,71 @@ static void test_change_column_type(void **state)
 	run_rule_cases(rows, N(rows));
 }
 
+static void test_planner_conflict(void **state)
+{
+	static const struct rule_case rows[] = {
+	    {SCHEMA,
+	     "CREATE INDEX users_age_idx ON users (age);\n"
+	     "ALTER TABLE users RENAME COLUMN age TO years;",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE users ALTER COLUMN age TYPE bigint;\n"
+	     "ALTER TABLE users ALTER COLUMN age SET NOT NULL;",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE users ALTER COLUMN name SET NOT NULL;\n"
+	     "ALTER TABLE users ALTER COLUMN name TYPE varchar(20);",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE users RENAME COLUMN age TO years;\n"
+	     "ALTER TABLE users ALTER COLUMN years TYPE bigint;",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE users ADD CONSTRAINT users_age_check CHECK (age > 0);\n"
+	     "ALTER TABLE public.users ALTER COLUMN age TYPE bigint;",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE users RENAME TO members;\n"
+	     "ALTER TABLE users ALTER COLUMN age TYPE bigint;",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE users RENAME TO members;\n"
+	     "CREATE INDEX members_age_idx ON members (age);",
+	     "planner-conflict", true},
+
+	    /* a rename, then the new name indexed: both see the same column */
+	    {SCHEMA,
+	     "ALTER TABLE users RENAME COLUMN age TO years;\n"
+	     "CREATE INDEX users_years_idx ON users (years);",
+	     "planner-conflict", false},
+	    /* changes of different columns, of different tables */
+	    {SCHEMA,
+	     "CREATE INDEX users_name_idx2 ON users (name);\n"
+	     "ALTER TABLE users RENAME COLUMN age TO years;\n"
+	     "ALTER TABLE orders ALTER COLUMN total TYPE bigint;",
+	     "planner-conflict", false},
+	    {SCHEMA,
+	     "ALTER TABLE orders RENAME COLUMN total TO amount;\n"
+	     "ALTER TABLE users RENAME TO members;",
+	     "planner-conflict", false},
+	    /* a table of this migration: nothing is planned */
+	    {SCHEMA,
+	     "CREATE TABLE t (a int);\nCREATE INDEX t_a_idx ON t (a);\n"
+	     "ALTER TABLE t RENAME COLUMN a TO b;",
+	     "planner-conflict", false},
+	    /* in different migrations, or in contract, they compose */
+	    {"CREATE TABLE users (id bigint PRIMARY KEY, age int);\n"
+	     "CREATE INDEX users_age_idx ON users (age);\n",
+	     "ALTER TABLE users RENAME COLUMN age TO years;", "planner-conflict", false},
+	    {SCHEMA,
+	     "-- migrate:contract\nCREATE INDEX users_age_idx ON users (age);\n"
+	     "ALTER TABLE users RENAME COLUMN age TO years;",
+	     "planner-conflict", false},
+	};
+	(void)state;
+	run_rule_cases(rows, N(rows));
+}
+
 static void test_unique_and_primary_key(void **state)
 {
 	static const struct rule_case rows[] = {
@@ -478,6 +543,7 @@ int main(void)
 	    cmocka_unit_test(test_rename),
 	    cmocka_unit_test(test_not_null),
 	    cmocka_unit_test(test_change_column_type),
+	    cmocka_unit_test(test_planner_conflict),
 	    cmocka_unit_test(test_unique_and_primary_key),
 	    cmocka_unit_test(test_messages_name_the_object),
 	    cmocka_unit_test(test_locations),
