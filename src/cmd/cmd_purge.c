@@ -53,13 +53,13 @@ int cmd_purge(int argc, char **argv)
 	if (n) {
 		struct event ev = {
 		    "purge", 0, NULL, "ok",
-		    arena_printf(&env.arena, "%zu trash table%s", n, n == 1 ? "" : "s")};
+		    arena_printf(&env.arena, "%zu trash object%s", n, n == 1 ? "" : "s")};
 		d->ops->event_log(d, &ev, &err);
 	}
 	d->ops->unlock(d);
 	for (size_t i = 0; i < n; i++)
 		cmd_say(NULL, "purged %s", names[i]);
-	cmd_say(NULL, "%zu trash table%s purged%s", n, n == 1 ? "" : "s",
+	cmd_say(NULL, "%zu trash object%s purged%s", n, n == 1 ? "" : "s",
 		n ? "; the contracts they came from can no longer be reverted" : "");
 	cmd_env_release(&env);
 	return 0;

@@ -494,7 +494,7 @@ static int pg_trash_purge(struct driver *d, struct arena *a, int64_t older_than_
 	if (pg_query(d, a,
 		     arena_printf(a,
 				  "DELETE FROM %s.trash WHERE created_at < now() - $1::bigint * "
-				  "interval '1 millisecond' RETURNING name, version",
+				  "interval '1 millisecond' RETURNING name, version, kind",
 				  pg->schema),
 		     1, p, &rows, err) < 0)
 		goto fail;
@@ -503,9 +503,11 @@ static int pg_trash_purge(struct driver *d, struct arena *a, int64_t older_than_
 		const char *name = driver_rows_get(&rows, i, 0);
 		const char *params[] = {name};
 		struct driver_rows none;
-		if (pg_query(d, a,
-			     "SELECT format('DROP TABLE IF EXISTS migrate_trash.%I', $1::text)", 1,
-			     params, &none, err) < 0 ||
+		const char *what =
+		    strcmp(driver_rows_get(&rows, i, 2), "sequence") == 0
+			? "SELECT format('DROP SEQUENCE IF EXISTS migrate_trash.%I', $1::text)"
+			: "SELECT format('DROP TABLE IF EXISTS migrate_trash.%I', $1::text)";
+		if (pg_query(d, a, what, 1, params, &none, err) < 0 ||
 		    pg_run(d, driver_rows_get(&none, 0, 0), err) < 0)
 			goto fail;
 		/* the contract's recorded undo now fails with a clear word, not a missing table */

@@ -277,6 +277,28 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, "
 		    "'column', %s) ON CONFLICT (name) DO UPDATE SET created_at = now()",
 		    hs, sql_literal(a, lname), (long long)in->migration->version, source);
+	/* a serial's sequence would go with the column: kept in the trash too */
+	struct driver_rows seq;
+	const char *ps[] = {rel, col};
+	if (qrows(in, &seq, err,
+		  "SELECT format('%I.%I', n.nspname, c.relname), quote_ident(n.nspname), "
+		  "quote_ident(c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = "
+		  "c.relnamespace WHERE c.oid = pg_get_serial_sequence($1, $2)::regclass",
+		  2, ps) < 0)
+		return -1;
+	const char *sname = NULL;
+	if (seq.n_rows) {
+		sname = trash_table_name(a, 's', in->migration->version, table, col);
+		inv(in, pre, 0, "ALTER SEQUENCE %s OWNED BY NONE", driver_rows_get(&seq, 0, 0));
+		inv(in, pre, 0, "ALTER SEQUENCE %s SET SCHEMA " TRASH_SCHEMA,
+		    driver_rows_get(&seq, 0, 0));
+		inv(in, pre, 0, "ALTER SEQUENCE " TRASH_SCHEMA ".%s RENAME TO %s",
+		    driver_rows_get(&seq, 0, 2), sql_ident(a, sname));
+		inv(in, pre, 0,
+		    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, "
+		    "'sequence', %s) ON CONFLICT (name) DO UPDATE SET created_at = now()",
+		    hs, sql_literal(a, sname), (long long)in->migration->version, source);
+	}
 
 	/* the undo: the column back, its values, its default, its NOT NULL, its
 	 * indexes and constraints. The default comes after the values: a volatile
@@ -314,6 +336,16 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	if (from)
 		inv(in, block, 0, "UPDATE %s AS t SET %s = t.%s::%s WHERE %s", rel, qc,
 		    sql_ident(a, from), ci.type, missing);
+	if (sname) {
+		inv(in, block, 0, "ALTER SEQUENCE " TRASH_SCHEMA ".%s RENAME TO %s",
+		    sql_ident(a, sname), driver_rows_get(&seq, 0, 2));
+		inv(in, block, 0, "ALTER SEQUENCE " TRASH_SCHEMA ".%s SET SCHEMA %s",
+		    driver_rows_get(&seq, 0, 2), driver_rows_get(&seq, 0, 1));
+		inv(in, block, 0, "ALTER SEQUENCE %s OWNED BY %s.%s", driver_rows_get(&seq, 0, 0),
+		    rel, qc);
+		inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs,
+		    sql_literal(a, sname));
+	}
 	if (ci.default_expr) {
 		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,
 		    ci.default_expr);

@@ -276,8 +276,6 @@ ALTER TABLE t DROP COLUMN b;
 ALTER TABLE t DROP COLUMN c;
 SQL
 
-# ---- a hand-written revert is run instead of the derived one ----
-
 # ALTER SEQUENCE: every parameter and the owner come back, and the position
 # when it was restarted
 inverse_case alter_sequence "SELECT s.seqtypid = 'bigint'::regtype AND s.seqincrement = 5 AND s.seqmax = 1000000000000 AND pg_get_serial_sequence('t', 'id') IS NULL FROM pg_sequence s WHERE s.seqrelid = 't_seq'::regclass" \
@@ -287,6 +285,8 @@ SELECT nextval('t_seq'), nextval('t_seq');
 " <<'SQL'
 ALTER SEQUENCE t_seq AS bigint INCREMENT BY 5 MAXVALUE 1000000000000 RESTART WITH 500 OWNED BY NONE;
 SQL
+
+# ---- a hand-written revert is run instead of the derived one ----
 
 inverse_case hand_written_revert_contract "SELECT to_regclass('parent') IS NULL" <<'SQL'
 -- migrate:contract
