@@ -1161,8 +1161,11 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	if (add(p, p->expand, UNIT_WITH_NEXT, "%s", add_sql) < 0)
 		return -1;
 	/* the default moves to the shadow now: one the new type cannot take fails
-	 * here, as the plain ALTER TYPE would, not in the middle of contract */
-	if (cs.default_expr &&
+	 * here, as the plain ALTER TYPE would, not in the middle of contract. A
+	 * sequence's waits for contract: the trigger overwrites the shadow's value,
+	 * and every insert would take two numbers from the sequence. */
+	bool sequence_default = cs.default_expr && strstr(cs.default_expr, "nextval(");
+	if (cs.default_expr && !sequence_default &&
 	    add(p, p->expand, UNIT_WITH_NEXT, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel,
 		qs, cs.default_expr) < 0)
 		return -1;
@@ -1184,7 +1187,10 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			     arena_printf(p->a, "%s = %s", qs, new_value),
 			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qs, new_value),
 			     cs.not_null || cs.not_null_check, &check, &renames) < 0 ||
-	    add(p, p->contract, 0, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel, qs, qc) < 0)
+	    add(p, p->contract, 0, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel, qs, qc) < 0 ||
+	    (sequence_default &&
+	     add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,
+		 cs.default_expr) < 0))
 		return -1;
 	if (add_all(p, p->contract, &renames) < 0)
 		return -1;

@@ -120,6 +120,7 @@ expect_planned '^CREATE UNIQUE INDEX CONCURRENTLY t_pkey_v2 ON public.t USING bt
 expect_planned '^ALTER TABLE child ADD CONSTRAINT child_t_fk_v2 FOREIGN KEY \(t_id\) REFERENCES t ?\(id__v2\) NOT VALID$'
 sql -c "INSERT INTO t (v) VALUES ('during expand')" >/dev/null || fail "pk: an insert by the sequence failed during the transition"
 expect_q "the shadow follows the sequence" "SELECT count(*) FROM t WHERE id__v2 IS DISTINCT FROM id" 0
+expect_q "one number a row" "SELECT last_value FROM t_id_seq" 1001
 sql -c "DELETE FROM t WHERE v = 'during expand'" >/dev/null
 pk_after_contract() {
 	expect_q "the key after the swap" \
