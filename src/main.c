@@ -42,8 +42,9 @@ const struct cmd commands[] = {
      "ADD COLUMN with a volatile default are applied the zero-downtime way: expand runs\n"
      "the safe steps (with triggers and batched backfills), contract finishes them.\n"
      "\n"
-     "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file),\n"
-     "3 the database failed (the phase was rolled back), 4 another migrate holds the lock\n",
+     "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file, a\n"
+     "change the planner cannot make safe), 3 the database failed (the phase was rolled\n"
+     "back), 4 another migrate holds the lock\n",
      true},
     {"revert", cmd_revert, "Undo applied phases, newest first.",
      "migrate revert [--steps N | --to VERSION] [--dry-run]",
