@@ -74,6 +74,22 @@ const char *pg_trash_name(struct arena *a, int64_t version, const char *table, c
 const char *pg_trash_log_name(struct arena *a, int64_t version, const char *table,
 			      const char *column);
 
+/*
+ * The name PostgreSQL gives an unnamed index: table_col1_col2_idx, then idx1,
+ * idx2, ... for the first that is free (resuming: the first, which the
+ * interrupted run took).
+ */
+const char *pg_choose_index_name(struct driver *d, struct arena *a, const PgQuery__IndexStmt *is,
+				 bool resuming, struct mg_error *err);
+
+/*
+ * ALTER INDEX parent ATTACH PARTITION child (an index on a partitioned table
+ * built partition by partition). Its undo drops the parent index, which takes
+ * the attached ones along: the undo of the children's builds, which run
+ * after it, find nothing left.
+ */
+bool inverse_is_index_attach(const PgQuery__AlterTableStmt *as);
+
 /* "name" quoted as a PostgreSQL identifier, always. */
 const char *sql_ident(struct arena *a, const char *name);
 /* 'text' as a PostgreSQL string literal (E'' when it holds a backslash). */

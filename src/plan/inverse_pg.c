@@ -442,6 +442,10 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 		       struct mg_error *err)
 {
 	struct arena *a = in->arena;
+	if (inverse_is_index_attach(as)) {
+		inv(in, block, 0, "DROP INDEX IF EXISTS %s", sql_rangevar(a, as->relation));
+		return 0;
+	}
 	if (as->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || !as->relation)
 		return irreversible(in, err, "only ALTER TABLE is derived here");
 	const char *rel = sql_rangevar(a, as->relation);
@@ -911,11 +915,9 @@ static const char *index_expr_name(const PgQuery__Node *x)
 	return NULL;
 }
 
-/* The name PostgreSQL gives an unnamed index: table_col1_col2_idx, then idx1, idx2, ... */
-static const char *choose_index_name(const struct inverse_input *in, const PgQuery__IndexStmt *is,
-				     struct mg_error *err)
+const char *pg_choose_index_name(struct driver *d, struct arena *a, const PgQuery__IndexStmt *is,
+				 bool resuming, struct mg_error *err)
 {
-	struct arena *a = in->arena;
 	const char *cols = "";
 	for (size_t i = 0; i < is->n_index_params; i++) {
 		const PgQuery__Node *e = is->index_params[i];
@@ -941,11 +943,11 @@ static const char *choose_index_name(const struct inverse_input *in, const PgQue
 				       sql_ident(a, name))
 			: sql_ident(a, name);
 		const char *p[] = {qualified};
-		const char *exists;
-		if (q1(in, &exists, err, "SELECT to_regclass($1)::text", 1, p) < 0)
+		struct driver_rows rows;
+		if (d->ops->query(d, a, "SELECT to_regclass($1)::text", 1, p, &rows, err) < 0)
 			return NULL;
 		/* resuming, the first name taken is the one the interrupted run chose */
-		if (!exists || in->resuming)
+		if (!driver_rows_get(&rows, 0, 0) || resuming)
 			return arena_strdup(a, name);
 	}
 	mg_error_set(err, 2, "cannot find a free name for an index on '%s'", is->relation->relname);
@@ -990,7 +992,8 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 			 */
 			PgQuery__IndexStmt *named = arena_alloc(a, sizeof(*named));
 			*named = *is;
-			named->idxname = (char *)choose_index_name(in, is, err);
+			named->idxname = (char *)pg_choose_index_name(in->driver, in->arena, is,
+								      in->resuming, err);
 			if (!named->idxname)
 				return -1;
 			PgQuery__Node n = PG_QUERY__NODE__INIT;

@@ -563,6 +563,84 @@ static int add_not_null_check(struct plan_ctx *p, const char *rel, const char *c
 
 /* ---- the intents ---- */
 
+/* is, on table rv, named name, built CONCURRENTLY (alone) or not. */
+static int add_index(struct plan_ctx *p, const PgQuery__IndexStmt *is, PgQuery__RangeVar *rv,
+		     const char *name, bool concurrently)
+{
+	PgQuery__IndexStmt copy = *is;
+	copy.relation = rv;
+	copy.idxname = (char *)name;
+	copy.concurrent = concurrently;
+	PgQuery__Node n = PG_QUERY__NODE__INIT;
+	n.node_case = PG_QUERY__NODE__NODE_INDEX_STMT;
+	n.index_stmt = &copy;
+	const char *sql = sql_deparse_node(p->a, &n);
+	return sql ? add(p, p->expand, concurrently ? UNIT_ALONE : 0, "%s", sql) : -1;
+}
+
+/*
+ * A partitioned table takes no CREATE INDEX CONCURRENTLY. The index is made
+ * on the parent alone (ON ONLY: invalid, and quick), built concurrently on
+ * each partition under the name PostgreSQL would give it, and each of those
+ * is attached; the last attach makes the parent's valid.
+ */
+static int plan_partitioned_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
+{
+	const char *rel = sql_rangevar(p->a, is->relation);
+	struct driver_rows parts;
+	const char *params[] = {rel};
+	if (p->d->ops->query(
+		p->d, p->a,
+		"SELECT n.nspname, c.relname, c.relkind::text FROM pg_inherits i "
+		"JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = "
+		"c.relnamespace WHERE i.inhparent = to_regclass($1) ORDER BY c.relname",
+		1, params, &parts, p->err) < 0)
+		return -1;
+	for (size_t i = 0; i < parts.n_rows; i++)
+		if (strcmp(driver_rows_get(&parts, i, 2), "r") != 0) {
+			mg_error_set_at(
+			    p->err, 2, p->m->path, p->st->line, p->st->column,
+			    "partition '%s' of '%s' is partitioned itself (or foreign): "
+			    "the planner builds indexes one level of partitions deep",
+			    driver_rows_get(&parts, i, 1), is->relation->relname);
+			mg_error_set_help(
+			    p->err, "write the steps with a revert section: CREATE INDEX ... ON "
+				    "ONLY on each partitioned table, CREATE INDEX CONCURRENTLY on "
+				    "each leaf partition, then ALTER INDEX ... ATTACH PARTITION");
+			return -1;
+		}
+	const char *name = is->idxname && *is->idxname
+			       ? is->idxname
+			       : pg_choose_index_name(p->d, p->a, is, false, p->err);
+	if (!name)
+		return -1;
+	PgQuery__RangeVar only = *is->relation;
+	only.inh = 0;
+	if (add_index(p, is, &only, name, false) < 0)
+		return -1;
+	const char *schema =
+	    is->relation->schemaname && *is->relation->schemaname
+		? arena_printf(p->a, "%s.", sql_ident(p->a, is->relation->schemaname))
+		: "";
+	struct unit_list attach = {0};
+	for (size_t i = 0; i < parts.n_rows; i++) {
+		PgQuery__RangeVar *part = arena_alloc(p->a, sizeof(*part));
+		*part = *is->relation;
+		part->schemaname = (char *)driver_rows_get(&parts, i, 0);
+		part->relname = (char *)driver_rows_get(&parts, i, 1);
+		PgQuery__IndexStmt on_part = *is;
+		on_part.relation = part;
+		on_part.idxname = NULL;
+		const char *child = pg_choose_index_name(p->d, p->a, &on_part, false, p->err);
+		if (!child || add_index(p, is, part, child, true) < 0 ||
+		    add(p, &attach, 0, "ALTER INDEX %s%s ATTACH PARTITION %s.%s", schema,
+			sql_ident(p->a, name), sql_ident(p->a, part->schemaname),
+			sql_ident(p->a, child)) < 0)
+			return -1;
+	}
+	return add_all(p, p->expand, &attach);
+}
+
 static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 {
 	const char *rel = sql_rangevar(p->a, is->relation);
@@ -573,13 +651,14 @@ static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 				       "indexing") < 0)
 			return -1;
 	}
-	PgQuery__IndexStmt copy = *is;
-	copy.concurrent = 1;
-	PgQuery__Node n = PG_QUERY__NODE__INIT;
-	n.node_case = PG_QUERY__NODE__NODE_INDEX_STMT;
-	n.index_stmt = &copy;
-	const char *sql = sql_deparse_node(p->a, &n);
-	return add(p, p->expand, UNIT_ALONE, "%s", sql);
+	const char *kind;
+	const char *params[] = {rel};
+	if (q1(p, &kind, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", 1,
+	       params) < 0)
+		return -1;
+	if (kind && strcmp(kind, "p") == 0)
+		return plan_partitioned_index(p, is);
+	return add_index(p, is, is->relation, is->idxname, true);
 }
 
 static const char *key_names(struct arena *a, PgQuery__Node *const *keys, size_t n, const char *sep,
@@ -632,7 +711,26 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			   "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel, sql_ident(p->a, name));
 	}
 
-	/* UNIQUE / PRIMARY KEY: the index first, built without blocking writes */
+	/* UNIQUE / PRIMARY KEY: the index first, built without blocking writes; a
+	 * partitioned table takes no constraint USING INDEX */
+	const char *kind;
+	const char *params[] = {rel};
+	if (q1(p, &kind, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", 1,
+	       params) < 0)
+		return -1;
+	if (kind && strcmp(kind, "p") == 0) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"'%s' is partitioned: PostgreSQL takes no ADD CONSTRAINT ... USING "
+				"INDEX on it, so %s is not planned",
+				table,
+				k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY
+				    ? "ADD PRIMARY KEY"
+				    : "ADD UNIQUE");
+		mg_error_set_help(
+		    p->err, "a CREATE UNIQUE INDEX is planned partition by partition; or write "
+			    "the constraint under '-- migrate:contract' to run it as written");
+		return -1;
+	}
 	bool primary = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
 	if (!name)
 		name = primary ? pg_name(p->a, "%s_pkey", table)

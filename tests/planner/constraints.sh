@@ -21,6 +21,46 @@ expect_not_planned '^CREATE (UNIQUE )?INDEX [^C]'
 expect_in index.expanded "index CREATE INDEX t_lower_a_idx ON public.t USING btree (lower(b), a)"
 finish_case
 
+# ---- CREATE INDEX on a partitioned table: ON ONLY, each partition
+# concurrently, then ATTACH; named as PostgreSQL names them ----
+start_case partitioned "
+CREATE TABLE ev (id bigint, at date, kind text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE ev_2027 PARTITION OF ev FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO ev SELECT g, date '2026-06-01' + g % 400, 'k' || g % 7 FROM generate_series(1, 2000) g;" "
+CREATE INDEX ev_kind_idx ON ev (kind);
+CREATE UNIQUE INDEX ON ev (at, id);"
+expand_case
+expect_planned '^CREATE INDEX ev_kind_idx ON ONLY ev USING btree \(kind\)$'
+expect_planned '^CREATE INDEX CONCURRENTLY ev_2026_kind_idx ON public.ev_2026 USING btree \(kind\)$'
+expect_planned '^ALTER INDEX "ev_kind_idx" ATTACH PARTITION "public"."ev_2027_kind_idx"$'
+expect_planned '^CREATE UNIQUE INDEX ev_at_id_idx ON ONLY ev'
+expect_not_planned 'CONCURRENTLY [a-z_]* ON (public\.)?ev '
+expect_in partitioned.expanded "index CREATE INDEX ev_kind_idx ON ONLY public.ev USING btree (kind)"
+expect_q "every index valid" "SELECT count(*) FROM pg_index WHERE NOT indisvalid" 0
+finish_case
+
+# ADD UNIQUE on a partitioned table: PostgreSQL takes no USING INDEX there, refused
+echo "ALTER TABLE ev ADD CONSTRAINT ev_kind_at_key UNIQUE (kind, at);" >"$MIG/0003_unique.sql"
+expect_exit 0 mg up --phase expand --to 2
+data_snapshot partitioned.before_unique
+expect_exit 2 mg up --phase expand
+expect_contains "$ERR" "0003_unique.sql:1:1: error: 'ev' is partitioned: PostgreSQL takes no ADD CONSTRAINT ... USING INDEX on it, so ADD UNIQUE is not planned"
+data_snapshot partitioned.after_unique
+expect_same partitioned.before_unique partitioned.after_unique "partitioned: a refused plan changed the database"
+
+# a partition partitioned itself: refused, nothing built
+NO_REFERENCE=1 start_case subpartitioned "
+CREATE TABLE ev (id bigint, at date, kind text) PARTITION BY RANGE (at);
+CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')
+  PARTITION BY LIST (kind);
+CREATE TABLE ev_2026_a PARTITION OF ev_2026 FOR VALUES IN ('a');" "
+CREATE INDEX ev_kind_idx ON ev (kind);"
+expect_exit 2 mg up --phase expand
+expect_contains "$ERR" "0002_change.sql:2:1: error: partition 'ev_2026' of 'ev' is partitioned itself"
+data_snapshot subpartitioned.after
+expect_same subpartitioned.before subpartitioned.after "subpartitioned: a refused plan changed the database"
+
 # ---- ADD FOREIGN KEY → NOT VALID + VALIDATE ----
 start_case fk "
 CREATE TABLE parent (id bigint PRIMARY KEY);

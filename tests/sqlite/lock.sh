@@ -22,9 +22,14 @@ hold() {
 	echo "CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY, command TEXT, who TEXT, pid INTEGER, since TEXT);
 	      INSERT OR REPLACE INTO holder VALUES (1, 'migrate up', 'ci@build-7', 4242, '2026-11-26 09:00:00Z');
 	      BEGIN IMMEDIATE;" >&3
+	# held once its holder row is in (committed) and the lock is busy: the busy
+	# of the INSERT's own write alone would let a run in before the row is there
 	local i
 	for i in $(seq 50); do
-		sqlite3 "$LOCK" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1 || return 0
+		if [ "$(sqlite3 "$LOCK" "SELECT who FROM holder" 2>/dev/null)" = ci@build-7 ] &&
+			! sqlite3 "$LOCK" "BEGIN IMMEDIATE; ROLLBACK;" >/dev/null 2>&1; then
+			return 0
+		fi
 		sleep 0.1
 	done
 	fail "the stand-in never took the lock"
