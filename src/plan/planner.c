@@ -563,6 +563,47 @@ static int add_not_null_check(struct plan_ctx *p, const char *rel, const char *c
 
 /* ---- the intents ---- */
 
+/*
+ * The partitions of the partitioned table rv (schema, name), which must be
+ * plain tables: the planner works one level of partitions deep.
+ */
+static int leaf_partitions(struct plan_ctx *p, const PgQuery__RangeVar *rv, struct driver_rows *ret)
+{
+	const char *params[] = {sql_rangevar(p->a, rv)};
+	if (p->d->ops->query(
+		p->d, p->a,
+		"SELECT n.nspname, c.relname, c.relkind::text FROM pg_inherits i "
+		"JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = "
+		"c.relnamespace WHERE i.inhparent = to_regclass($1) ORDER BY c.relname",
+		1, params, ret, p->err) < 0)
+		return -1;
+	for (size_t i = 0; i < ret->n_rows; i++)
+		if (strcmp(driver_rows_get(ret, i, 2), "r") != 0) {
+			mg_error_set_at(
+			    p->err, 2, p->m->path, p->st->line, p->st->column,
+			    "partition '%s' of '%s' is partitioned itself (or foreign): "
+			    "the planner works one level of partitions deep",
+			    driver_rows_get(ret, i, 1), rv->relname);
+			mg_error_set_help(p->err,
+					  "write the steps by hand for each level, with a revert "
+					  "section, or run the statement as written under "
+					  "'-- migrate:contract'");
+			return -1;
+		}
+	return 0;
+}
+
+static bool is_partitioned(struct plan_ctx *p, const char *rel, bool *ret)
+{
+	const char *kind;
+	const char *params[] = {rel};
+	if (q1(p, &kind, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", 1,
+	       params) < 0)
+		return false;
+	*ret = kind && strcmp(kind, "p") == 0;
+	return true;
+}
+
 /* is, on table rv, named name, built CONCURRENTLY (alone) or not. */
 static int add_index(struct plan_ctx *p, const PgQuery__IndexStmt *is, PgQuery__RangeVar *rv,
 		     const char *name, bool concurrently)
@@ -586,29 +627,9 @@ static int add_index(struct plan_ctx *p, const PgQuery__IndexStmt *is, PgQuery__
  */
 static int plan_partitioned_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 {
-	const char *rel = sql_rangevar(p->a, is->relation);
 	struct driver_rows parts;
-	const char *params[] = {rel};
-	if (p->d->ops->query(
-		p->d, p->a,
-		"SELECT n.nspname, c.relname, c.relkind::text FROM pg_inherits i "
-		"JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_namespace n ON n.oid = "
-		"c.relnamespace WHERE i.inhparent = to_regclass($1) ORDER BY c.relname",
-		1, params, &parts, p->err) < 0)
+	if (leaf_partitions(p, is->relation, &parts) < 0)
 		return -1;
-	for (size_t i = 0; i < parts.n_rows; i++)
-		if (strcmp(driver_rows_get(&parts, i, 2), "r") != 0) {
-			mg_error_set_at(
-			    p->err, 2, p->m->path, p->st->line, p->st->column,
-			    "partition '%s' of '%s' is partitioned itself (or foreign): "
-			    "the planner builds indexes one level of partitions deep",
-			    driver_rows_get(&parts, i, 1), is->relation->relname);
-			mg_error_set_help(
-			    p->err, "write the steps with a revert section: CREATE INDEX ... ON "
-				    "ONLY on each partitioned table, CREATE INDEX CONCURRENTLY on "
-				    "each leaf partition, then ALTER INDEX ... ATTACH PARTITION");
-			return -1;
-		}
 	const char *name = is->idxname && *is->idxname
 			       ? is->idxname
 			       : pg_choose_index_name(p->d, p->a, is, false, p->err);
@@ -651,12 +672,10 @@ static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 				       "indexing") < 0)
 			return -1;
 	}
-	const char *kind;
-	const char *params[] = {rel};
-	if (q1(p, &kind, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", 1,
-	       params) < 0)
+	bool partitioned;
+	if (!is_partitioned(p, rel, &partitioned))
 		return -1;
-	if (kind && strcmp(kind, "p") == 0)
+	if (partitioned)
 		return plan_partitioned_index(p, is);
 	return add_index(p, is, is->relation, is->idxname, true);
 }
@@ -670,6 +689,34 @@ static const char *key_names(struct arena *a, PgQuery__Node *const *keys, size_t
 		out = arena_printf(a, "%s%s%s", out, i ? sep : "", quote ? sql_ident(a, k) : k);
 	}
 	return out;
+}
+
+/*
+ * A partitioned table takes no NOT VALID foreign key. Each partition gets it
+ * NOT VALID, then validated in a transaction of its own; the parent's own ADD
+ * then finds them equal and attaches them instead of scanning.
+ */
+static int plan_partitioned_foreign_key(struct plan_ctx *p, const PgQuery__RangeVar *rv,
+					PgQuery__AlterTableCmd *cmd, PgQuery__Constraint *k,
+					const char *name)
+{
+	struct driver_rows parts;
+	if (leaf_partitions(p, rv, &parts) < 0)
+		return -1;
+	for (size_t i = 0; i < parts.n_rows; i++) {
+		PgQuery__RangeVar part = *rv;
+		part.schemaname = (char *)driver_rows_get(&parts, i, 0);
+		part.relname = (char *)driver_rows_get(&parts, i, 1);
+		const char *sql = deparse_alter(p->a, &part, cmd);
+		if (!sql || add(p, p->expand, 0, "%s", sql) < 0 ||
+		    add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+			sql_rangevar(p->a, &part), sql_ident(p->a, name)) < 0)
+			return -1;
+	}
+	k->skip_validation = 0;
+	k->initially_valid = 1;
+	const char *sql = deparse_alter(p->a, rv, cmd);
+	return sql ? add(p, p->expand, UNIT_OWN_TRANSACTION, "%s", sql) : -1;
 }
 
 static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
@@ -704,6 +751,11 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		PgQuery__AlterTableCmd cmd = PG_QUERY__ALTER_TABLE_CMD__INIT;
 		cmd.subtype = PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint;
 		cmd.def = &kn;
+		bool partitioned;
+		if (!is_partitioned(p, rel, &partitioned))
+			return -1;
+		if (partitioned && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+			return plan_partitioned_foreign_key(p, rv, &cmd, &copy, name);
 		const char *sql = deparse_alter(p->a, rv, &cmd);
 		if (add(p, p->expand, 0, "%s", sql) < 0)
 			return -1;
@@ -713,12 +765,10 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 
 	/* UNIQUE / PRIMARY KEY: the index first, built without blocking writes; a
 	 * partitioned table takes no constraint USING INDEX */
-	const char *kind;
-	const char *params[] = {rel};
-	if (q1(p, &kind, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", 1,
-	       params) < 0)
+	bool partitioned;
+	if (!is_partitioned(p, rel, &partitioned))
 		return -1;
-	if (kind && strcmp(kind, "p") == 0) {
+	if (partitioned) {
 		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
 				"'%s' is partitioned: PostgreSQL takes no ADD CONSTRAINT ... USING "
 				"INDEX on it, so %s is not planned",

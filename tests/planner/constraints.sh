@@ -24,12 +24,15 @@ finish_case
 # ---- CREATE INDEX on a partitioned table: ON ONLY, each partition
 # concurrently, then ATTACH; named as PostgreSQL names them ----
 start_case partitioned "
+CREATE TABLE kinds (k text PRIMARY KEY);
+INSERT INTO kinds SELECT 'k' || g FROM generate_series(0, 6) g;
 CREATE TABLE ev (id bigint, at date, kind text, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
 CREATE TABLE ev_2026 PARTITION OF ev FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
 CREATE TABLE ev_2027 PARTITION OF ev FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
 INSERT INTO ev SELECT g, date '2026-06-01' + g % 400, 'k' || g % 7 FROM generate_series(1, 2000) g;" "
 CREATE INDEX ev_kind_idx ON ev (kind);
-CREATE UNIQUE INDEX ON ev (at, id);"
+CREATE UNIQUE INDEX ON ev (at, id);
+ALTER TABLE ev ADD CONSTRAINT ev_kind_fk FOREIGN KEY (kind) REFERENCES kinds (k);"
 expand_case
 expect_planned '^CREATE INDEX ev_kind_idx ON ONLY ev USING btree \(kind\)$'
 expect_planned '^CREATE INDEX CONCURRENTLY ev_2026_kind_idx ON public.ev_2026 USING btree \(kind\)$'
@@ -37,6 +40,12 @@ expect_planned '^ALTER INDEX "ev_kind_idx" ATTACH PARTITION "public"."ev_2027_ki
 expect_planned '^CREATE UNIQUE INDEX ev_at_id_idx ON ONLY ev'
 expect_not_planned 'CONCURRENTLY [a-z_]* ON (public\.)?ev '
 expect_in partitioned.expanded "index CREATE INDEX ev_kind_idx ON ONLY public.ev USING btree (kind)"
+expect_planned '^ALTER TABLE public.ev_2027 ADD CONSTRAINT ev_kind_fk FOREIGN KEY \(kind\) REFERENCES kinds ?\(k\) NOT VALID$'
+expect_planned '^ALTER TABLE "public"."ev_2027" VALIDATE CONSTRAINT "ev_kind_fk"$'
+expect_planned '^ALTER TABLE ev ADD CONSTRAINT ev_kind_fk FOREIGN KEY \(kind\) REFERENCES kinds ?\(k\)$'
+if sql -c "INSERT INTO ev VALUES (9001, '2026-07-01', 'nope')" >/dev/null 2>&1; then
+	fail "partitioned: a row without a kind got in"
+fi
 expect_q "every index valid" "SELECT count(*) FROM pg_index WHERE NOT indisvalid" 0
 finish_case
 
