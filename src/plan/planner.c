@@ -336,6 +336,35 @@ static int refuse_if_generated(struct plan_ctx *p, const struct column_state *cs
 	return -1;
 }
 
+/*
+ * A view that reads col holds it: contract's drop of the old column would
+ * fail (and a type change is refused by PostgreSQL itself). Refused up front.
+ */
+static int refuse_if_viewed(struct plan_ctx *p, const char *rel, const char *table, const char *col,
+			    const char *what)
+{
+	const char *view;
+	const char *params[] = {rel, col};
+	if (q1(p, &view,
+	       "SELECT string_agg(DISTINCT v.oid::regclass::text, ', ') FROM pg_depend d "
+	       "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
+	       "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
+	       "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+	       "AND d.refobjid = to_regclass($1) AND a.attname = $2 AND v.oid <> d.refobjid",
+	       2, params) < 0)
+		return -1;
+	if (!view)
+		return 0;
+	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+			"column '%s.%s' is read by %s: %s is not planned (contract could not "
+			"drop the old column while a view reads it)",
+			table, col, view, what);
+	mg_error_set_help(p->err, "move the view off the column first (CREATE OR REPLACE VIEW in "
+				  "an earlier migration), or write the change under "
+				  "'-- migrate:contract' to run it as written");
+	return -1;
+}
+
 static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table, const char *col,
 			 const char *what, bool sole_primary_key_ok)
 {
@@ -1055,15 +1084,18 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		    sql_ident(p->a, pg_trash_log_name(p->a, p->m->version, rv->relname, col)));
 		const char *trig = sql_ident(
 		    p->a, pg_name(p->a, "migrate_log_v%lld_%s", (long long)p->m->version, col));
-		if (add(p, &first, 0, "CREATE SCHEMA IF NOT EXISTS " PG_TRASH_SCHEMA) < 0 ||
-		    add(p, &first, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log,
-			keys, qc, rel) < 0 ||
-		    add(p, &first, 0, "ALTER TABLE %s ADD PRIMARY KEY (%s)", log, keys) < 0 ||
+		if (add(p, &first, UNIT_TRASH_LOG, "CREATE SCHEMA IF NOT EXISTS " PG_TRASH_SCHEMA) <
+			0 ||
+		    add(p, &first, UNIT_TRASH_LOG,
+			"CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys, qc,
+			rel) < 0 ||
+		    add(p, &first, UNIT_TRASH_LOG, "ALTER TABLE %s ADD PRIMARY KEY (%s)", log,
+			keys) < 0 ||
 		    /* where a revert finds the value of a row the log never saw */
-		    add(p, &first, 0, "COMMENT ON TABLE %s IS %s", log,
+		    add(p, &first, UNIT_TRASH_LOG, "COMMENT ON TABLE %s IS %s", log,
 			sql_literal(p->a, new_col)) < 0 ||
 		    /* the app's role writes the table, not the trash: SECURITY DEFINER */
-		    add(p, &first, 0,
+		    add(p, &first, UNIT_TRASH_LOG,
 			"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
 			"SET search_path = pg_catalog, pg_temp AS $migrate$\n"
 			"BEGIN\n"
@@ -1074,17 +1106,19 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			"END\n"
 			"$migrate$",
 			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
-		    add(p, &first, 0,
+		    add(p, &first, UNIT_TRASH_LOG,
 			"CREATE TRIGGER %s AFTER INSERT OR UPDATE ON %s FOR EACH ROW "
 			"EXECUTE FUNCTION %s()",
 			trig, rel, log) < 0 ||
-		    add(p, after_drop, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
-		    add(p, after_drop, 0, "DROP FUNCTION %s()", log) < 0)
+		    add(p, after_drop, UNIT_TRASH_LOG, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
+		    add(p, after_drop, UNIT_TRASH_LOG, "DROP FUNCTION %s()", log) < 0)
 			return -1;
 	}
 	for (size_t i = 0; i < first.n; i++)
-		if (add(p, p->contract, i + 1 == first.n ? UNIT_ENDS_TRANSACTION : 0, "%s",
-			first.items[i].sql) < 0)
+		if (add(p, p->contract,
+			(first.items[i].flags & UNIT_TRASH_LOG) |
+			    (i + 1 == first.n ? UNIT_ENDS_TRANSACTION : 0),
+			"%s", first.items[i].sql) < 0)
 			return -1;
 	return 0;
 }
@@ -1175,6 +1209,7 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
 	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
 	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it", false) < 0 ||
+	    refuse_if_viewed(p, rel, rv->relname, a_col, "renaming it") < 0 ||
 	    refuse_if_generated(p, &cs, rv->relname, a_col, "renaming it") < 0)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
@@ -1276,6 +1311,7 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
 		return add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
 	if (refuse_if_key(p, rel, rv->relname, col, "changing its type", true) < 0 ||
+	    refuse_if_viewed(p, rel, rv->relname, col, "changing its type") < 0 ||
 	    refuse_if_generated(p, &cs, rv->relname, col, "changing its type") < 0)
 		return -1;
 
@@ -1387,6 +1423,13 @@ static int plan_rename_table(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	 * earlier in this migration drop old columns it shows; all of it up to
 	 * the rename in one transaction, so the new name never goes missing.
 	 */
+	/* in one transaction, a write log would only hold its lock through the
+	 * copies: the column changes' contracts go without one */
+	size_t kept = 0;
+	for (size_t i = 0; i < p->contract->n; i++)
+		if (!(p->contract->items[i].flags & UNIT_TRASH_LOG))
+			p->contract->items[kept++] = p->contract->items[i];
+	p->contract->n = kept;
 	if (add(p, p->contract, UNIT_WITH_NEXT, "DROP VIEW %s", view) < 0)
 		return -1;
 	struct unit drop_view = p->contract->items[p->contract->n - 1];

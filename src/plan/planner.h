@@ -23,6 +23,7 @@ enum unit_flags {
 	UNIT_BACKFILL = 1 << 2,		/* batched UPDATE, see struct backfill */
 	UNIT_WITH_NEXT = 1 << 3,	/* same transaction as the unit after it */
 	UNIT_ENDS_TRANSACTION = 1 << 4, /* planner: the next unit starts a transaction */
+	UNIT_TRASH_LOG = 1 << 5,	/* planner: a step of a contract's write log */
 };
 
 /* A keyset-batched UPDATE: SET set_sql on table, batch by batch along key. */

@@ -74,6 +74,8 @@ sql -c "DELETE FROM orders WHERE id > 5000; UPDATE orders SET note = 'n' || id, 
 after_contract() {
 	expect_q "rows under the new names" \
 		"SELECT count(*) FROM purchases WHERE remark = 'n' || id AND qty = id AND token IS NOT NULL" 2000
+	# one transaction for the whole contract: a write log would only hold its lock
+	expect_q "write logs" "SELECT count(*) FROM pg_tables WHERE schemaname = 'migrate_trash' AND tablename LIKE 'w%'" 0
 }
 AFTER_CONTRACT=after_contract finish_case
 
