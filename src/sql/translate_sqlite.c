@@ -97,6 +97,22 @@ static void add_ident(struct sqlite_tr *t, struct strbuf *sb, const char *name)
 	strbuf_addstr(sb, sqlite_ident(t->a, name));
 }
 
+/* "(a, b)" from a list of names. */
+static bool name_list(struct sqlite_tr *t, struct strbuf *sb, PgQuery__Node *const *names, size_t n)
+{
+	strbuf_addch(sb, '(');
+	for (size_t i = 0; i < n; i++) {
+		const char *s = ast_string(names[i]);
+		if (!s)
+			return fail(t, "a column list with something other than names");
+		if (i)
+			strbuf_addstr(sb, ", ");
+		add_ident(t, sb, s);
+	}
+	strbuf_addch(sb, ')');
+	return true;
+}
+
 /* A table name: SQLite has one schema per database, so only public (or main) may qualify it. */
 static bool add_rangevar(struct sqlite_tr *t, struct strbuf *sb, const PgQuery__RangeVar *rv)
 {
@@ -961,16 +977,8 @@ static bool from_item(struct sqlite_tr *t, struct strbuf *sb, const PgQuery__Nod
 			return expr(t, sb, j->quals, 0);
 		}
 		if (j->n_using_clause) {
-			strbuf_addstr(sb, " USING (");
-			for (size_t i = 0; i < j->n_using_clause; i++) {
-				if (i)
-					strbuf_addstr(sb, ", ");
-				add_ident(t, sb,
-					  ast_string(j->using_clause[i])
-					      ? ast_string(j->using_clause[i])
-					      : "");
-			}
-			strbuf_addch(sb, ')');
+			strbuf_addstr(sb, " USING ");
+			return name_list(t, sb, j->using_clause, j->n_using_clause);
 		}
 		return true;
 	}
@@ -1028,16 +1036,9 @@ static bool with_clause(struct sqlite_tr *t, struct strbuf *sb, const PgQuery__W
 			strbuf_addstr(sb, ", ");
 		add_ident(t, sb, c->ctename);
 		if (c->n_aliascolnames) {
-			strbuf_addstr(sb, " (");
-			for (size_t k = 0; k < c->n_aliascolnames; k++) {
-				if (k)
-					strbuf_addstr(sb, ", ");
-				add_ident(t, sb,
-					  ast_string(c->aliascolnames[k])
-					      ? ast_string(c->aliascolnames[k])
-					      : "");
-			}
-			strbuf_addch(sb, ')');
+			strbuf_addch(sb, ' ');
+			if (!name_list(t, sb, c->aliascolnames, c->n_aliascolnames))
+				return false;
 		}
 		strbuf_addstr(sb, " AS (");
 		if (!sqlite_tr_select(t, sb, c->ctequery))
@@ -1375,21 +1376,6 @@ const char *sqlite_tr_constraint_name(struct sqlite_tr *t, const PgQuery__Constr
 	default:
 		return NULL;
 	}
-}
-
-static bool name_list(struct sqlite_tr *t, struct strbuf *sb, PgQuery__Node *const *names, size_t n)
-{
-	strbuf_addch(sb, '(');
-	for (size_t i = 0; i < n; i++) {
-		const char *s = ast_string(names[i]);
-		if (!s)
-			return fail(t, "a column list with something other than names");
-		if (i)
-			strbuf_addstr(sb, ", ");
-		add_ident(t, sb, s);
-	}
-	strbuf_addch(sb, ')');
-	return true;
 }
 
 static const char *fk_action(char c)

@@ -138,6 +138,12 @@ static const struct row rows[] = {
      "\"u\".\"id\" FROM \"users\" AS \"u\" JOIN \"orders\" AS \"o\" ON \"o\".\"user_id\" = "
      "\"u\".\"id\" GROUP BY \"u\".\"id\" HAVING count(*) > 1",
      NULL},
+    {"CREATE VIEW pairs AS WITH recent (uid, n) AS (SELECT user_id, count(*) FROM orders GROUP "
+     "BY user_id) SELECT id, n FROM users JOIN recent r USING (id)",
+     "CREATE VIEW \"pairs\" AS WITH \"recent\" (\"uid\", \"n\") AS (SELECT \"user_id\", "
+     "count(*) FROM \"orders\" GROUP BY \"user_id\") SELECT \"id\", \"n\" FROM \"users\" "
+     "JOIN \"recent\" AS \"r\" USING (\"id\")",
+     NULL},
     {"DROP VIEW active_users", "DROP VIEW \"active_users\"", NULL},
 
     /* renames */
