@@ -336,31 +336,40 @@ static int refuse_if_generated(struct plan_ctx *p, const struct column_state *cs
 	return -1;
 }
 
+/* The views that read col of rel: name, relkind, definition. */
+static int views_reading(struct plan_ctx *p, const char *rel, const char *col,
+			 struct driver_rows *ret)
+{
+	const char *params[] = {rel, col};
+	return p->d->ops->query(
+	    p->d, p->a,
+	    "SELECT DISTINCT v.oid::regclass::text, v.relkind::text, pg_get_viewdef(v.oid) "
+	    "FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = "
+	    "r.ev_class JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = "
+	    "d.refobjsubid WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = "
+	    "'pg_class'::regclass AND d.refobjid = to_regclass($1) AND a.attname = $2 AND "
+	    "v.oid <> d.refobjid ORDER BY 1",
+	    2, params, ret, p->err);
+}
+
 /*
- * A view that reads col holds it: contract's drop of the old column would
- * fail (and a type change is refused by PostgreSQL itself). Refused up front.
+ * A view that reads col holds its type: PostgreSQL refuses to change it, and
+ * contract's drop of the old column would fail. Refused up front.
  */
 static int refuse_if_viewed(struct plan_ctx *p, const char *rel, const char *table, const char *col,
 			    const char *what)
 {
-	const char *view;
-	const char *params[] = {rel, col};
-	if (q1(p, &view,
-	       "SELECT string_agg(DISTINCT v.oid::regclass::text, ', ') FROM pg_depend d "
-	       "JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
-	       "JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid "
-	       "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
-	       "AND d.refobjid = to_regclass($1) AND a.attname = $2 AND v.oid <> d.refobjid",
-	       2, params) < 0)
+	struct driver_rows views;
+	if (views_reading(p, rel, col, &views) < 0)
 		return -1;
-	if (!view)
+	if (!views.n_rows)
 		return 0;
 	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
-			"column '%s.%s' is read by %s: %s is not planned (contract could not "
-			"drop the old column while a view reads it)",
-			table, col, view, what);
-	mg_error_set_help(p->err, "move the view off the column first (CREATE OR REPLACE VIEW in "
-				  "an earlier migration), or write the change under "
+			"column '%s.%s' is read by %s: %s is not planned (PostgreSQL keeps the "
+			"type of a column a view reads)",
+			table, col, driver_rows_get(&views, 0, 0), what);
+	mg_error_set_help(p->err, "drop the view in an earlier migration's contract and create it "
+				  "again after this one, or write the change under "
 				  "'-- migrate:contract' to run it as written");
 	return -1;
 }
@@ -1044,7 +1053,8 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
 
 /*
  * Contract's first transaction: the references of other tables to the old
- * column go (their copies on the new one are validated by then), and the
+ * column go (their copies on the new one are validated by then), a serial's
+ * sequence passes to the new column (drops holds both), and the
  * trash's write log starts (pg_trash_log_name): a trigger keeps, by primary
  * key, every value of col written from then on, so the rows the app writes
  * while the next transaction copies col to the trash, before its lock, are
@@ -1155,8 +1165,8 @@ static const char *sync_function_name(struct plan_ctx *p, const PgQuery__RangeVa
 static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
 			    const char *old_col, const char *new_col, const char *trig,
 			    const char *fn, const char *label, const char *set_sql,
-			    const char *where_sql, bool not_null, const char **ret_check,
-			    struct unit_list *ret_renames)
+			    const char *where_sql, bool not_null, struct unit_list *drops,
+			    const char **ret_check, struct unit_list *ret_renames)
 {
 	if (add(p, p->expand, 0,
 		"CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
@@ -1170,18 +1180,18 @@ static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
 		if (add_not_null_check(p, rel, *ret_check, new_col) < 0)
 			return -1;
 	}
-	struct unit_list drops = {0}, after_drop = {0};
+	struct unit_list after_drop = {0};
 	/* a serial's sequence would go with the old column: the new one owns it */
 	const char *seq;
 	const char *params[] = {rel, old_col};
 	if (q1(p, &seq, "SELECT pg_get_serial_sequence($1, $2)", 2, params) < 0)
 		return -1;
-	if (seq && add(p, &drops, 0, "ALTER SEQUENCE %s OWNED BY %s.%s", seq, rel,
+	if (seq && add(p, drops, 0, "ALTER SEQUENCE %s OWNED BY %s.%s", seq, rel,
 		       sql_ident(p->a, new_col)) < 0)
 		return -1;
 	if (plan_copy_indexes(p, rel, old_col, new_col, ret_renames) < 0 ||
-	    plan_copy_constraints(p, rel, old_col, new_col, &drops, ret_renames) < 0 ||
-	    add_contract_prelude(p, rv, rel, old_col, new_col, &drops, &after_drop) < 0)
+	    plan_copy_constraints(p, rel, old_col, new_col, drops, ret_renames) < 0 ||
+	    add_contract_prelude(p, rv, rel, old_col, new_col, drops, &after_drop) < 0)
 		return -1;
 	/* the drop comes first in its transaction, so its copy to the trash reads the
 	 * table before any statement holds an ACCESS EXCLUSIVE lock on it */
@@ -1191,6 +1201,52 @@ static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
 	    add(p, p->contract, 0, "DROP TRIGGER %s ON %s", trig, rel) < 0 ||
 	    add(p, p->contract, 0, "DROP FUNCTION %s()", fn) < 0)
 		return -1;
+	return 0;
+}
+
+/*
+ * The views that read col, made to read new_col instead, as the plain rename
+ * would leave them (their output columns keep their names): views holds the
+ * CREATE OR REPLACE VIEW of each, for contract's first transaction, before the
+ * old column goes. A materialized view, or a view whose query names col
+ * without its table, is refused.
+ */
+static int plan_view_renames(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
+			     const char *col, const char *new_col, struct unit_list *views)
+{
+	struct driver_rows rows;
+	if (views_reading(p, rel, col, &rows) < 0)
+		return -1;
+	for (size_t i = 0; i < rows.n_rows; i++) {
+		const char *view = driver_rows_get(&rows, i, 0);
+		const char *def = driver_rows_get(&rows, i, 2);
+		size_t len = strlen(def);
+		while (len && (def[len - 1] == ';' || def[len - 1] == ' ' || def[len - 1] == '\n'))
+			len--;
+		const char *sql =
+		    arena_printf(p->a, "CREATE OR REPLACE VIEW %s AS %.*s", view, (int)len, def);
+		struct sql_section sec;
+		struct mg_error perr = MG_ERROR_INIT;
+		bool ok = strcmp(driver_rows_get(&rows, i, 1), "v") == 0 &&
+			  sql_parse_string(p->a, sql, &sec, &perr) == 0 && sec.n_stmts == 1 &&
+			  ast_rename_view_column((PgQuery__Node *)sec.stmts[0].node, rv->relname,
+						 col, new_col);
+		const char *copy = ok ? sql_deparse_node(p->a, sec.stmts[0].node) : NULL;
+		if (!copy) {
+			mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+					"column '%s.%s' is read by %s, which the planner cannot "
+					"move to '%s': renaming it is not planned",
+					rv->relname, col, view, new_col);
+			mg_error_set_help(p->err,
+					  "move the view off the column first (CREATE OR "
+					  "REPLACE VIEW in an earlier migration), or write "
+					  "the rename under '-- migrate:contract' to run it "
+					  "as written");
+			return -1;
+		}
+		if (add(p, views, 0, "%s", copy) < 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -1209,8 +1265,11 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
 	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
 	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it", false) < 0 ||
-	    refuse_if_viewed(p, rel, rv->relname, a_col, "renaming it") < 0 ||
+
 	    refuse_if_generated(p, &cs, rv->relname, a_col, "renaming it") < 0)
+		return -1;
+	struct unit_list views = {0};
+	if (plan_view_renames(p, rv, rel, a_col, b_col, &views) < 0)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
 	const char *trig = sql_ident(
@@ -1259,7 +1318,7 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	if (plan_move_column(p, rv, rel, a_col, b_col, trig, fn, label,
 			     arena_printf(p->a, "%s = %s", qb, qa),
 			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa),
-			     cs.not_null || cs.not_null_check, &check, &renames) < 0)
+			     cs.not_null || cs.not_null_check, &views, &check, &renames) < 0)
 		return -1;
 	if (add_all(p, p->contract, &renames) < 0)
 		return -1;
@@ -1366,11 +1425,11 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, col);
 	/* only rows the trigger has not written yet; a resumed backfill checks by it */
 	const char *check = NULL;
-	struct unit_list renames = {0};
+	struct unit_list first = {0}, renames = {0};
 	if (plan_move_column(p, rv, rel, col, shadow, trig, fn, label,
 			     arena_printf(p->a, "%s = %s", qs, new_value),
 			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qs, new_value),
-			     cs.not_null || cs.not_null_check, &check, &renames) < 0 ||
+			     cs.not_null || cs.not_null_check, &first, &check, &renames) < 0 ||
 	    add(p, p->contract, 0, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel, qs, qc) < 0 ||
 	    (sequence_default &&
 	     add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,

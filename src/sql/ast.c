@@ -252,6 +252,75 @@ bool ast_mentions_column(const PgQuery__Node *tree, const char *name)
 	return cm.found;
 }
 
+/* ---- a column renamed in a view's query ---- */
+
+struct view_rename {
+	const char *table, *from, *to;
+	const char *aliases[16]; /* the names the query gives the table */
+	size_t n_aliases;
+	bool unqualified; /* a reference to `from` without a table: cannot tell whose */
+};
+
+static void collect_aliases(ProtobufCMessage *msg, void *ctx)
+{
+	struct view_rename *vr = ctx;
+	if (msg->descriptor != &pg_query__range_var__descriptor)
+		return;
+	const PgQuery__RangeVar *rv = (PgQuery__RangeVar *)msg;
+	if (!rv->relname || strcmp(rv->relname, vr->table) != 0 || vr->n_aliases == 16)
+		return;
+	vr->aliases[vr->n_aliases++] =
+	    rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname;
+}
+
+static bool names_table(const struct view_rename *vr, const PgQuery__Node *qualifier)
+{
+	const char *q =
+	    qualifier->node_case == PG_QUERY__NODE__NODE_STRING ? qualifier->string->sval : NULL;
+	for (size_t i = 0; q && i < vr->n_aliases; i++)
+		if (strcmp(vr->aliases[i], q) == 0)
+			return true;
+	return false;
+}
+
+/* Is ref a reference to the table's column `from`? */
+static bool is_renamed_ref(struct view_rename *vr, const PgQuery__ColumnRef *ref)
+{
+	if (!ref->n_fields || !names_hold(&ref->fields[ref->n_fields - 1], 1, vr->from))
+		return false;
+	if (ref->n_fields == 1) {
+		vr->unqualified = true;
+		return false;
+	}
+	return names_table(vr, ref->fields[ref->n_fields - 2]);
+}
+
+static void rename_in_view(ProtobufCMessage *msg, void *ctx)
+{
+	struct view_rename *vr = ctx;
+	if (msg->descriptor == &pg_query__res_target__descriptor) {
+		/* an output column named after the column keeps its name */
+		PgQuery__ResTarget *rt = (PgQuery__ResTarget *)msg;
+		if (!(rt->name && *rt->name) && rt->val &&
+		    rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+		    is_renamed_ref(vr, rt->val->column_ref))
+			rt->name = (char *)vr->from;
+	} else if (msg->descriptor == &pg_query__column_ref__descriptor) {
+		PgQuery__ColumnRef *ref = (PgQuery__ColumnRef *)msg;
+		if (is_renamed_ref(vr, ref))
+			ref->fields[ref->n_fields - 1]->string->sval = (char *)vr->to;
+	}
+}
+
+bool ast_rename_view_column(PgQuery__Node *view, const char *table, const char *from,
+			    const char *to)
+{
+	struct view_rename vr = {.table = table, .from = from, .to = to};
+	ast_walk((ProtobufCMessage *)&view->base, collect_aliases, &vr);
+	ast_walk((ProtobufCMessage *)&view->base, rename_in_view, &vr);
+	return !vr.unqualified;
+}
+
 void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *to)
 {
 	struct column_rename cr = {from, to};

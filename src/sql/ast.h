@@ -47,6 +47,15 @@ bool ast_stmt_is_concurrent(const PgQuery__Node *stmt);
  * it reaches column references in any expression.
  */
 void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *to);
+/*
+ * In a view's statement, the references to column `from` of table `table`
+ * (qualified by its name or an alias, as pg_get_viewdef writes them) become
+ * `to`; an output column that took its name from the column keeps it (AS
+ * from). False when an unqualified `from` leaves it unclear whose it is.
+ */
+bool ast_rename_view_column(PgQuery__Node *view, const char *table, const char *from,
+			    const char *to);
+
 /* Does tree name column `name` (a column reference, an index or constraint key)? */
 bool ast_mentions_column(const PgQuery__Node *tree, const char *name);
 

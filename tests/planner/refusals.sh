@@ -62,7 +62,6 @@ for change in "id|RENAME COLUMN id TO key|renaming it|primary key 't_pkey'" \
 	"n|RENAME COLUMN n TO num|renaming it|" \
 	"n|ALTER COLUMN n TYPE bigint|changing its type|" \
 	"twice|RENAME COLUMN twice TO doubled|renaming it|" \
-	"shown|RENAME COLUMN shown TO displayed|renaming it|view" \
 	"shown|ALTER COLUMN shown TYPE varchar(20)|changing its type|view"; do
 	IFS='|' read -r col sql what key <<<"$change"
 	echo "ALTER TABLE t $sql;" >"$MIG/0002_next.sql"

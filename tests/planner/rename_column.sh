@@ -160,4 +160,25 @@ keys_after_contract() {
 }
 AFTER_CONTRACT=keys_after_contract finish_case
 
+# ---- views that read the column: contract's first transaction moves them to
+# the new name (output columns keep theirs), as the plain rename leaves them;
+# another table's column of the same name is left alone ----
+start_case views "
+CREATE TABLE t (id bigint PRIMARY KEY, a text, b int);
+CREATE TABLE u (id bigint PRIMARY KEY, a text);
+INSERT INTO t SELECT g, 'v' || g, g FROM generate_series(1, 500) g;
+INSERT INTO u SELECT g, 'u' || g FROM generate_series(1, 10) g;
+CREATE VIEW t_plain AS SELECT id, a FROM t;
+CREATE VIEW t_joined AS SELECT x.id, x.a AS label, u.a, upper(x.a) AS loud FROM t x JOIN u ON u.id = x.id WHERE x.a <> '';
+CREATE VIEW t_nested AS SELECT a FROM t_plain WHERE a LIKE 'v1%';" "
+ALTER TABLE t RENAME COLUMN a TO c;"
+expand_case
+views_read_new() {
+	expect_q "the views read the new column" \
+		"SELECT count(*) FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid WHERE d.refobjid = 't'::regclass AND d.classid = 'pg_rewrite'::regclass AND a.attname = 'a'" 0
+	expect_q "rows through the views" "SELECT (SELECT count(*) FROM t_plain WHERE a = 'v' || id) || ' ' || (SELECT string_agg(label || '/' || a, ',' ORDER BY id) FROM t_joined WHERE id <= 2) || ' ' || (SELECT count(*) FROM t_nested)" \
+		"500 v1/u1,v2/u2 111"
+}
+AFTER_CONTRACT=views_read_new finish_case
+
 pass
