@@ -117,6 +117,7 @@ enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct cata
 	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
 	case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT:
 	case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT:
+	case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
 	case PG_QUERY__NODE__NODE_COMMENT_STMT:
 		return INVERSE_DERIVED;
 	case PG_QUERY__NODE__NODE_RENAME_STMT:

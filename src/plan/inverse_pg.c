@@ -1123,6 +1123,12 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 			inv(in, block, 0, "DROP EXTENSION %s", sql_ident(a, es->extname));
 		return 0;
 	}
+	case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT: {
+		const PgQuery__CreatePolicyStmt *ps = stmt->create_policy_stmt;
+		inv(in, block, 0, "DROP POLICY IF EXISTS %s ON %s", sql_ident(a, ps->policy_name),
+		    sql_rangevar(a, ps->table));
+		return 0;
+	}
 	case PG_QUERY__NODE__NODE_CREATE_TRIG_STMT: {
 		const PgQuery__CreateTrigStmt *ts = stmt->create_trig_stmt;
 		const char *rel = sql_rangevar(a, ts->relation);

@@ -374,6 +374,37 @@ static int refuse_if_viewed(struct plan_ctx *p, const char *rel, const char *tab
 	return -1;
 }
 
+/*
+ * Other objects that hold col (a trigger's column list, a policy, a function
+ * body, ...) would keep contract from dropping the old column: refused up
+ * front, naming them. Indexes, constraints, views, the default and a
+ * serial's sequence are carried over or moved by the planner itself.
+ */
+static int refuse_if_held(struct plan_ctx *p, const char *rel, const char *table, const char *col,
+			  const char *what)
+{
+	const char *held;
+	const char *params[] = {rel, col};
+	if (q1(p, &held,
+	       "SELECT string_agg(pg_describe_object(d.classid, d.objid, d.objsubid), ', ' "
+	       "ORDER BY 1) FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid "
+	       "AND a.attnum = d.refobjsubid WHERE d.refclassid = 'pg_class'::regclass AND "
+	       "d.refobjid = to_regclass($1) AND a.attname = $2 AND d.deptype = 'n' AND "
+	       "d.classid NOT IN ('pg_class'::regclass, 'pg_constraint'::regclass, "
+	       "'pg_rewrite'::regclass, 'pg_attrdef'::regclass)",
+	       2, params) < 0)
+		return -1;
+	if (!held)
+		return 0;
+	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+			"column '%s.%s' is used by %s: %s is not planned (contract could not "
+			"drop the old column)",
+			table, col, held, what);
+	mg_error_set_help(p->err, "move those off the column first, or write the change under "
+				  "'-- migrate:contract' to run it as written");
+	return -1;
+}
+
 static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table, const char *col,
 			 const char *what, bool sole_primary_key_ok)
 {
@@ -1265,6 +1296,7 @@ static int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
 	if (refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
 	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it", false) < 0 ||
+	    refuse_if_held(p, rel, rv->relname, a_col, "renaming it") < 0 ||
 
 	    refuse_if_generated(p, &cs, rv->relname, a_col, "renaming it") < 0)
 		return -1;
@@ -1371,6 +1403,7 @@ static int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		return add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
 	if (refuse_if_key(p, rel, rv->relname, col, "changing its type", true) < 0 ||
 	    refuse_if_viewed(p, rel, rv->relname, col, "changing its type") < 0 ||
+	    refuse_if_held(p, rel, rv->relname, col, "changing its type") < 0 ||
 	    refuse_if_generated(p, &cs, rv->relname, col, "changing its type") < 0)
 		return -1;
 

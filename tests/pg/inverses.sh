@@ -276,6 +276,10 @@ ALTER TABLE t DROP COLUMN b;
 ALTER TABLE t DROP COLUMN c;
 SQL
 
+inverse_case create_policy "SELECT count(*) = 1 FROM pg_policy WHERE polname = 't_readable'" <<'SQL'
+CREATE POLICY t_readable ON t FOR SELECT USING (a IS NOT NULL);
+SQL
+
 # ALTER SEQUENCE: every parameter and the owner come back, and the position
 # when it was restarted
 inverse_case alter_sequence "SELECT s.seqtypid = 'bigint'::regtype AND s.seqincrement = 5 AND s.seqmax = 1000000000000 AND pg_get_serial_sequence('t', 'id') IS NULL FROM pg_sequence s WHERE s.seqrelid = 't_seq'::regclass" \

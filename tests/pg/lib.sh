@@ -153,6 +153,11 @@ SELECT line FROM (
 	WHERE t.typtype IN ('e', 'd') OR (t.typtype = 'c' AND
 		(SELECT relkind FROM pg_class WHERE oid = t.typrelid) = 'c')
 	UNION ALL
+	SELECT 'policy ' || schemaname || '.' || tablename || ' ' || policyname || ' ' ||
+		permissive || ' ' || cmd || ' ' || roles::text || ' ' || coalesce(qual, '-') || ' ' ||
+		coalesce(with_check, '-')
+	FROM pg_policies p JOIN ns n ON n.nspname = p.schemaname
+	UNION ALL
 	SELECT 'sequence ' || n.nspname || '.' || c.relname || ' ' || s.seqtypid::regtype::text ||
 		' increment ' || s.seqincrement || ' min ' || s.seqmin || ' max ' || s.seqmax ||
 		' start ' || s.seqstart || ' cache ' || s.seqcache || ' cycle ' || s.seqcycle::text ||
