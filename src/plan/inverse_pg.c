@@ -215,7 +215,10 @@ static int trash_key(const struct inverse_input *in, const char *rel, const char
 	    "OR NOT (x.attnotnull OR EXISTS (SELECT FROM pg_constraint c WHERE c.conrelid = "
 	    "i.indrelid AND c.contype = 'c' AND c.convalidated AND pg_get_constraintdef(c.oid) "
 	    "= format('CHECK ((%s IS NOT NULL))', quote_ident(x.attname))))) ORDER BY "
-	    "i.indexrelid LIMIT 1) SELECT a.attname FROM k, unnest(k.cols) WITH ORDINALITY u(n, "
+	    "EXISTS (SELECT FROM pg_attribute y WHERE y.attrelid = i.indrelid AND i.indnatts = 1 "
+	    "AND y.attnum = i.indkey[0] AND left(y.attname, length($2) + 3) = $2 || '__v') "
+	    "DESC, i.indexrelid LIMIT 1) SELECT a.attname FROM k, unnest(k.cols) WITH ORDINALITY "
+	    "u(n, "
 	    "o) JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum = u.n ORDER BY "
 	    "u.o",
 	    2, params);
@@ -323,11 +326,15 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	}
 	/*
 	 * Rows written after the drop are in neither: their old value comes from
-	 * the column that took over (a key's shadow, the new column the planner
-	 * named in the log's comment), cast back; with none, the default. The sync
-	 * trigger, back by now, sees the two columns agree.
+	 * the column that took over (the key's shadow, <col>__v<version>, when the
+	 * trash is keyed by it; the new column the planner named in the log's
+	 * comment), cast back; with none, the default. The sync trigger, back by
+	 * now, sees the two columns agree.
 	 */
-	const char *from = by_other_key && key.n_rows == 1 ? driver_rows_get(&key, 0, 0) : partner;
+	const char *key0 = key.n_rows == 1 ? driver_rows_get(&key, 0, 0) : NULL;
+	bool shadow_key = by_other_key && key0 && strncmp(key0, col, strlen(col)) == 0 &&
+			  strncmp(key0 + strlen(col), "__v", 3) == 0;
+	const char *from = shadow_key ? key0 : partner;
 	const char *missing =
 	    arena_printf(a, "NOT EXISTS (SELECT FROM %s AS x WHERE %s)", trash, match);
 	if (has_log)

@@ -110,7 +110,7 @@ AFTER_CONTRACT=unique_after_contract AFTER_UNCONTRACT= finish_case
 
 # ---- the primary key: int (serial) -> bigint, referenced by another table ----
 start_case pk "
-CREATE TABLE t (id serial PRIMARY KEY, v text);
+CREATE TABLE t (id serial PRIMARY KEY, code text NOT NULL UNIQUE DEFAULT md5(random()::text), v text);
 CREATE TABLE child (id bigint PRIMARY KEY, t_id int CONSTRAINT child_t_fk REFERENCES t (id));
 INSERT INTO t (v) SELECT 'v' || g FROM generate_series(1, 1000) g;
 INSERT INTO child SELECT g, g FROM generate_series(1, 100) g;" "
