@@ -98,12 +98,50 @@ static void test_deparse(void **state)
 	arena_release(&a);
 }
 
+/* view: a CREATE VIEW; after renaming t.a to c, want (NULL: refused). */
+static void expect_view_rename(const char *view, const char *want)
+{
+	struct arena a = ARENA_INIT;
+	struct mg_error err = MG_ERROR_INIT;
+	struct sql_section sec;
+	assert_int_equal(sql_parse_string(&a, view, &sec, &err), 0);
+	PgQuery__Node *n = (PgQuery__Node *)sec.stmts[0].node;
+	bool ok = ast_rename_view_column(n, "t", "a", "c");
+	if (!want) {
+		assert_false(ok);
+	} else {
+		assert_true(ok);
+		assert_string_equal(sql_deparse_node(&a, n), want);
+	}
+	arena_release(&a);
+}
+
+/* As pg_get_viewdef writes views: every column qualified by its table or alias. */
+static void test_view_rename(void **state)
+{
+	(void)state;
+	expect_view_rename("CREATE OR REPLACE VIEW v AS SELECT t.id, t.a FROM t",
+			   "CREATE OR REPLACE VIEW v AS SELECT t.id, t.c AS a FROM t");
+	/* an alias of t; u.a is another table's column; a named output keeps its name */
+	expect_view_rename("CREATE OR REPLACE VIEW v AS SELECT x.a AS label, u.a, upper(x.a) AS "
+			   "loud FROM t x JOIN u ON u.id = x.id WHERE x.a <> ''",
+			   "CREATE OR REPLACE VIEW v AS SELECT x.c AS label, u.a, upper(x.c) AS "
+			   "loud FROM t x JOIN u ON u.id = x.id WHERE x.c <> ''");
+	/* in a subquery too, whose output column keeps the name the outer query reads */
+	expect_view_rename(
+	    "CREATE OR REPLACE VIEW v AS SELECT s.a FROM (SELECT t.a FROM t) s",
+	    "CREATE OR REPLACE VIEW v AS SELECT s.a FROM (SELECT t.c AS a FROM t) s");
+	/* a bare name: whose column it is cannot be told */
+	expect_view_rename("CREATE OR REPLACE VIEW v AS SELECT a FROM t", NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_statement_locations),
 	    cmocka_unit_test(test_syntax_error_location),
 	    cmocka_unit_test(test_deparse),
+	    cmocka_unit_test(test_view_rename),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
