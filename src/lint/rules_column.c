@@ -347,9 +347,10 @@ void check_planner_conflict(struct lint_ctx *ctx, const struct lint_rule *rule,
 {
 	size_t earlier;
 	const char *col;
+	const PgQuery__RangeVar *table;
 	if (ctx->nested || ctx->opts->raw || ctx->section->section != SECTION_EXPAND ||
 	    !planner_handles(stmt) ||
-	    !planner_conflict(ctx->section->stmts, ctx->stmt_index, &earlier, &col))
+	    !planner_conflict(ctx->section->stmts, ctx->stmt_index, &earlier, &table, &col))
 		return;
 	const PgQuery__RangeVar *rv = planner_target(stmt);
 	if (lint_table_is_new(ctx, rv))
@@ -359,7 +360,7 @@ void check_planner_conflict(struct lint_ctx *ctx, const struct lint_rule *rule,
 		lint_report(ctx, rule, -1,
 			    "column %s is changed here and at line %d: planned together, one "
 			    "would undo or lose the other at contract",
-			    column_name(ctx, rv, col), line);
+			    column_name(ctx, table, col), line);
 	else
 		lint_report(ctx, rule, -1,
 			    "'%s' is changed after the table's rename at line %d: until contract "

@@ -513,11 +513,44 @@ static bool renames_table(const PgQuery__Node *n)
 	       n->rename_stmt->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
 }
 
+struct fk_search {
+	const PgQuery__RangeVar *table;
+	const char *col;
+	bool found;
+};
+
+static void find_reference(ProtobufCMessage *msg, void *ctx)
+{
+	struct fk_search *fs = ctx;
+	if (msg->descriptor != &pg_query__constraint__descriptor)
+		return;
+	const PgQuery__Constraint *k = (PgQuery__Constraint *)msg;
+	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
+	    !same_relation(k->pktable, fs->table))
+		return;
+	/* no column list: the referenced table's primary key, which may be col */
+	bool names = k->n_pk_attrs == 0;
+	for (size_t i = 0; i < k->n_pk_attrs; i++)
+		names |=
+		    ast_string(k->pk_attrs[i]) && strcmp(ast_string(k->pk_attrs[i]), fs->col) == 0;
+	fs->found |= names;
+}
+
+/* Does the statement make a foreign key that references col of table? */
+static bool references_column(const PgQuery__Node *n, const PgQuery__RangeVar *table,
+			      const char *col)
+{
+	struct fk_search fs = {table, col, false};
+	ast_visit((const ProtobufCMessage *)&n->base, find_reference, &fs);
+	return fs.found;
+}
+
 bool planner_conflict(const struct sql_stmt *stmts, size_t at, size_t *ret_earlier,
-		      const char **ret_column)
+		      const PgQuery__RangeVar **ret_table, const char **ret_column)
 {
 	const PgQuery__Node *st = stmts[at].node;
 	const PgQuery__RangeVar *rv = planner_target(st);
+	*ret_table = rv;
 	const char *st_new, *st_col = changed_column(st, &st_new);
 	for (size_t i = 0; rv && i < at; i++) {
 		const PgQuery__Node *e = stmts[i].node;
@@ -528,9 +561,21 @@ bool planner_conflict(const struct sql_stmt *stmts, size_t at, size_t *ret_earli
 		    strcmp(e->rename_stmt->newname, rv->relname) == 0 &&
 		    strcmp(schema_of(e->rename_stmt->relation), schema_of(rv)) == 0)
 			return true;
-		if (!same_relation(planner_target(e), rv))
-			continue;
+		/* a foreign key of another table to the changed column: the change's
+		 * contract does not know it, and could not drop the old column */
 		const char *e_new, *e_col = changed_column(e, &e_new);
+		const PgQuery__RangeVar *e_rv = planner_target(e);
+		if (st_col && references_column(e, rv, st_col)) {
+			*ret_column = st_col;
+			return true;
+		}
+		if (e_col && e_rv && references_column(st, e_rv, e_col)) {
+			*ret_column = e_col;
+			*ret_table = e_rv;
+			return true;
+		}
+		if (!same_relation(e_rv, rv))
+			continue;
 		/* after a table rename's contract, a later column change's would run
 		 * against the old table name */
 		if (renames_table(e) && st_col)
@@ -549,7 +594,8 @@ static int refuse_if_composed(struct plan_ctx *p, const PgQuery__RangeVar *rv)
 {
 	size_t i;
 	const char *col;
-	if (!planner_conflict(p->earlier, p->n_earlier, &i, &col))
+	const PgQuery__RangeVar *table;
+	if (!planner_conflict(p->earlier, p->n_earlier, &i, &table, &col))
 		return 0;
 	if (!col)
 		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
@@ -562,7 +608,7 @@ static int refuse_if_composed(struct plan_ctx *p, const PgQuery__RangeVar *rv)
 				"this change of column '%s.%s' and the one at line %d are not "
 				"planned together: the planner reads the table as it is before "
 				"the migration, so one would undo or lose the other at contract",
-				rv->relname, col, p->earlier[i].line);
+				table->relname, col, p->earlier[i].line);
 	mg_error_set_help(p->err, "put this statement in a migration of its own, after this one "
 				  "(migrations expanded together compose)");
 	return -1;

@@ -54,10 +54,11 @@ bool planner_handles(const PgQuery__Node *stmt);
 /*
  * Statically: would stmts[at] and an earlier statement of the same section
  * (*ret_earlier) not see each other when planned together? *ret_column names
- * the column both change; NULL: a column change after its table's rename.
+ * the column (of *ret_table) both change or one changes and the other makes a
+ * foreign key to; NULL: a column change after its table's rename.
  */
 bool planner_conflict(const struct sql_stmt *stmts, size_t at, size_t *ret_earlier,
-		      const char **ret_column);
+		      const PgQuery__RangeVar **ret_table, const char **ret_column);
 
 /* The table an index, ALTER TABLE or rename statement works on, or NULL. */
 const PgQuery__RangeVar *planner_target(const PgQuery__Node *stmt);

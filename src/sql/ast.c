@@ -158,8 +158,6 @@ bool ast_stmt_is_concurrent(const PgQuery__Node *stmt)
 	}
 }
 
-typedef void (*ast_visit_fn)(ProtobufCMessage *msg, void *ctx);
-
 /* Visits msg and every message below it, through the protobuf-c descriptors. */
 static void ast_walk(ProtobufCMessage *msg, ast_visit_fn fn, void *ctx)
 {
@@ -319,6 +317,11 @@ bool ast_rename_view_column(PgQuery__Node *view, const char *table, const char *
 	ast_walk((ProtobufCMessage *)&view->base, collect_aliases, &vr);
 	ast_walk((ProtobufCMessage *)&view->base, rename_in_view, &vr);
 	return !vr.unqualified;
+}
+
+void ast_visit(const ProtobufCMessage *msg, ast_visit_fn fn, void *ctx)
+{
+	ast_walk((ProtobufCMessage *)msg, fn, ctx);
 }
 
 void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *to)

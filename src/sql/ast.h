@@ -56,6 +56,10 @@ void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *t
 bool ast_rename_view_column(PgQuery__Node *view, const char *table, const char *from,
 			    const char *to);
 
+/* Calls fn on msg and on every message below it (read-only use). */
+typedef void (*ast_visit_fn)(ProtobufCMessage *msg, void *ctx);
+void ast_visit(const ProtobufCMessage *msg, ast_visit_fn fn, void *ctx);
+
 /* Does tree name column `name` (a column reference, an index or constraint key)? */
 bool ast_mentions_column(const PgQuery__Node *tree, const char *name);
 

@@ -97,7 +97,8 @@ for change in "CREATE INDEX t_a_idx ON t (a);|ALTER TABLE t RENAME COLUMN a TO c
 	"ALTER TABLE t ALTER COLUMN q SET NOT NULL;|ALTER TABLE t ALTER COLUMN q TYPE bigint;|q" \
 	"ALTER TABLE t RENAME COLUMN q TO quantity;|ALTER TABLE t ALTER COLUMN quantity TYPE bigint;|quantity" \
 	"ALTER TABLE t ADD CONSTRAINT t_q_check CHECK (q > 0);|ALTER TABLE t ALTER COLUMN q TYPE bigint;|q" \
-	"ALTER TABLE t RENAME TO t2;|ALTER TABLE t ALTER COLUMN q TYPE bigint;|"; do
+	"ALTER TABLE t RENAME TO t2;|ALTER TABLE t ALTER COLUMN q TYPE bigint;|" \
+	"CREATE TABLE r (id bigint PRIMARY KEY, t_id bigint REFERENCES t (id));|ALTER TABLE t ALTER COLUMN id TYPE numeric(20);|id"; do
 	IFS='|' read -r first second col <<<"$change"
 	# lint says so first (exit 1, nothing applied)
 	printf '%s\n%s\n' "$first" "$second" >"$MIG/0002_both.sql"

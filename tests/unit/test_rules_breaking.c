@@ -333,6 +333,24 @@ static void test_planner_conflict(void **state)
 	     "CREATE INDEX members_age_idx ON members (age);",
 	     "planner-conflict", true},
 
+	    /* a foreign key to the column, made in the same migration: either order */
+	    {SCHEMA,
+	     "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES "
+	     "users (id);\nALTER TABLE users ALTER COLUMN id TYPE numeric(20);",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE users ALTER COLUMN id TYPE numeric(20);\n"
+	     "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES "
+	     "users;",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "CREATE TABLE visits (id bigint PRIMARY KEY, user_id bigint REFERENCES users);\n"
+	     "ALTER TABLE users ALTER COLUMN id TYPE numeric(20);",
+	     "planner-conflict", true},
+	    {SCHEMA,
+	     "ALTER TABLE orders ADD CONSTRAINT orders_user_fk FOREIGN KEY (user_id) REFERENCES "
+	     "users (email);\nALTER TABLE users ALTER COLUMN id TYPE numeric(20);",
+	     "planner-conflict", false},
 	    /* a rename, then the new name indexed: both see the same column */
 	    {SCHEMA,
 	     "ALTER TABLE users RENAME COLUMN age TO years;\n"
