@@ -1,6 +1,10 @@
 #include "sql/parse.h"
 
+#include <ctype.h>
 #include <string.h>
+
+#include "sql/ast.h"
+#include "util/strbuf.h"
 
 /*
  * Maps offsets that only grow to line:column, counting each newline once:
@@ -128,7 +132,80 @@ void sql_section_line_column(const struct sql_section *sec, int location, int *r
 	text_offset_to_line_column(m->text, m->text_len, off, ret_line, ret_column);
 }
 
+/*
+ * libpg_query's deparser writes an index's and a constraint's own name as
+ * is, unquoted, so "Users Idx" or "FooKey" would come back broken or folded
+ * to lower case. Such names go through the deparser as placeholders and are
+ * put back quoted.
+ */
+#define QUOTED_MAX 64
+
+struct quoted_names {
+	char **fields[QUOTED_MAX];
+	char *names[QUOTED_MAX];
+	size_t n;
+};
+
+/* Would PostgreSQL read name back unchanged without quotes? (Keywords aside.) */
+static bool plain_name(const char *name)
+{
+	if (!*name || !(islower((unsigned char)*name) || *name == '_'))
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' ||
+		      *c == '$'))
+			return false;
+	return true;
+}
+
+static void collect_name(struct quoted_names *q, char **field)
+{
+	if (*field && **field && !plain_name(*field) && q->n < QUOTED_MAX)
+		q->fields[q->n++] = field;
+}
+
+static void find_names(ProtobufCMessage *msg, void *ctx)
+{
+	if (msg->descriptor == &pg_query__index_stmt__descriptor)
+		collect_name(ctx, &((PgQuery__IndexStmt *)msg)->idxname);
+	else if (msg->descriptor == &pg_query__constraint__descriptor)
+		collect_name(ctx, &((PgQuery__Constraint *)msg)->conname);
+}
+
+static char *deparse_raw(struct arena *a, const PgQuery__Node *stmt);
+
 char *sql_deparse_node(struct arena *a, const PgQuery__Node *stmt)
+{
+	struct quoted_names q = {.n = 0};
+	ast_visit((const ProtobufCMessage *)&stmt->base, find_names, &q);
+	for (size_t i = 0; i < q.n; i++) {
+		q.names[i] = *q.fields[i];
+		*q.fields[i] = arena_printf(a, "migrate_quoted_name_%zu_", i);
+	}
+	char *out = deparse_raw(a, stmt);
+	for (size_t i = 0; i < q.n; i++) {
+		const char *placeholder = *q.fields[i];
+		*q.fields[i] = q.names[i];
+		char *at = out ? strstr(out, placeholder) : NULL;
+		if (!at)
+			continue;
+		struct strbuf sb = STRBUF_INIT;
+		strbuf_add(&sb, out, (size_t)(at - out));
+		strbuf_addch(&sb, '"');
+		for (const char *c = q.names[i]; *c; c++) {
+			if (*c == '"')
+				strbuf_addch(&sb, '"');
+			strbuf_addch(&sb, *c);
+		}
+		strbuf_addch(&sb, '"');
+		strbuf_addstr(&sb, at + strlen(placeholder));
+		out = arena_strdup(a, sb.buf);
+		strbuf_release(&sb);
+	}
+	return out;
+}
+
+static char *deparse_raw(struct arena *a, const PgQuery__Node *stmt)
 {
 	PgQuery__RawStmt raw = PG_QUERY__RAW_STMT__INIT;
 	PgQuery__RawStmt *raws[1] = {&raw};

@@ -70,6 +70,21 @@ expect_contains "$ERR" "0002_change.sql:2:1: error: partition 'ev_2026' of 'ev' 
 data_snapshot subpartitioned.after
 expect_same subpartitioned.before subpartitioned.after "subpartitioned: a refused plan changed the database"
 
+# ---- an index and a constraint whose names need quotes keep them ----
+read -r -d '' QUOTED_CHANGE <<'SQL' || true
+CREATE INDEX "Note Idx" ON "T" ("Note");
+ALTER TABLE "T" ADD CONSTRAINT "Note-Check" CHECK ("Note" <> 'x');
+ALTER TABLE "T" ADD CONSTRAINT "FooKey" UNIQUE ("Id", "Note");
+SQL
+start_case quoted_names '
+CREATE TABLE "T" ("Id" bigint PRIMARY KEY, "Note" text);
+INSERT INTO "T" SELECT g, $$n$$ || g FROM generate_series(1, 500) g;' "
+$QUOTED_CHANGE"
+expand_case
+expect_planned '^CREATE INDEX CONCURRENTLY "Note Idx" ON "T"'
+expect_planned '^ALTER TABLE "T" ADD CONSTRAINT "Note-Check" CHECK'
+finish_case
+
 # ---- ADD FOREIGN KEY → NOT VALID + VALIDATE ----
 start_case fk "
 CREATE TABLE parent (id bigint PRIMARY KEY);

@@ -181,4 +181,21 @@ views_read_new() {
 }
 AFTER_CONTRACT=views_read_new finish_case
 
+# ---- names that need quotes: a rename, the UNIQUE it carries, another
+# table's foreign key to it and a view, each with a name PostgreSQL keeps
+# only quoted ----
+read -r -d '' QUOTED_SETUP <<'SQL' || true
+CREATE TABLE "Users" ("Id" bigint PRIMARY KEY, "E-mail" text CONSTRAINT "Users Mail Key" UNIQUE);
+CREATE TABLE "Orders" (id bigint PRIMARY KEY, "Mail" text CONSTRAINT "Orders-Mail-FK" REFERENCES "Users" ("E-mail"));
+CREATE VIEW "Mail View" AS SELECT u."E-mail" FROM "Users" u;
+INSERT INTO "Users" SELECT g, 'm' || g FROM generate_series(1, 300) g;
+INSERT INTO "Orders" SELECT g, 'm' || g FROM generate_series(1, 30) g;
+SQL
+start_case quoted "$QUOTED_SETUP" '
+ALTER TABLE "Users" RENAME COLUMN "E-mail" TO "Mail Address";'
+expand_case
+expect_planned '^CREATE UNIQUE INDEX CONCURRENTLY "Users Mail Key_v2" ON public."Users"'
+expect_planned '^ALTER TABLE "Orders" ADD CONSTRAINT "Orders-Mail-FK_v2" FOREIGN KEY \("Mail"\) REFERENCES "Users" ?\("Mail Address"\) NOT VALID$'
+AFTER_CONTRACT= AFTER_UNCONTRACT= finish_case
+
 pass
