@@ -1,6 +1,7 @@
 #include "sql/parse.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sql/ast.h"
@@ -146,16 +147,22 @@ struct quoted_names {
 	size_t n;
 };
 
-/* Would PostgreSQL read name back unchanged without quotes? (Keywords aside.) */
+/* Would PostgreSQL read name back unchanged without quotes? */
 static bool plain_name(const char *name)
 {
-	if (!*name || !(islower((unsigned char)*name) || *name == '_'))
+	if (!*name || !(islower((unsigned char)*name) || *name == '_') || strlen(name) > 63)
 		return false;
 	for (const char *c = name; *c; c++)
 		if (!(islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_' ||
 		      *c == '$'))
 			return false;
-	return true;
+	/* a keyword the grammar takes for no name here ("order", "check") */
+	char sql[96];
+	snprintf(sql, sizeof(sql), "CREATE INDEX %s ON t (a)", name);
+	PgQueryParseResult r = pg_query_parse(sql);
+	bool ok = r.error == NULL;
+	pg_query_free_parse_result(r);
+	return ok;
 }
 
 static void collect_name(struct quoted_names *q, char **field)

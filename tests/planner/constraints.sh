@@ -75,6 +75,7 @@ read -r -d '' QUOTED_CHANGE <<'SQL' || true
 CREATE INDEX "Note Idx" ON "T" ("Note");
 ALTER TABLE "T" ADD CONSTRAINT "Note-Check" CHECK ("Note" <> 'x');
 ALTER TABLE "T" ADD CONSTRAINT "FooKey" UNIQUE ("Id", "Note");
+CREATE INDEX "order" ON "T" ("Note", "Id");
 SQL
 start_case quoted_names '
 CREATE TABLE "T" ("Id" bigint PRIMARY KEY, "Note" text);
@@ -83,6 +84,7 @@ $QUOTED_CHANGE"
 expand_case
 expect_planned '^CREATE INDEX CONCURRENTLY "Note Idx" ON "T"'
 expect_planned '^ALTER TABLE "T" ADD CONSTRAINT "Note-Check" CHECK'
+expect_planned '^CREATE INDEX CONCURRENTLY "order" ON "T"'
 finish_case
 
 # ---- ADD FOREIGN KEY → NOT VALID + VALIDATE ----
