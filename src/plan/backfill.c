@@ -84,13 +84,15 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 	 * The batch is the next batch_size keys after the cursor; the UPDATE then
 	 * takes them as one key range (an index range scan, about a third faster
 	 * than joining the keys one by one). A row the app inserts inside the range
-	 * meanwhile is updated too, which the trigger made a no-op anyway.
+	 * meanwhile is updated too, which the trigger made a no-op anyway. The
+	 * range's end is taken by ordering, not max(): a uuid key has no max.
 	 */
 	const char *after_cursor =
 	    arena_printf(a, "($1::text IS NULL OR %s > $1::text::%s)", bf->key, bf->key_type);
 	const char *sql = arena_printf(
 	    a,
-	    "WITH mg_batch AS (SELECT max(mg_k) AS mg_hi, count(*) AS mg_n FROM (SELECT %s AS "
+	    "WITH mg_batch AS (SELECT (array_agg(mg_k ORDER BY mg_k DESC))[1] AS mg_hi, "
+	    "count(*) AS mg_n FROM (SELECT %s AS "
 	    "mg_k FROM %s WHERE %s ORDER BY %s LIMIT $2::int) AS mg_keys), "
 	    "mg_done AS (UPDATE %s SET %s WHERE %s AND %s <= (SELECT mg_hi FROM mg_batch)%s%s "
 	    "RETURNING 1), "

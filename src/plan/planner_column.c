@@ -76,10 +76,11 @@ static int refuse_if_viewed(struct plan_ctx *p, const char *rel, const char *tab
 }
 
 /*
- * Other objects that hold col (a trigger's column list, a policy, a function
- * body, ...) would keep contract from dropping the old column: refused up
- * front, naming them. Indexes, constraints, views, the default and a
- * serial's sequence are carried over or moved by the planner itself.
+ * Other objects that hold col (a generated column's expression, a trigger's
+ * column list, a policy, a function body, ...) would keep contract from
+ * dropping the old column: refused up front, naming them. Indexes,
+ * constraints, views, the column's own default (an automatic dependency) and
+ * a serial's sequence are carried over or moved by the planner itself.
  */
 static int refuse_if_held(struct plan_ctx *p, const char *rel, const char *table, const char *col,
 			  const char *what)
@@ -92,7 +93,7 @@ static int refuse_if_held(struct plan_ctx *p, const char *rel, const char *table
 		    "AND a.attnum = d.refobjsubid WHERE d.refclassid = 'pg_class'::regclass AND "
 		    "d.refobjid = to_regclass($1) AND a.attname = $2 AND d.deptype = 'n' AND "
 		    "d.classid NOT IN ('pg_class'::regclass, 'pg_constraint'::regclass, "
-		    "'pg_rewrite'::regclass, 'pg_attrdef'::regclass)",
+		    "'pg_rewrite'::regclass)",
 		    2, params) < 0)
 		return -1;
 	if (!held)
@@ -599,6 +600,30 @@ static bool type_change_is_safe(struct plan_ctx *p, const char *old_type,
 	return catalog_type_change_is_safe(&o, &n);
 }
 
+/* "col::type", through the deparser (the type as PostgreSQL writes it). */
+static const char *cast_to(struct arena *a, const char *col, PgQuery__TypeName *type)
+{
+	PgQuery__String name = PG_QUERY__STRING__INIT;
+	name.sval = (char *)col;
+	PgQuery__Node name_node = PG_QUERY__NODE__INIT;
+	name_node.node_case = PG_QUERY__NODE__NODE_STRING;
+	name_node.string = &name;
+	PgQuery__Node *fields[1] = {&name_node};
+	PgQuery__ColumnRef ref = PG_QUERY__COLUMN_REF__INIT;
+	ref.n_fields = 1;
+	ref.fields = fields;
+	PgQuery__Node ref_node = PG_QUERY__NODE__INIT;
+	ref_node.node_case = PG_QUERY__NODE__NODE_COLUMN_REF;
+	ref_node.column_ref = &ref;
+	PgQuery__TypeCast cast = PG_QUERY__TYPE_CAST__INIT;
+	cast.arg = &ref_node;
+	cast.type_name = type;
+	PgQuery__Node cast_node = PG_QUERY__NODE__INIT;
+	cast_node.node_case = PG_QUERY__NODE__NODE_TYPE_CAST;
+	cast_node.type_cast = &cast;
+	return plan_deparse_expr(a, &cast_node);
+}
+
 int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		    const PgQuery__AlterTableCmd *cmd)
 {
@@ -638,7 +663,15 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 				"cannot plan this type change");
 		return -1;
 	}
-	const char *new_value = using_sql ? arena_printf(p->a, "(%s)", using_sql) : qc;
+	/* without USING, the old value cast to the new type: a comparison across
+	 * types (bigint[] with integer[]) may have no operator */
+	const char *new_value =
+	    using_sql ? arena_printf(p->a, "(%s)", using_sql) : cast_to(p->a, col, cd->type_name);
+	if (!new_value) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"cannot plan this type change");
+		return -1;
+	}
 	const char *in_trigger =
 	    using_sql ? arena_printf(p->a, "(SELECT %s FROM (SELECT (NEW).*) AS mg_row)", using_sql)
 		      : arena_printf(p->a, "NEW.%s", qc);

@@ -198,4 +198,13 @@ expect_planned '^CREATE UNIQUE INDEX CONCURRENTLY "Users Mail Key_v2" ON public.
 expect_planned '^ALTER TABLE "Orders" ADD CONSTRAINT "Orders-Mail-FK_v2" FOREIGN KEY \("Mail"\) REFERENCES "Users" ?\("Mail Address"\) NOT VALID$'
 AFTER_CONTRACT= AFTER_UNCONTRACT= finish_case
 
+# ---- a uuid key: batches end where the ordering says (uuid has no max()) ----
+start_case uuid_key "
+CREATE TABLE t (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), a text, b int);
+INSERT INTO t (a, b) SELECT 'v' || g, g FROM generate_series(1, 700) g;" "
+ALTER TABLE t RENAME COLUMN a TO c;"
+expand_case --batch-size 64
+expect_q "rows where a and c differ" "SELECT count(*) FROM t WHERE a IS DISTINCT FROM c" 0
+AFTER_CONTRACT= AFTER_UNCONTRACT= finish_case
+
 pass
