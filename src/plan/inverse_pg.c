@@ -697,7 +697,7 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 			if (qrows(in, &rows, err,
 				  "SELECT pg_get_functiondef(p.oid) FROM pg_proc p "
 				  "WHERE p.proname = $1 AND ($2::text IS NULL OR "
-				  "p.pronamespace = to_regnamespace($2)::oid) "
+				  "p.pronamespace = to_regnamespace(quote_ident($2))::oid) "
 				  "AND p.pronamespace <> 'pg_catalog'::regnamespace",
 				  2, pp) < 0)
 				return -1;
@@ -874,7 +874,7 @@ static int comment_stmt(const struct inverse_input *in, const PgQuery__CommentSt
 		if (qrows(in, &rows, err,
 			  "SELECT obj_description(p.oid, 'pg_proc') FROM pg_proc p "
 			  "WHERE p.proname = $1 AND ($2::text IS NULL OR "
-			  "p.pronamespace = to_regnamespace($2)::oid)",
+			  "p.pronamespace = to_regnamespace(quote_ident($2))::oid)",
 			  2, p) < 0)
 			return -1;
 		if (rows.n_rows > 1)
@@ -1069,7 +1069,8 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 		const char *p[] = {name, schema};
 		if (qrows(in, &rows, err,
 			  "SELECT p.oid::text, pg_get_functiondef(p.oid) FROM pg_proc p "
-			  "WHERE p.proname = $1 AND p.pronamespace = coalesce(to_regnamespace($2), "
+			  "WHERE p.proname = $1 AND p.pronamespace = "
+			  "coalesce(to_regnamespace(quote_ident($2)), "
 			  "current_schema()::regnamespace)::oid",
 			  2, p) < 0)
 			return -1;
@@ -1334,7 +1335,8 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 				   pend->functions_before};
 		if (qrows(in, &rows, err,
 			  "SELECT p.oid::regprocedure::text, p.prokind FROM pg_proc p "
-			  "WHERE p.proname = $1 AND p.pronamespace = coalesce(to_regnamespace($2), "
+			  "WHERE p.proname = $1 AND p.pronamespace = "
+			  "coalesce(to_regnamespace(quote_ident($2)), "
 			  "current_schema()::regnamespace)::oid AND NOT (p.oid = ANY ($3::oid[]))",
 			  3, p) < 0)
 			return -1;

@@ -207,4 +207,17 @@ expand_case --batch-size 64
 expect_q "rows where a and c differ" "SELECT count(*) FROM t WHERE a IS DISTINCT FROM c" 0
 AFTER_CONTRACT= AFTER_UNCONTRACT= finish_case
 
+# ---- a schema and names that are keywords: the sync function lives in the
+# table's schema, whose name needs quotes ----
+read -r -d '' KEYWORD_SETUP <<'SQL' || true
+CREATE SCHEMA "My App";
+CREATE TABLE "My App"."user" (id bigint PRIMARY KEY, "user" text, "order" int);
+INSERT INTO "My App"."user" SELECT g, 'u' || g, g FROM generate_series(1, 300) g;
+SQL
+start_case keywords "$KEYWORD_SETUP" '
+ALTER TABLE "My App"."user" RENAME COLUMN "user" TO "select";'
+expand_case
+expect_planned '^CREATE FUNCTION "My App"."migrate_sync_v2_user_user"\(\)'
+AFTER_CONTRACT= AFTER_UNCONTRACT= finish_case
+
 pass
