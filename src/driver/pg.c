@@ -142,9 +142,11 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 	char *appname =
 	    PQescapeLiteral(pg->conn, d->settings.command ? d->settings.command : "migrate",
 			    strlen(d->settings.command ? d->settings.command : "migrate"));
+	/* row_security off, as pg_dump does: a backfill or a trash copy that a
+	 * policy would let see only some rows fails instead of missing the rest */
 	strbuf_addf(&sb,
 		    "SET lock_timeout = %d; SET application_name = %s; "
-		    "SET client_min_messages = warning",
+		    "SET client_min_messages = warning; SET row_security = off",
 		    d->settings.lock_timeout_ms, appname);
 	PQfreemem(appname);
 	int rc = pg_run(d, sb.buf, err);
