@@ -7,6 +7,7 @@
 #include "lint/catalog.h"
 #include "migration/migration.h"
 #include "sql/parse.h"
+#include "sql/quote.h"
 
 /*
  * Inverses: for every statement a phase applies, the steps that undo it.
@@ -89,12 +90,5 @@ const char *pg_choose_index_name(struct driver *d, struct arena *a, const PgQuer
  * after it, find nothing left.
  */
 bool inverse_is_index_attach(const PgQuery__AlterTableStmt *as);
-
-/* "name" quoted as a PostgreSQL identifier, always. */
-const char *sql_ident(struct arena *a, const char *name);
-/* 'text' as a PostgreSQL string literal (E'' when it holds a backslash). */
-const char *sql_literal(struct arena *a, const char *text);
-/* schema.name from a RangeVar, quoted. */
-const char *sql_rangevar(struct arena *a, const PgQuery__RangeVar *rv);
 
 #endif

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "sql/ast.h"
-#include "util/strbuf.h"
+#include "sql/quote.h"
 
 /*
  * Maps offsets that only grow to line:column, counting each newline once:
@@ -196,18 +196,8 @@ char *sql_deparse_node(struct arena *a, const PgQuery__Node *stmt)
 		char *at = out ? strstr(out, placeholder) : NULL;
 		if (!at)
 			continue;
-		struct strbuf sb = STRBUF_INIT;
-		strbuf_add(&sb, out, (size_t)(at - out));
-		strbuf_addch(&sb, '"');
-		for (const char *c = q.names[i]; *c; c++) {
-			if (*c == '"')
-				strbuf_addch(&sb, '"');
-			strbuf_addch(&sb, *c);
-		}
-		strbuf_addch(&sb, '"');
-		strbuf_addstr(&sb, at + strlen(placeholder));
-		out = arena_strdup(a, sb.buf);
-		strbuf_release(&sb);
+		out = arena_printf(a, "%.*s%s%s", (int)(at - out), out, sql_ident(a, q.names[i]),
+				   at + strlen(placeholder));
 	}
 	return out;
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "sql/ast.h"
+#include "sql/quote.h"
 
 /* protobuf-c leaves an unset string "", not NULL */
 static bool has(const char *s)
@@ -62,19 +63,7 @@ static bool failf(struct sqlite_tr *t, const char *fmt, ...)
 
 const char *sqlite_ident(struct arena *a, const char *name)
 {
-	size_t n = strlen(name), q = 0;
-	for (size_t i = 0; i < n; i++)
-		q += name[i] == '"';
-	char *out = arena_alloc(a, n + q + 3), *p = out;
-	*p++ = '"';
-	for (size_t i = 0; i < n; i++) {
-		if (name[i] == '"')
-			*p++ = '"';
-		*p++ = name[i];
-	}
-	*p++ = '"';
-	*p = '\0';
-	return out;
+	return sql_ident(a, name); /* SQLite quotes identifiers as PostgreSQL does */
 }
 
 const char *sqlite_literal(struct arena *a, const char *text)
