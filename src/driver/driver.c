@@ -20,6 +20,13 @@ void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsign
 	s->column = column;
 }
 
+void step_list_append(struct arena *a, struct step_list *l, const struct step_list *from)
+{
+	ARENA_GROW(a, l->items, l->n, l->alloc, l->n + from->n);
+	for (size_t i = 0; i < from->n; i++)
+		l->items[l->n++] = from->items[i];
+}
+
 bool step_list_needs_no_transaction(const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)

@@ -47,6 +47,8 @@ struct step_list {
 
 void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsigned flags,
 		   const char *file, int line, int column);
+/* Each step of from, in order, at the end of l. */
+void step_list_append(struct arena *a, struct step_list *l, const struct step_list *from);
 bool step_list_needs_no_transaction(const struct step_list *l);
 
 /* A query result: rows of NULL-able text values, arena-owned. */

@@ -534,10 +534,7 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 		}
 	}
 	for (size_t i = as->n_cmds; i-- > 0;)
-		for (size_t k = 0; k < undo[i].n; k++)
-			step_list_add(a, block, undo[i].items[k].sql, undo[i].items[k].flags,
-				      undo[i].items[k].file, undo[i].items[k].line,
-				      undo[i].items[k].column);
+		step_list_append(a, block, &undo[i]);
 	return 0;
 }
 
@@ -717,10 +714,7 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 		}
 	}
 	for (size_t i = ds->n_objects; i-- > 0;)
-		for (size_t k = 0; k < undo[i].n; k++)
-			step_list_add(a, block, undo[i].items[k].sql, undo[i].items[k].flags,
-				      undo[i].items[k].file, undo[i].items[k].line,
-				      undo[i].items[k].column);
+		step_list_append(a, block, &undo[i]);
 	return 0;
 }
 
@@ -1217,16 +1211,11 @@ int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret
 	for (size_t i = 0; i < pend->cleanup.n; i++)
 		step_list_add(a, &ret->forward, pend->cleanup.items[i].sql,
 			      pend->cleanup.items[i].flags, NULL, 0, 0);
-	for (size_t i = 0; i < pre.n; i++)
-		step_list_add(a, &ret->forward, pre.items[i].sql, pre.items[i].flags,
-			      pre.items[i].file, pre.items[i].line, pre.items[i].column);
+	step_list_append(a, &ret->forward, &pre);
 	if (pend->skip_statement) {
 		/* nothing to run: the interrupted run got this far */
 	} else if (replaced) {
-		for (size_t i = 0; i < replace.n; i++)
-			step_list_add(a, &ret->forward, replace.items[i].sql,
-				      replace.items[i].flags, replace.items[i].file,
-				      replace.items[i].line, replace.items[i].column);
+		step_list_append(a, &ret->forward, &replace);
 	} else {
 		step_list_add(a, &ret->forward, pend->forward_sql ? pend->forward_sql : in->sql,
 			      in->flags, in->stmt->migration->path, in->stmt->line,
@@ -1313,11 +1302,7 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 		if (now && pend->view_columns_before && atoi(now) > atoi(pend->view_columns_before))
 			inv(in, &block, 0, "DROP VIEW %s", pend->view_regclass);
 	}
-	for (size_t i = 0; i < pend->inverse_tail->n; i++)
-		step_list_add(a, &block, pend->inverse_tail->items[i].sql,
-			      pend->inverse_tail->items[i].flags, pend->inverse_tail->items[i].file,
-			      pend->inverse_tail->items[i].line,
-			      pend->inverse_tail->items[i].column);
+	step_list_append(a, &block, pend->inverse_tail);
 	ret->inverse = block;
 	return 0;
 }

@@ -201,13 +201,6 @@ static void step(const struct inverse_input *in, struct step_list *l, const char
 		      in->stmt->column);
 }
 
-static void append(struct arena *a, struct step_list *to, const struct step_list *from)
-{
-	for (size_t i = 0; i < from->n; i++)
-		step_list_add(a, to, from->items[i].sql, from->items[i].flags, from->items[i].file,
-			      from->items[i].line, from->items[i].column);
-}
-
 static int failure(const struct inverse_input *in, struct mg_error *err, int code, const char *why)
 {
 	mg_error_set_at(err, code, in->stmt->migration->path, in->stmt->line, in->stmt->column,
@@ -896,7 +889,7 @@ static int alter_column_attr(struct alter *al, const PgQuery__AlterTableCmd *cmd
 				return failure(in, err, 3,
 					       "cannot read back the translated default");
 			nodes_append(a, &cd->constraints, &cd->n_constraints,
-				     el->column_def->constraints[0]);
+					       el->column_def->constraints[0]);
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
@@ -908,7 +901,7 @@ static int alter_column_attr(struct alter *al, const PgQuery__AlterTableCmd *cmd
 			*c = (PgQuery__Constraint)PG_QUERY__CONSTRAINT__INIT;
 			c->contype = PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL;
 			nodes_append(a, &cd->constraints, &cd->n_constraints,
-				     node_of(a, PG_QUERY__NODE__NODE_CONSTRAINT, c));
+					       node_of(a, PG_QUERY__NODE__NODE_CONSTRAINT, c));
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
@@ -931,8 +924,8 @@ static int alter_column_attr(struct alter *al, const PgQuery__AlterTableCmd *cmd
 static void object_undo_prepend(struct alter *al, const struct step_list *undo)
 {
 	struct step_list merged = {0};
-	append(al->in->arena, &merged, undo);
-	append(al->in->arena, &merged, &al->object_undo);
+	step_list_append(al->in->arena, &merged, undo);
+	step_list_append(al->in->arena, &merged, &al->object_undo);
 	al->object_undo = merged;
 }
 
@@ -1218,15 +1211,15 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 		finish_rebuild(&al, err, &rc);
 	if (rc < 0)
 		return -1;
-	append(a, &ret->forward, &al.pre);
-	append(a, &ret->forward, &al.forward);
+	step_list_append(a, &ret->forward, &al.pre);
+	step_list_append(a, &ret->forward, &al.forward);
 	if (!want_undo)
 		return 0;
 	if (al.changed) {
 		undo_rebuild(in, &ret->inverse, &al.snap, al.gone, al.restore, al.n_gone);
-		append(a, &ret->inverse, &al.undo_tail);
+		step_list_append(a, &ret->inverse, &al.undo_tail);
 	} else {
-		append(a, &ret->inverse, &al.object_undo);
+		step_list_append(a, &ret->inverse, &al.object_undo);
 	}
 	return 0;
 }
@@ -1281,8 +1274,8 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 	     sqlite_ident(a, s.name));
 	step(in, &undo, "DELETE FROM _migrate_trash WHERE name = %s", sqlite_literal(a, tname));
 	struct step_list merged = {0};
-	append(a, &merged, &undo);
-	append(a, &merged, &ret->inverse);
+	step_list_append(a, &merged, &undo);
+	step_list_append(a, &merged, &ret->inverse);
 	ret->inverse = merged;
 	return 0;
 }
@@ -1310,7 +1303,7 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 			/* later objects are undone first */
 			struct step_list merged = {0};
 			step(in, &merged, "%s", sql);
-			append(a, &merged, &ret->inverse);
+			step_list_append(a, &merged, &ret->inverse);
 			ret->inverse = merged;
 		}
 	}
@@ -1386,7 +1379,7 @@ static int rename_constraint(const struct inverse_input *in, const PgQuery__Rena
 	finish_rebuild(&al, err, &rc);
 	if (rc < 0)
 		return -1;
-	append(a, &ret->forward, &al.forward);
+	step_list_append(a, &ret->forward, &al.forward);
 	if (want_undo)
 		undo_rebuild(in, &ret->inverse, &al.snap, NULL, NULL, 0);
 	return 0;

@@ -103,17 +103,11 @@ static const char *stmt_text(struct arena *a, const struct sql_stmt *st)
 	return arena_strndup(a, st->migration->text + st->offset, st->end - st->offset);
 }
 
-/* Prepends block (in run order) to the revert list: later statements are undone first. */
-static void revert_prepend(struct arena *a, struct step_list *revert, const struct step_list *block)
+void runner_revert_prepend(struct arena *a, struct step_list *revert, const struct step_list *block)
 {
 	struct step_list merged = {0};
-	for (size_t i = 0; i < block->n; i++)
-		step_list_add(a, &merged, block->items[i].sql, block->items[i].flags,
-			      block->items[i].file, block->items[i].line, block->items[i].column);
-	for (size_t i = 0; i < revert->n; i++)
-		step_list_add(a, &merged, revert->items[i].sql, revert->items[i].flags,
-			      revert->items[i].file, revert->items[i].line,
-			      revert->items[i].column);
+	step_list_append(a, &merged, block);
+	step_list_append(a, &merged, revert);
 	*revert = merged;
 }
 
@@ -307,7 +301,7 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	 */
 	if ((in.flags & STEP_NO_TRANSACTION) && !r->hand_revert && r->entry && res.inverse.n) {
 		struct step_list tentative = r->revert;
-		revert_prepend(r->a, &tentative, &res.inverse);
+		runner_revert_prepend(r->a, &tentative, &res.inverse);
 		struct step_list saved = r->revert;
 		r->revert = tentative;
 		entry_set_revert(r->entry, r);
@@ -328,7 +322,7 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	if (!r->hand_revert) {
 		if (r->d->ops->inverse_after(&in, &res, err) < 0)
 			return -1;
-		revert_prepend(r->a, &r->revert, &res.inverse);
+		runner_revert_prepend(r->a, &r->revert, &res.inverse);
 	}
 	maybe_crash(r);
 	return 0;
@@ -865,7 +859,7 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 		struct inverse_result res;
 		if (d->ops->inverse_before(&in, &res, err) < 0)
 			return -1;
-		revert_prepend(a, &all, &res.inverse);
+		runner_revert_prepend(a, &all, &res.inverse);
 	}
 	say_steps(fn, ctx, &all);
 	return 0;

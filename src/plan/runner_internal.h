@@ -11,6 +11,9 @@
 void runner_say(runner_say_fn fn, void *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 int64_t runner_now_ms(void);
+/* Prepends block (in run order) to the revert list: later statements are undone first. */
+void runner_revert_prepend(struct arena *a, struct step_list *revert,
+			   const struct step_list *block);
 /* The order number of the next phase applied: one more than any in the history. */
 int64_t runner_next_seq(const struct history *h);
 /* An event row; a failure to log is not the run's failure. */

@@ -21,20 +21,6 @@ static bool driver_is_mongo(const struct driver *d)
 	return strcmp(d->ops->name, "mongodb") == 0;
 }
 
-/* Prepends block (in run order) to the revert list: later commands are undone first. */
-static void revert_prepend(struct arena *a, struct step_list *revert, const struct step_list *block)
-{
-	struct step_list merged = {0};
-	for (size_t i = 0; i < block->n; i++)
-		step_list_add(a, &merged, block->items[i].sql, block->items[i].flags,
-			      block->items[i].file, block->items[i].line, block->items[i].column);
-	for (size_t i = 0; i < revert->n; i++)
-		step_list_add(a, &merged, revert->items[i].sql, revert->items[i].flags,
-			      revert->items[i].file, revert->items[i].line,
-			      revert->items[i].column);
-	*revert = merged;
-}
-
 /* A hand-written revert section runs as written, in its order. */
 static void hand_revert_steps(struct arena *a, const struct mongo_section *sec,
 			      struct step_list *ret)
@@ -166,7 +152,7 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 			 * error says it did): its undo is recorded all the same, and
 			 * every derived undo step tolerates work that was never done */
 			struct mg_error ignore = MG_ERROR_INIT;
-			revert_prepend(a, &revert, &res.inverse);
+			runner_revert_prepend(a, &revert, &res.inverse);
 			entry_set_revert(e, s, &revert);
 			d->ops->history_save(d, e, &ignore);
 			break;
@@ -174,7 +160,7 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		if (rc == 0 && !hand) {
 			rc = d->ops->inverse_after(&in, &res, err);
 			if (rc == 0)
-				revert_prepend(a, &revert, &res.inverse);
+				runner_revert_prepend(a, &revert, &res.inverse);
 		}
 		if (rc < 0)
 			break;
@@ -281,7 +267,7 @@ static int plan_phase(struct driver *d, struct arena *a, const struct mongo_file
 		struct inverse_result res;
 		if (d->ops->inverse_before(&in, &res, err) < 0)
 			return -1;
-		revert_prepend(a, &all, &res.inverse);
+		runner_revert_prepend(a, &all, &res.inverse);
 	}
 	say_steps(a, fn, ctx, &all);
 	return 0;
