@@ -75,6 +75,10 @@ const char *pg_trash_name(struct arena *a, int64_t version, const char *table, c
 const char *pg_trash_log_name(struct arena *a, int64_t version, const char *table,
 			      const char *column);
 
+/* The columns of rel's primary key, in column order (no rows: it has none). */
+int pg_primary_key_columns(struct driver *d, struct arena *a, const char *rel,
+			   struct driver_rows *ret, struct mg_error *err);
+
 /*
  * The name PostgreSQL gives an unnamed index: table_col1_col2_idx, then idx1,
  * idx2, ... for the first that is free (resuming: the first, which the

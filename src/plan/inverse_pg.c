@@ -101,6 +101,24 @@ const char *pg_trash_log_name(struct arena *a, int64_t version, const char *tabl
 	return trash_table_name(a, 'w', version, table, column);
 }
 
+/* The registry row of a trash object (migrate.trash), which purge goes by. */
+static void trash_register(const struct inverse_input *in, struct step_list *l, const char *name,
+			   const char *kind, const char *source)
+{
+	struct arena *a = in->arena;
+	inv(in, l, 0,
+	    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, '%s', %s) "
+	    "ON CONFLICT (name) DO UPDATE SET created_at = now()",
+	    sql_ident(a, in->history_schema), sql_literal(a, name),
+	    (long long)in->migration->version, kind, sql_literal(a, source));
+}
+
+static void trash_unregister(const struct inverse_input *in, struct step_list *l, const char *name)
+{
+	inv(in, l, 0, "DELETE FROM %s.trash WHERE name = %s",
+	    sql_ident(in->arena, in->history_schema), sql_literal(in->arena, name));
+}
+
 /* ---- ALTER TABLE ---- */
 
 struct column_info {
@@ -147,15 +165,23 @@ static int column_info(const struct inverse_input *in, const char *rel, const ch
  * shadow in), another unique key whose columns cannot be NULL (by NOT NULL or
  * a validated CHECK (c IS NOT NULL)): *ret_other says which.
  */
+int pg_primary_key_columns(struct driver *d, struct arena *a, const char *rel,
+			   struct driver_rows *ret, struct mg_error *err)
+{
+	const char *params[] = {rel};
+	return d->ops->query(
+	    d, a,
+	    "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
+	    "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
+	    "WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
+	    1, params, ret, err);
+}
+
 static int trash_key(const struct inverse_input *in, const char *rel, const char *col,
 		     struct driver_rows *ret, bool *ret_other, struct mg_error *err)
 {
 	const char *params[] = {rel, col};
-	if (qrows(in, ret, err,
-		  "SELECT a.attname FROM pg_index i JOIN pg_attribute a "
-		  "ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) "
-		  "WHERE i.indrelid = to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
-		  1, params) < 0)
+	if (pg_primary_key_columns(in->driver, in->arena, rel, ret, err) < 0)
 		return -1;
 	*ret_other = false;
 	for (size_t i = 0; i < ret->n_rows; i++)
@@ -174,9 +200,8 @@ static int trash_key(const struct inverse_input *in, const char *rel, const char
 	    "EXISTS (SELECT FROM pg_attribute y WHERE y.attrelid = i.indrelid AND i.indnatts = 1 "
 	    "AND y.attnum = i.indkey[0] AND left(y.attname, length($2) + 3) = $2 || '__v') "
 	    "DESC, i.indexrelid LIMIT 1) SELECT a.attname FROM k, unnest(k.cols) WITH ORDINALITY "
-	    "u(n, "
-	    "o) JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum = u.n ORDER BY "
-	    "u.o",
+	    "u(n, o) JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum = u.n "
+	    "ORDER BY u.o",
 	    2, params);
 }
 
@@ -193,6 +218,7 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		return 0; /* DROP COLUMN IF EXISTS of nothing */
 	if (ci.identity_or_generated)
 		return irreversible(in, err, "the column is an identity or generated column");
+	const char *qc = sql_ident(a, col);
 	struct driver_rows key;
 	bool by_other_key;
 	if (trash_key(in, rel, col, &key, &by_other_key, err) < 0)
@@ -212,16 +238,11 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	}
 	const char *tname = pg_trash_name(a, in->migration->version, table, col);
 	const char *trash = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, tname));
-	const char *hs = sql_ident(a, in->history_schema);
 	inv(in, pre, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
 	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
-	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, sql_ident(a, col),
-	    rel);
-	const char *source = sql_literal(a, arena_printf(a, "%s.%s", table, col));
-	inv(in, pre, 0,
-	    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, 'column', %s) "
-	    "ON CONFLICT (name) DO UPDATE SET created_at = now()",
-	    hs, sql_literal(a, tname), (long long)in->migration->version, source);
+	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, qc, rel);
+	const char *source = arena_printf(a, "%s.%s", table, col);
+	trash_register(in, pre, tname, "column", source);
 	/* the planner's write log: what the copy could not see yet (pg_trash_log_name) */
 	const char *lname = pg_trash_log_name(a, in->migration->version, table, col);
 	const char *log = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, lname));
@@ -232,10 +253,7 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 			   1, pl) < 0))
 		return -1;
 	if (has_log)
-		inv(in, pre, 0,
-		    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, "
-		    "'column', %s) ON CONFLICT (name) DO UPDATE SET created_at = now()",
-		    hs, sql_literal(a, lname), (long long)in->migration->version, source);
+		trash_register(in, pre, lname, "column", source);
 	/* a serial's sequence would go with the column: kept in the trash too */
 	struct driver_rows seq;
 	const char *ps[] = {rel, col};
@@ -253,20 +271,16 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		    driver_rows_get(&seq, 0, 0));
 		inv(in, pre, 0, "ALTER SEQUENCE " TRASH_SCHEMA ".%s RENAME TO %s",
 		    driver_rows_get(&seq, 0, 2), sql_ident(a, sname));
-		inv(in, pre, 0,
-		    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, "
-		    "'sequence', %s) ON CONFLICT (name) DO UPDATE SET created_at = now()",
-		    hs, sql_literal(a, sname), (long long)in->migration->version, source);
+		trash_register(in, pre, sname, "sequence", source);
 	}
 
 	/* the undo: the column back, its values, its default, its NOT NULL, its
 	 * indexes and constraints. The default comes after the values: a volatile
 	 * one (a serial's nextval) would otherwise be computed for every row. */
-	const char *qc = sql_ident(a, col);
 	inv(in, block, 0, "ALTER TABLE %s ADD COLUMN %s %s", rel, qc, ci.type);
 	if (!has_log) {
-		inv(in, block, 0, "UPDATE %s AS t SET %s = x.%s FROM %s AS x WHERE %s", rel,
-		    sql_ident(a, col), sql_ident(a, col), trash, match);
+		inv(in, block, 0, "UPDATE %s AS t SET %s = x.%s FROM %s AS x WHERE %s", rel, qc, qc,
+		    trash, match);
 	} else {
 		/* one UPDATE, the logged value over the copied one: the triggers it
 		 * fires (the sync trigger, the log's own) see each row's last value */
@@ -274,11 +288,9 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		    "UPDATE %s AS t SET %s = x.%s FROM (SELECT %s, %s FROM %s UNION ALL "
 		    "SELECT %s, %s FROM %s AS y WHERE NOT EXISTS (SELECT FROM %s AS w WHERE %s)) "
 		    "AS x WHERE %s",
-		    rel, sql_ident(a, col), sql_ident(a, col), keys, sql_ident(a, col), log, keys,
-		    sql_ident(a, col), trash, log, log_match, match);
+		    rel, qc, qc, keys, qc, log, keys, qc, trash, log, log_match, match);
 		/* the log itself goes with the undo of the planner's step that made it */
-		inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs,
-		    sql_literal(a, lname));
+		trash_unregister(in, block, lname);
 	}
 	/*
 	 * Rows written after the drop are in neither: their old value comes from
@@ -306,8 +318,7 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		    driver_rows_get(&seq, 0, 2), driver_rows_get(&seq, 0, 1));
 		inv(in, block, 0, "ALTER SEQUENCE %s OWNED BY %s.%s", driver_rows_get(&seq, 0, 0),
 		    rel, qc);
-		inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs,
-		    sql_literal(a, sname));
+		trash_unregister(in, block, sname);
 	}
 	if (ci.default_expr) {
 		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,
@@ -317,8 +328,7 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 			    missing);
 	}
 	if (ci.not_null)
-		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
-		    sql_ident(a, col));
+		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel, qc);
 	struct driver_rows defs;
 	const char *p2[] = {rel, ci.attnum};
 	if (qrows(in, &defs, err,
@@ -341,10 +351,10 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		inv(in, block, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", rel,
 		    sql_ident(a, driver_rows_get(&defs, i, 0)), driver_rows_get(&defs, i, 1));
 	if (ci.comment)
-		inv(in, block, 0, "COMMENT ON COLUMN %s.%s IS %s", rel, sql_ident(a, col),
+		inv(in, block, 0, "COMMENT ON COLUMN %s.%s IS %s", rel, qc,
 		    sql_literal(a, ci.comment));
 	inv(in, block, 0, "DROP TABLE %s", trash);
-	inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs, sql_literal(a, tname));
+	trash_unregister(in, block, tname);
 	return 0;
 }
 
@@ -566,23 +576,19 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 	}
 	const char *nsp = sql_ident(a, driver_rows_get(&rows, 0, 0));
 	const char *tname = pg_trash_name(a, in->migration->version, name, NULL);
-	const char *hs = sql_ident(a, in->history_schema);
 	/* contract never destroys data: the table moves aside, revert moves it back */
 	inv(in, replace, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
 	inv(in, replace, 0, "DROP TABLE IF EXISTS " TRASH_SCHEMA ".%s", sql_ident(a, tname));
 	inv(in, replace, 0, "ALTER TABLE %s RENAME TO %s", rel, sql_ident(a, tname));
 	inv(in, replace, 0, "ALTER TABLE %s.%s SET SCHEMA " TRASH_SCHEMA, nsp, sql_ident(a, tname));
-	inv(in, replace, 0,
-	    "INSERT INTO %s.trash (name, version, kind, source) VALUES (%s, %lld, 'table', %s) "
-	    "ON CONFLICT (name) DO UPDATE SET created_at = now()",
-	    hs, sql_literal(a, tname), (long long)in->migration->version,
-	    sql_literal(a, arena_printf(a, "%s.%s", driver_rows_get(&rows, 0, 0), name)));
+	trash_register(in, replace, tname, "table",
+		       arena_printf(a, "%s.%s", driver_rows_get(&rows, 0, 0), name));
 
 	inv(in, block, 0, "ALTER TABLE " TRASH_SCHEMA ".%s SET SCHEMA %s", sql_ident(a, tname),
 	    nsp);
 	inv(in, block, 0, "ALTER TABLE %s.%s RENAME TO %s", nsp, sql_ident(a, tname),
 	    sql_ident(a, name));
-	inv(in, block, 0, "DELETE FROM %s.trash WHERE name = %s", hs, sql_literal(a, tname));
+	trash_unregister(in, block, tname);
 	return 0;
 }
 

@@ -306,16 +306,11 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 				const char *col, const char *new_col, const struct unit_list *drops,
 				struct unit_list *after_drop)
 {
-	struct unit_list first = {0};
-	if (plan_add_all(p, &first, drops) < 0)
+	size_t first = p->contract->n;
+	if (plan_add_all(p, p->contract, drops) < 0)
 		return -1;
 	struct driver_rows pk;
-	const char *params[] = {rel};
-	if (p->d->ops->query(p->d, p->a,
-			     "SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = "
-			     "i.indrelid AND a.attnum = ANY (i.indkey) WHERE i.indrelid = "
-			     "to_regclass($1) AND i.indisprimary ORDER BY a.attnum",
-			     1, params, &pk, p->err) < 0)
+	if (pg_primary_key_columns(p->d, p->a, rel, &pk, p->err) < 0)
 		return -1;
 	/* without a primary key there is no trash to log for (contract says so);
 	 * the key's own values stay in its new column, the trash keyed by it */
@@ -335,19 +330,19 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		    sql_ident(p->a, pg_trash_log_name(p->a, p->m->version, rv->relname, col)));
 		const char *trig = sql_ident(p->a, plan_pg_name(p->a, "migrate_log_v%lld_%s",
 								(long long)p->m->version, col));
-		if (plan_add(p, &first, UNIT_TRASH_LOG,
+		if (plan_add(p, p->contract, UNIT_TRASH_LOG,
 			     "CREATE SCHEMA IF NOT EXISTS " PG_TRASH_SCHEMA) < 0 ||
-		    plan_add(p, &first, UNIT_TRASH_LOG,
+		    plan_add(p, p->contract, UNIT_TRASH_LOG,
 			     "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys, qc,
 			     rel) < 0 ||
-		    plan_add(p, &first, UNIT_TRASH_LOG, "ALTER TABLE %s ADD PRIMARY KEY (%s)", log,
-			     keys) < 0 ||
+		    plan_add(p, p->contract, UNIT_TRASH_LOG, "ALTER TABLE %s ADD PRIMARY KEY (%s)",
+			     log, keys) < 0 ||
 		    /* where a revert finds the value of a row the log never saw */
-		    plan_add(p, &first, UNIT_TRASH_LOG, "COMMENT ON TABLE %s IS %s", log,
+		    plan_add(p, p->contract, UNIT_TRASH_LOG, "COMMENT ON TABLE %s IS %s", log,
 			     sql_literal(p->a, new_col)) < 0 ||
 		    /* the app's role writes the table, not the trash: SECURITY DEFINER */
 		    plan_add(
-			p, &first, UNIT_TRASH_LOG,
+			p, p->contract, UNIT_TRASH_LOG,
 			"CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER "
 			"SET search_path = pg_catalog, pg_temp AS $migrate$\n"
 			"BEGIN\n"
@@ -358,7 +353,7 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			"END\n"
 			"$migrate$",
 			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
-		    plan_add(p, &first, UNIT_TRASH_LOG,
+		    plan_add(p, p->contract, UNIT_TRASH_LOG,
 			     "CREATE TRIGGER %s AFTER INSERT OR UPDATE ON %s FOR EACH ROW "
 			     "EXECUTE FUNCTION %s()",
 			     trig, rel, log) < 0 ||
@@ -367,12 +362,8 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		    plan_add(p, after_drop, UNIT_TRASH_LOG, "DROP FUNCTION %s()", log) < 0)
 			return -1;
 	}
-	for (size_t i = 0; i < first.n; i++)
-		if (plan_add(p, p->contract,
-			     (first.items[i].flags & UNIT_TRASH_LOG) |
-				 (i + 1 == first.n ? UNIT_ENDS_TRANSACTION : 0),
-			     "%s", first.items[i].sql) < 0)
-			return -1;
+	if (p->contract->n > first)
+		p->contract->items[p->contract->n - 1].flags |= UNIT_ENDS_TRANSACTION;
 	return 0;
 }
 
