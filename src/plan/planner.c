@@ -285,6 +285,11 @@ int plan_refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *tab
 	return -1;
 }
 
+/*
+ * The planner reads the catalogue as it is before the migration runs: two
+ * intents of one migration that would not see each other (planner_conflict)
+ * are refused, with the way out: one migration each.
+ */
 static int refuse_if_composed(struct plan_ctx *p, const PgQuery__RangeVar *rv)
 {
 	size_t i;
@@ -309,6 +314,7 @@ static int refuse_if_composed(struct plan_ctx *p, const PgQuery__RangeVar *rv)
 	return -1;
 }
 
+/* The column to batch a backfill by: a one-column primary key, else a unique NOT NULL one. */
 static int backfill_key(struct plan_ctx *p, const char *rel, const char *table_label,
 			const char **ret_key, const char **ret_type)
 {

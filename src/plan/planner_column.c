@@ -14,12 +14,6 @@
 #include "plan/planner_internal.h"
 #include "sql/ast.h"
 
-/* The column to batch a backfill by: a one-column primary key, else a unique NOT NULL one. */
-/*
- * A primary key or exclusion constraint on col would not survive contract's
- * drop of the old column, and the backfill's batches and the trash are keyed
- * by the primary key: refused, with what to do instead.
- */
 /*
  * An identity or generated column cannot be copied to a plain one that the
  * sync trigger writes: after contract, inserts would get no value.
@@ -107,6 +101,13 @@ static int refuse_if_held(struct plan_ctx *p, const char *rel, const char *table
 	return -1;
 }
 
+/*
+ * A key on col that the planner cannot move: an exclusion constraint, or a
+ * primary key unless it is col's alone and sole_primary_key_ok (a type
+ * change). Contract's drop of the old column would take it along, and the
+ * backfill's batches and the trash go by the primary key: refused, with what
+ * to do instead.
+ */
 static int refuse_if_key(struct plan_ctx *p, const char *rel, const char *table, const char *col,
 			 const char *what, bool sole_primary_key_ok)
 {

@@ -70,13 +70,6 @@ static bool touches_column(const PgQuery__Node *n, const char *col)
 	return false;
 }
 
-/*
- * The planner reads the catalogue as it is before the migration runs. A
- * rename or type change of a column and another change of the same column in
- * the same migration do not see each other: an index or a NOT NULL made on the
- * old column would go with it at contract, a retype of the new name would run
- * as written. Refused, with the way out: one migration each.
- */
 static bool renames_table(const PgQuery__Node *n)
 {
 	return n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT &&
