@@ -195,6 +195,7 @@ const char *plan_pg_name(struct arena *a, const char *fmt, ...)
 	return s;
 }
 
+/* Is rel a table (p->partitioned: a partitioned one)? */
 static bool table_exists(struct plan_ctx *p, const char *rel, bool *ret)
 {
 	const char *v;
@@ -207,6 +208,7 @@ static bool table_exists(struct plan_ctx *p, const char *rel, bool *ret)
 		    1, params) < 0)
 		return false;
 	*ret = v != NULL;
+	p->partitioned = v && strcmp(v, "p") == 0;
 	return true;
 }
 
@@ -408,17 +410,6 @@ static int leaf_partitions(struct plan_ctx *p, const PgQuery__RangeVar *rv, stru
 	return 0;
 }
 
-static bool is_partitioned(struct plan_ctx *p, const char *rel, bool *ret)
-{
-	const char *kind;
-	const char *params[] = {rel};
-	if (plan_q1(p, &kind, "SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", 1,
-		    params) < 0)
-		return false;
-	*ret = kind && strcmp(kind, "p") == 0;
-	return true;
-}
-
 /* is, on table rv, named name, built CONCURRENTLY (alone) or not. */
 static int add_index(struct plan_ctx *p, const PgQuery__IndexStmt *is, PgQuery__RangeVar *rv,
 		     const char *name, bool concurrently)
@@ -487,10 +478,7 @@ static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 					    "indexing") < 0)
 			return -1;
 	}
-	bool partitioned;
-	if (!is_partitioned(p, rel, &partitioned))
-		return -1;
-	if (partitioned)
+	if (p->partitioned)
 		return plan_partitioned_index(p, is);
 	return add_index(p, is, is->relation, is->idxname, true);
 }
@@ -568,10 +556,7 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		PgQuery__AlterTableCmd cmd = PG_QUERY__ALTER_TABLE_CMD__INIT;
 		cmd.subtype = PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint;
 		cmd.def = &kn;
-		bool partitioned;
-		if (!is_partitioned(p, rel, &partitioned))
-			return -1;
-		if (partitioned && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+		if (p->partitioned && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
 			return plan_partitioned_foreign_key(p, rv, &cmd, &copy, name);
 		const char *sql = plan_deparse_alter(p->a, rv, &cmd);
 		if (plan_add(p, p->expand, 0, "%s", sql) < 0)
@@ -583,10 +568,7 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 
 	/* UNIQUE / PRIMARY KEY: the index first, built without blocking writes; a
 	 * partitioned table takes no constraint USING INDEX */
-	bool partitioned;
-	if (!is_partitioned(p, rel, &partitioned))
-		return -1;
-	if (partitioned) {
+	if (p->partitioned) {
 		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
 				"'%s' is partitioned: PostgreSQL takes no ADD CONSTRAINT ... USING "
 				"INDEX on it, so %s is not planned",
@@ -800,12 +782,17 @@ int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
 	*ret_planned = false;
 	if (!d->ops->concurrent_ddl || !planner_handles(st->node))
 		return 0;
-	struct plan_ctx p = {d, a, m, st, stmts, at, ret_expand, ret_contract, err};
+	struct plan_ctx p = {.d = d,
+			     .a = a,
+			     .m = m,
+			     .st = st,
+			     .earlier = stmts,
+			     .n_earlier = at,
+			     .expand = ret_expand,
+			     .contract = ret_contract,
+			     .err = err};
 	const PgQuery__Node *n = st->node;
-	const PgQuery__RangeVar *rv =
-	    n->node_case == PG_QUERY__NODE__NODE_INDEX_STMT    ? n->index_stmt->relation
-	    : n->node_case == PG_QUERY__NODE__NODE_RENAME_STMT ? n->rename_stmt->relation
-							       : n->alter_table_stmt->relation;
+	const PgQuery__RangeVar *rv = planner_target(n);
 	/* a table this phase creates is not in use yet: nothing to plan */
 	bool exists = false;
 	if (!table_exists(&p, sql_rangevar(a, rv), &exists))

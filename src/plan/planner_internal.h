@@ -25,6 +25,7 @@ struct plan_ctx {
 	struct unit_list *expand;
 	struct unit_list *contract;
 	struct mg_error *err;
+	bool partitioned; /* the statement's table is a partitioned one */
 };
 
 /* A column as the catalogue has it now (plan_column_state). */
