@@ -1,31 +1,9 @@
 /* The check report as SARIF 2.1.0, for code scanning. */
-#include <ctype.h>
 #include <string.h>
 
 #include "check/stages.h"
+#include "lint/report.h"
 #include "util/strbuf.h"
-
-static const char *sarif_level(enum lint_severity s)
-{
-	return s == LINT_ERROR ? "error" : s == LINT_WARNING ? "warning" : "note";
-}
-
-/* A path as a relative URI reference: anything unsafe percent-encoded. */
-static void add_uri(struct strbuf *sb, const char *path)
-{
-	static const char keep[] = "-._~/!$&'()*+,;=:@";
-	struct strbuf uri = STRBUF_INIT;
-	if (path[0] == '.' && path[1] == '/')
-		path += 2;
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		if ((*p < 0x80 && isalnum(*p)) || strchr(keep, *p))
-			strbuf_addch(&uri, (char)*p);
-		else
-			strbuf_addf(&uri, "%%%02X", *p);
-	}
-	strbuf_add_json_string(sb, uri.buf);
-	strbuf_release(&uri);
-}
 
 static void add_rule(struct strbuf *sb, bool first, const char *id, const char *summary,
 		     const char *help, const char *level, const char *tag)
@@ -72,8 +50,8 @@ void check_write_sarif(FILE *out, const struct check_report *r)
 	}
 	for (size_t i = 0; i < lint_rules_count; i++) {
 		const struct lint_rule *lr = &lint_rules[i];
-		add_rule(&sb, false, lr->id, lr->summary, lr->help, sarif_level(lr->severity),
-			 "lint");
+		add_rule(&sb, false, lr->id, lr->summary, lr->help,
+			 report_sarif_level(lr->severity), "lint");
 	}
 	strbuf_addstr(&sb, "]}},\n    \"automationDetails\": {\"id\": \"migrate-check/\"},\n"
 			   "    \"invocations\": [{\"executionSuccessful\": true}],\n"
@@ -87,7 +65,7 @@ void check_write_sarif(FILE *out, const struct check_report *r)
 		if (idx >= 0)
 			strbuf_addf(&sb, ", \"ruleIndex\": %ld", idx);
 		strbuf_addstr(&sb, ", \"level\": ");
-		strbuf_add_json_string(&sb, sarif_level(f->severity));
+		strbuf_add_json_string(&sb, report_sarif_level(f->severity));
 		struct strbuf text = STRBUF_INIT;
 		strbuf_addstr(&text, f->message);
 		if (f->detail)
@@ -101,7 +79,7 @@ void check_write_sarif(FILE *out, const struct check_report *r)
 		if (f->file) {
 			strbuf_addstr(&sb, ", \"locations\": [{\"physicalLocation\": "
 					   "{\"artifactLocation\": {\"uri\": ");
-			add_uri(&sb, f->file);
+			report_sarif_add_uri(&sb, f->file);
 			strbuf_addf(&sb,
 				    "}, \"region\": {\"startLine\": %d, \"startColumn\": %d}}}]",
 				    f->line, f->column);

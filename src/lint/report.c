@@ -163,16 +163,12 @@ static void write_github(FILE *out, const struct lint_result *res)
 	strbuf_release(&sb);
 }
 
-static const char *sarif_level(enum lint_severity s)
+const char *report_sarif_level(enum lint_severity s)
 {
 	return s == LINT_ERROR ? "error" : s == LINT_WARNING ? "warning" : "note";
 }
 
-/*
- * A file path as a SARIF uri: a relative URI reference, so spaces, '%', '#',
- * '?' and non-ASCII bytes are percent-encoded.
- */
-static void sarif_add_uri(struct strbuf *sb, const char *path)
+void report_sarif_add_uri(struct strbuf *sb, const char *path)
 {
 	static const char keep[] = "-._~/!$&'()*+,;=:@";
 	struct strbuf uri = STRBUF_INIT;
@@ -207,7 +203,7 @@ static void write_sarif(FILE *out, const struct lint_result *res)
 		strbuf_addstr(&sb, "}, \"help\": {\"text\": ");
 		strbuf_add_json_string(&sb, r->help);
 		strbuf_addstr(&sb, "}, \"defaultConfiguration\": {\"level\": ");
-		strbuf_add_json_string(&sb, sarif_level(r->severity));
+		strbuf_add_json_string(&sb, report_sarif_level(r->severity));
 		strbuf_addstr(&sb, ", \"enabled\": ");
 		strbuf_addstr(&sb, r->enabled ? "true" : "false");
 		strbuf_addstr(&sb, "}, \"properties\": {\"tags\": [");
@@ -221,7 +217,7 @@ static void write_sarif(FILE *out, const struct lint_result *res)
 		strbuf_addstr(&sb, "\"ruleId\": ");
 		strbuf_add_json_string(&sb, f->rule->id);
 		strbuf_addf(&sb, ", \"ruleIndex\": %td, \"level\": ", f->rule - lint_rules);
-		strbuf_add_json_string(&sb, sarif_level(f->severity));
+		strbuf_add_json_string(&sb, report_sarif_level(f->severity));
 		strbuf_addstr(&sb, ", \"message\": {\"text\": ");
 		struct strbuf text = STRBUF_INIT;
 		strbuf_addf(&text, "%s (help: %s)", f->message, f->help);
@@ -230,7 +226,7 @@ static void write_sarif(FILE *out, const struct lint_result *res)
 		strbuf_addstr(&sb,
 			      "}, \"locations\": [{\"physicalLocation\": {\"artifactLocation\": "
 			      "{\"uri\": ");
-		sarif_add_uri(&sb, f->file);
+		report_sarif_add_uri(&sb, f->file);
 		strbuf_addf(&sb, "}, \"region\": {\"startLine\": %d, \"startColumn\": %d}}}]}",
 			    f->line > 0 ? f->line : 1, f->column > 0 ? f->column : 1);
 	}

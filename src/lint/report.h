@@ -23,4 +23,12 @@ void report_write(FILE *out, enum report_format format, const struct lint_result
 struct strbuf;
 void report_github_escape(struct strbuf *sb, const char *s, bool property);
 
+/* SARIF's level for a severity ("planned" is a note). */
+const char *report_sarif_level(enum lint_severity s);
+/*
+ * Appends a file path as a SARIF uri (a JSON string): a relative URI
+ * reference, so spaces, '%', '#', '?' and non-ASCII bytes are percent-encoded.
+ */
+void report_sarif_add_uri(struct strbuf *sb, const char *path);
+
 #endif
