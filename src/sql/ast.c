@@ -256,8 +256,37 @@ struct view_rename {
 	const char *table, *from, *to;
 	const char *aliases[16]; /* the names the query gives the table */
 	size_t n_aliases;
+	bool sole_table;  /* the query reads the table alone: a bare `from` is its column */
 	bool unqualified; /* a reference to `from` without a table: cannot tell whose */
 };
+
+/*
+ * PostgreSQL 16 and later print a view over one table without qualifying its
+ * columns (SELECT id, a FROM t); such a bare name can only be the table's when
+ * nothing else in the query (another table, a subquery, a function, a CTE)
+ * brings names of its own.
+ */
+struct view_sources {
+	const char *table;
+	size_t n_table, n_other;
+};
+
+static void count_sources(ProtobufCMessage *msg, void *ctx)
+{
+	struct view_sources *vs = ctx;
+	if (msg->descriptor == &pg_query__range_var__descriptor) {
+		const PgQuery__RangeVar *rv = (PgQuery__RangeVar *)msg;
+		if (rv->relname && strcmp(rv->relname, vs->table) == 0)
+			vs->n_table++;
+		else
+			vs->n_other++;
+	} else if (msg->descriptor == &pg_query__range_subselect__descriptor ||
+		   msg->descriptor == &pg_query__range_function__descriptor ||
+		   msg->descriptor == &pg_query__range_table_func__descriptor ||
+		   msg->descriptor == &pg_query__common_table_expr__descriptor) {
+		vs->n_other++;
+	}
+}
 
 static void collect_aliases(ProtobufCMessage *msg, void *ctx)
 {
@@ -287,8 +316,8 @@ static bool is_renamed_ref(struct view_rename *vr, const PgQuery__ColumnRef *ref
 	if (!ref->n_fields || !names_hold(&ref->fields[ref->n_fields - 1], 1, vr->from))
 		return false;
 	if (ref->n_fields == 1) {
-		vr->unqualified = true;
-		return false;
+		vr->unqualified |= !vr->sole_table;
+		return vr->sole_table;
 	}
 	return names_table(vr, ref->fields[ref->n_fields - 2]);
 }
@@ -314,6 +343,11 @@ bool ast_rename_view_column(PgQuery__Node *view, const char *table, const char *
 			    const char *to)
 {
 	struct view_rename vr = {.table = table, .from = from, .to = to};
+	if (view->node_case == PG_QUERY__NODE__NODE_VIEW_STMT && view->view_stmt->query) {
+		struct view_sources vs = {.table = table};
+		ast_walk((ProtobufCMessage *)&view->view_stmt->query->base, count_sources, &vs);
+		vr.sole_table = vs.n_table == 1 && vs.n_other == 0;
+	}
 	ast_walk((ProtobufCMessage *)&view->base, collect_aliases, &vr);
 	ast_walk((ProtobufCMessage *)&view->base, rename_in_view, &vr);
 	return !vr.unqualified;
