@@ -8,6 +8,7 @@
 
 #include "plan/inverse.h"
 #include "sql/ast.h"
+#include "util/hash.h"
 
 #define TRASH_SCHEMA PG_TRASH_SCHEMA
 
@@ -79,15 +80,17 @@ static int irreversible(const struct inverse_input *in, struct mg_error *err, co
 	return -1;
 }
 
+/*
+ * kind (v: a dropped column's or table's copy, w: a write log, s: a sequence),
+ * the migration's version, the table and the column, as one name that fits
+ * 63 bytes (sql_name_fit: a long one ends in a hash of the whole).
+ */
 static const char *trash_table_name(struct arena *a, char kind, int64_t version, const char *table,
 				    const char *column)
 {
-	char buf[64];
-	if (column)
-		snprintf(buf, sizeof(buf), "%c%lld_%s_%s", kind, (long long)version, table, column);
-	else
-		snprintf(buf, sizeof(buf), "%c%lld_%s", kind, (long long)version, table);
-	return arena_strdup(a, buf);
+	return sql_name_fit(
+	    a, column ? arena_printf(a, "%c%lld_%s_%s", kind, (long long)version, table, column)
+		      : arena_printf(a, "%c%lld_%s", kind, (long long)version, table));
 }
 
 const char *pg_trash_name(struct arena *a, int64_t version, const char *table, const char *column)
@@ -99,6 +102,32 @@ const char *pg_trash_log_name(struct arena *a, int64_t version, const char *tabl
 			      const char *column)
 {
 	return trash_table_name(a, 'w', version, table, column);
+}
+
+/*
+ * The trash name for what source ("schema.table[.column]") leaves: name, unless
+ * the registry already gives name to something else (table "a_b" column "c" and
+ * table "a" column "b_c" of one migration, or one table name in two schemas),
+ * which would be overwritten; then name made apart by a hash of source. A
+ * resumed copy finds its own row and keeps its name.
+ */
+static int trash_name_for(const struct inverse_input *in, const char *name, const char *source,
+			  const char **ret, struct mg_error *err)
+{
+	const char *held;
+	const char *params[] = {name};
+	if (q1(in, &held, err,
+	       arena_printf(in->arena, "SELECT source FROM %s.trash WHERE name = $1",
+			    sql_ident(in->arena, in->history_schema)),
+	       1, params) < 0)
+		return -1;
+	*ret = name;
+	if (held && strcmp(held, source) != 0) {
+		char hex[SHA256_HEX_LEN + 1];
+		hash_sha256_hex(source, strlen(source), hex);
+		*ret = sql_name_fit(in->arena, arena_printf(in->arena, "%s_%.8s", name, hex));
+	}
+	return 0;
 }
 
 /* The registry row of a trash object (migrate.trash), which purge goes by. */
@@ -129,6 +158,7 @@ struct column_info {
 	const char *attnum;
 	bool identity_or_generated;
 	const char *comment;
+	const char *schema; /* the table's, unquoted */
 };
 
 static int column_info(const struct inverse_input *in, const char *rel, const char *col,
@@ -141,7 +171,9 @@ static int column_info(const struct inverse_input *in, const char *rel, const ch
 		  "SELECT format_type(a.atttypid, a.atttypmod), a.attnotnull, "
 		  "pg_get_expr(d.adbin, d.adrelid), a.attnum, "
 		  "(a.attidentity <> '' OR a.attgenerated <> ''), "
-		  "col_description(a.attrelid, a.attnum) "
+		  "col_description(a.attrelid, a.attnum), "
+		  "(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = "
+		  "c.relnamespace WHERE c.oid = a.attrelid) "
 		  "FROM pg_attribute a LEFT JOIN pg_attrdef d "
 		  "ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
 		  "WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped",
@@ -156,6 +188,7 @@ static int column_info(const struct inverse_input *in, const char *rel, const ch
 	ret->attnum = driver_rows_get(&rows, 0, 3);
 	ret->identity_or_generated = strcmp(driver_rows_get(&rows, 0, 4), "t") == 0;
 	ret->comment = driver_rows_get(&rows, 0, 5);
+	ret->schema = driver_rows_get(&rows, 0, 6);
 	return 0;
 }
 
@@ -236,12 +269,16 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		match = arena_printf(a, "%s%st.%s = x.%s", match, i ? " AND " : "", k, k);
 		log_match = arena_printf(a, "%s%sw.%s = y.%s", log_match, i ? " AND " : "", k, k);
 	}
-	const char *tname = pg_trash_name(a, in->migration->version, table, col);
+	const char *source = arena_printf(a, "%s.%s.%s", ci.schema, table, col);
+	const char *tname;
+	if (trash_name_for(in, pg_trash_name(a, in->migration->version, table, col), source, &tname,
+			   err) < 0)
+		return -1;
 	const char *trash = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, tname));
 	inv(in, pre, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
+	/* a copy an interrupted contract made (the registry says whose it is) */
 	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
 	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, qc, rel);
-	const char *source = arena_printf(a, "%s.%s", table, col);
 	trash_register(in, pre, tname, "column", source);
 	/* the planner's write log: what the copy could not see yet (pg_trash_log_name) */
 	const char *lname = pg_trash_log_name(a, in->migration->version, table, col);
@@ -265,7 +302,9 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		return -1;
 	const char *sname = NULL;
 	if (seq.n_rows) {
-		sname = trash_table_name(a, 's', in->migration->version, table, col);
+		if (trash_name_for(in, trash_table_name(a, 's', in->migration->version, table, col),
+				   source, &sname, err) < 0)
+			return -1;
 		inv(in, pre, 0, "ALTER SEQUENCE %s OWNED BY NONE", driver_rows_get(&seq, 0, 0));
 		inv(in, pre, 0, "ALTER SEQUENCE %s SET SCHEMA " TRASH_SCHEMA,
 		    driver_rows_get(&seq, 0, 0));
@@ -575,19 +614,48 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 		return 0;
 	}
 	const char *nsp = sql_ident(a, driver_rows_get(&rows, 0, 0));
-	const char *tname = pg_trash_name(a, in->migration->version, name, NULL);
+	const char *source = arena_printf(a, "%s.%s", driver_rows_get(&rows, 0, 0), name);
+	const char *tname;
+	if (trash_name_for(in, pg_trash_name(a, in->migration->version, name, NULL), source, &tname,
+			   err) < 0)
+		return -1;
 	/* contract never destroys data: the table moves aside, revert moves it back */
 	inv(in, replace, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
 	inv(in, replace, 0, "DROP TABLE IF EXISTS " TRASH_SCHEMA ".%s", sql_ident(a, tname));
+	/*
+	 * Its indexes and owned sequences move with it, and their names are unique
+	 * per schema: another table's dropped in the same schema (or one dropped
+	 * earlier under the same name) would have a users_pkey too. They go under
+	 * names made from the trash name, and come back under their own.
+	 */
+	struct driver_rows moved;
+	if (qrows(in, &moved, err,
+		  "SELECT c.relname, CASE c.relkind WHEN 'S' THEN 'SEQUENCE' ELSE 'INDEX' END "
+		  "FROM pg_class c WHERE c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid "
+		  "= to_regclass($1)) OR (c.relkind = 'S' AND c.oid IN (SELECT objid FROM "
+		  "pg_depend WHERE classid = 'pg_class'::regclass AND refobjid = to_regclass($1) "
+		  "AND deptype IN ('a', 'i'))) ORDER BY 1",
+		  1, p) < 0)
+		return -1;
+	struct step_list back = {0};
+	for (size_t i = 0; i < moved.n_rows; i++) {
+		const char *own = driver_rows_get(&moved, i, 0),
+			   *what = driver_rows_get(&moved, i, 1);
+		const char *aside = sql_name_fit(a, arena_printf(a, "%s_%s", tname, own));
+		inv(in, replace, 0, "ALTER %s %s.%s RENAME TO %s", what, nsp, sql_ident(a, own),
+		    sql_ident(a, aside));
+		inv(in, &back, 0, "ALTER %s %s.%s RENAME TO %s", what, nsp, sql_ident(a, aside),
+		    sql_ident(a, own));
+	}
 	inv(in, replace, 0, "ALTER TABLE %s RENAME TO %s", rel, sql_ident(a, tname));
 	inv(in, replace, 0, "ALTER TABLE %s.%s SET SCHEMA " TRASH_SCHEMA, nsp, sql_ident(a, tname));
-	trash_register(in, replace, tname, "table",
-		       arena_printf(a, "%s.%s", driver_rows_get(&rows, 0, 0), name));
+	trash_register(in, replace, tname, "table", source);
 
 	inv(in, block, 0, "ALTER TABLE " TRASH_SCHEMA ".%s SET SCHEMA %s", sql_ident(a, tname),
 	    nsp);
 	inv(in, block, 0, "ALTER TABLE %s.%s RENAME TO %s", nsp, sql_ident(a, tname),
 	    sql_ident(a, name));
+	step_list_append(a, block, &back);
 	trash_unregister(in, block, tname);
 	return 0;
 }

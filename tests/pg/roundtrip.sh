@@ -72,7 +72,7 @@ expect_eq "rows after contract" \
 	"3 3 SM0001,SM0003"
 expect_eq "trash of the contracts" \
 	"$(q "SELECT string_agg(name || ':' || kind || ':' || source, ' ' ORDER BY name) FROM migrate.trash")" \
-	"v15_notifications_twilio_sid:column:notifications.twilio_sid v16_users_username:column:users.username"
+	"v15_notifications_twilio_sid:column:public.notifications.twilio_sid v16_users_username:column:public.users.username"
 expect_eq "usernames kept aside" \
 	"$(q "SELECT string_agg(id || '=' || coalesce(username, 'NULL'), ',' ORDER BY id) FROM migrate_trash.v16_users_username")" \
 	"1=ann,2=bob,3=NULL"
