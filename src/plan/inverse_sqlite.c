@@ -11,6 +11,7 @@
 
 #include "sql/ast.h"
 #include "sql/translate_sqlite.h"
+#include "util/hash.h"
 
 #define OLD_PREFIX "_migrate_old_"
 
@@ -89,6 +90,29 @@ static int q1(const struct inverse_input *in, const char **ret, struct mg_error 
 	if (qrows(in, &rows, err, sql, n, params) < 0)
 		return -1;
 	*ret = driver_rows_get(&rows, 0, 0);
+	return 0;
+}
+
+/*
+ * The trash name for what source ("table[.column]") leaves: name, unless the
+ * registry already gives it to something else (table "a_b" column "c" and
+ * table "a" column "b_c" of one migration, or table "a_b" and table "a"'s
+ * column "b"), whose copy would be overwritten; then name made apart by a hash
+ * of source. A resumed or retried copy finds its own row and keeps its name.
+ */
+static int trash_name_for(const struct inverse_input *in, const char *name, const char *source,
+			  const char **ret, struct mg_error *err)
+{
+	const char *held;
+	const char *params[] = {name};
+	if (q1(in, &held, err, "SELECT source FROM _migrate_trash WHERE name = ?1", 1, params) < 0)
+		return -1;
+	*ret = name;
+	if (held && strcmp(held, source) != 0) {
+		char hex[SHA256_HEX_LEN + 1];
+		hash_sha256_hex(source, strlen(source), hex);
+		*ret = arena_printf(in->arena, "%s_%.8s", name, hex);
+	}
 	return 0;
 }
 
@@ -766,8 +790,12 @@ static int alter_drop_column(struct alter *al, const PgQuery__AlterTableCmd *cmd
 					    "the table has neither a primary key nor a rowid to "
 					    "keep the column's values by");
 		}
-		const char *tname =
-		    sqlite_trash_name(a, in->migration->version, al->snap.name, col);
+		const char *source = arena_printf(a, "%s.%s", al->snap.name, col);
+		const char *tname;
+		if (trash_name_for(in,
+				   sqlite_trash_name(a, in->migration->version, al->snap.name, col),
+				   source, &tname, err) < 0)
+			return -1;
 		const char *trash = sqlite_ident(a, tname);
 		step(in, &al->pre, "DROP TABLE IF EXISTS %s", trash);
 		step(in, &al->pre, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys,
@@ -777,7 +805,7 @@ static int alter_drop_column(struct alter *al, const PgQuery__AlterTableCmd *cmd
 		     "'column', %s) ON CONFLICT (name) DO UPDATE SET created_at = "
 		     "strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now')",
 		     sqlite_literal(a, tname), (long long)in->migration->version,
-		     sqlite_literal(a, arena_printf(a, "%s.%s", al->snap.name, col)));
+		     sqlite_literal(a, source));
 		restore = arena_printf(a, "(SELECT x.%s FROM %s AS x WHERE %s)",
 				       sqlite_ident(a, col), trash, match);
 		step(in, &al->undo_tail, "DROP TABLE %s", trash);
@@ -889,7 +917,7 @@ static int alter_column_attr(struct alter *al, const PgQuery__AlterTableCmd *cmd
 				return failure(in, err, 3,
 					       "cannot read back the translated default");
 			nodes_append(a, &cd->constraints, &cd->n_constraints,
-					       el->column_def->constraints[0]);
+				     el->column_def->constraints[0]);
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
@@ -901,7 +929,7 @@ static int alter_column_attr(struct alter *al, const PgQuery__AlterTableCmd *cmd
 			*c = (PgQuery__Constraint)PG_QUERY__CONSTRAINT__INIT;
 			c->contype = PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL;
 			nodes_append(a, &cd->constraints, &cd->n_constraints,
-					       node_of(a, PG_QUERY__NODE__NODE_CONSTRAINT, c));
+				     node_of(a, PG_QUERY__NODE__NODE_CONSTRAINT, c));
 		}
 		break;
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
@@ -1259,7 +1287,10 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 					    "\"%s\" references it",
 					    s.name, driver_rows_get(&refs, 0, 0)));
 	/* contract never destroys data: the table moves aside, revert moves it back */
-	const char *tname = sqlite_trash_name(a, in->migration->version, s.name, NULL);
+	const char *tname;
+	if (trash_name_for(in, sqlite_trash_name(a, in->migration->version, s.name, NULL), s.name,
+			   &tname, err) < 0)
+		return -1;
 	step(in, &ret->forward, "DROP TABLE IF EXISTS %s", sqlite_ident(a, tname));
 	step(in, &ret->forward, "ALTER TABLE %s RENAME TO %s", sqlite_ident(a, s.name),
 	     sqlite_ident(a, tname));

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Two objects whose plain trash names are the same (table "a_b" column "c"
+# and table "a" column "b_c"; table "x_y" and table "x"'s column "y") never
+# share a trash table: contract keeps each one's rows apart, and revert
+# brings every one back.
+. "$(dirname "$0")/lib.sh"
+
+migration 1 setup <<'SQL'
+CREATE TABLE a_b (id bigint PRIMARY KEY, c text);
+CREATE TABLE a (id bigint PRIMARY KEY, b_c text);
+CREATE TABLE x_y (id bigint PRIMARY KEY, v text);
+CREATE TABLE x (id bigint PRIMARY KEY, y text);
+INSERT INTO a_b VALUES (1, 'a_b.c');
+INSERT INTO a VALUES (1, 'a.b_c');
+INSERT INTO x_y VALUES (1, 'x_y');
+INSERT INTO x VALUES (1, 'x.y');
+SQL
+migration 2 drop <<'SQL'
+-- migrate:contract
+ALTER TABLE a_b DROP COLUMN c;
+ALTER TABLE a DROP COLUMN b_c;
+ALTER TABLE x DROP COLUMN y;
+DROP TABLE x_y;
+SQL
+expect_exit 0 mg --dir "$MIG" up --to 1
+data_snapshot before.snap
+expect_exit 0 mg --dir "$MIG" up
+expect_eq "one trash table each" \
+	"$(q "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name LIKE '\_migrate\_trash\_v%' ESCAPE '\'") $(q "SELECT count(DISTINCT name) FROM _migrate_trash")" "4 4"
+for row in "a_b.c:a_b.c" "a.b_c:a.b_c" "x.y:x.y"; do
+	src=${row%:*}
+	name=$(q "SELECT name FROM _migrate_trash WHERE source = '$src'")
+	expect_eq "the copy of $src" "$(q "SELECT ${src#*.} FROM \"$name\" WHERE id = 1")" "${row##*:}"
+done
+name=$(q "SELECT name FROM _migrate_trash WHERE source = 'x_y'")
+expect_eq "the dropped table x_y" "$(q "SELECT v FROM \"$name\"")" "x_y"
+
+expect_exit 0 mg --dir "$MIG" revert --steps 1
+data_snapshot reverted.snap
+expect_same before.snap reverted.snap "reverting the contract did not bring every column and table back"
+expect_eq "the trash after revert" "$(q "SELECT count(*) FROM _migrate_trash")" 0
+pass
