@@ -366,6 +366,19 @@ int plan_add_backfill(struct plan_ctx *p, const char *rel, const char *label, co
 			UNIT_BACKFILL, bf, p->err);
 }
 
+/*
+ * The name of the check that stands for NOT NULL on col until contract:
+ * <table>_<col>_not_null_v<version>. Never <table>_<col>_not_null, the name
+ * PostgreSQL 18 gives the NOT NULL constraint itself: SET NOT NULL would then
+ * have to call that one ..._not_null1, and dropping the check by its name
+ * after a swap had taken the old one away would drop the NOT NULL instead.
+ */
+const char *plan_not_null_check_name(struct plan_ctx *p, const char *table, const char *col)
+{
+	return sql_name_fit(
+	    p->a, arena_printf(p->a, "%s_%s_not_null_v%lld", table, col, (long long)p->m->version));
+}
+
 /* A NOT NULL that costs no long lock: a NOT VALID check, validated on its own. */
 int plan_add_not_null_check(struct plan_ctx *p, const char *rel, const char *check, const char *col)
 {
@@ -600,8 +613,7 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			if (plan_column_state(p, rel, col, &cs) < 0)
 				return -1;
 			if (cs.exists && !cs.not_null) {
-				const char *check =
-				    plan_pg_name(p->a, "%s_%s_not_null", table, col);
+				const char *check = plan_not_null_check_name(p, table, col);
 				if (plan_add_not_null_check(p, rel, check, col) < 0)
 					return -1;
 				/* said apart (no scan with the check in place), so that revert
@@ -634,7 +646,7 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 	if (!cs.exists || cs.not_null)
 		return plan_add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
 				sql_ident(p->a, col));
-	const char *check = plan_pg_name(p->a, "%s_%s_not_null", rv->relname, col);
+	const char *check = plan_not_null_check_name(p, rv->relname, col);
 	if (plan_add_not_null_check(p, rel, check, col) < 0)
 		return -1;
 	/* a pending type change swaps its shadow in first: it needs the check too */
@@ -645,7 +657,7 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 	    arena_alloc(p->a, sizeof(*shadow_checks) * (shadows.n_rows + 1));
 	for (size_t i = 0; i < shadows.n_rows; i++) {
 		const char *shadow = driver_rows_get(&shadows, i, 0);
-		shadow_checks[i] = plan_pg_name(p->a, "%s_%s_not_null", rv->relname, shadow);
+		shadow_checks[i] = plan_not_null_check_name(p, rv->relname, shadow);
 		if (plan_add_not_null_check(p, rel, shadow_checks[i], shadow) < 0)
 			return -1;
 	}
@@ -761,7 +773,7 @@ static int plan_add_column_volatile(struct plan_ctx *p, const PgQuery__RangeVar 
 			      arena_printf(p->a, "%s IS NULL", qc)) < 0)
 		return -1;
 	if (not_null) {
-		const char *check = plan_pg_name(p->a, "%s_%s_not_null", rv->relname, cd->colname);
+		const char *check = plan_not_null_check_name(p, rv->relname, cd->colname);
 		if (plan_add_not_null_check(p, rel, check, cd->colname) < 0 ||
 		    plan_add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
 			     qc) < 0 ||

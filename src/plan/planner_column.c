@@ -239,7 +239,9 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
 		"(k.confkey))::text FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = "
 		"to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped "
 		"WHERE (k.conrelid = a.attrelid AND a.attnum = ANY (k.conkey) AND ((k.contype "
-		"= 'c' AND k.conname NOT LIKE '%\\_not\\_null') OR k.contype = 'f')) "
+		"= 'c' AND NOT (k.conname ~ '_not_null(_v[0-9]+)?$' OR (k.conname ~ "
+		"'_[0-9a-f]{8}$' AND pg_get_constraintdef(k.oid) = format('CHECK ((%s IS NOT "
+		"NULL))', quote_ident(a.attname))))) OR k.contype = 'f')) "
 		"OR (k.contype = 'f' AND k.confrelid = a.attrelid AND a.attnum = ANY "
 		"(k.confkey)) ORDER BY k.oid",
 		2, params, &rows, p->err) < 0)
@@ -411,7 +413,7 @@ static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
 		return -1;
 	*ret_check = NULL;
 	if (not_null) {
-		*ret_check = plan_pg_name(p->a, "%s_%s_not_null", rv->relname, new_col);
+		*ret_check = plan_not_null_check_name(p, rv->relname, new_col);
 		if (plan_add_not_null_check(p, rel, *ret_check, new_col) < 0)
 			return -1;
 	}

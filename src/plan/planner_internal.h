@@ -66,6 +66,9 @@ const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr);
 const char *plan_pg_name(struct arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The name of the planner's NOT VALID check standing for NOT NULL on col (planner.c). */
+const char *plan_not_null_check_name(struct plan_ctx *p, const char *table, const char *col);
+
 /* What the catalogue says of column col of rel (ret->exists false: no such column). */
 int plan_column_state(struct plan_ctx *p, const char *rel, const char *col,
 		      struct column_state *ret);

@@ -29,7 +29,7 @@ ALTER TABLE t ADD COLUMN token uuid DEFAULT gen_random_uuid()$not_null;"
 	expect_planned 'ALTER COLUMN "token" SET DEFAULT gen_random_uuid\(\)$'
 	expect_in "$name.expanded" "column public.t.token uuid default gen_random_uuid()"
 	if [ -n "$not_null" ]; then
-		expect_in "$name.expanded" "constraint public.t t_token_not_null CHECK ((token IS NOT NULL))"
+		expect_in "$name.expanded" "constraint public.t t_token_not_null_v2 CHECK ((token IS NOT NULL))"
 	else
 		expect_not_planned 'CHECK'
 	fi

@@ -168,9 +168,9 @@ CREATE TABLE t (id bigint PRIMARY KEY, status text DEFAULT 'new');
 INSERT INTO t SELECT g, 's' || g FROM generate_series(1, 1000) g;" "
 ALTER TABLE t ALTER COLUMN status SET NOT NULL;"
 expand_case
-expect_planned 'ADD CONSTRAINT "t_status_not_null" CHECK \("status" IS NOT NULL\) NOT VALID'
+expect_planned 'ADD CONSTRAINT "t_status_not_null_v2" CHECK \("status" IS NOT NULL\) NOT VALID'
 expect_in not_null.expanded "column public.t.status text default 'new'::text"
-expect_in not_null.expanded "constraint public.t t_status_not_null CHECK ((status IS NOT NULL))"
+expect_in not_null.expanded "constraint public.t t_status_not_null_v2 CHECK ((status IS NOT NULL))"
 # during the transition a NULL is refused already, the default still applies
 if sql -c "INSERT INTO t (id, status) VALUES (5000, NULL)" >/dev/null 2>&1; then
 	fail "not_null: a NULL got in while the check stands"

@@ -216,7 +216,7 @@ for unit in \
 	"ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id) NOT VALID;" \
 	'ALTER TABLE "orders" VALIDATE CONSTRAINT "orders_account_fkey";  -- in its own transaction' \
 	'CREATE UNIQUE INDEX CONCURRENTLY "orders_code_key" ON "orders" ("code");  -- outside a transaction' \
-	'ALTER TABLE "orders" ADD CONSTRAINT "orders_status_not_null" CHECK ("status" IS NOT NULL) NOT VALID;' \
+	'ALTER TABLE "orders" ADD CONSTRAINT "orders_status_not_null_v2" CHECK ("status" IS NOT NULL) NOT VALID;' \
 	'UPDATE "orders" SET "remark" = "note" WHERE "remark" IS DISTINCT FROM "note";  -- backfill: keyset batches, each its own transaction' \
 	"-- contract then finishes:" \
 	"-- (a transaction)" \
