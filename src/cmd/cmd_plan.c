@@ -60,7 +60,14 @@ int cmd_plan(int argc, char **argv)
 			return cmd_usage_error(self, "one VERSION at most");
 	}
 	int rc;
-	if (cmd_env_init(&env, true, &err) < 0 || cmd_env_connect(&env, "plan", &err) < 0 ||
+	if (cmd_env_init(&env, true, &err) < 0)
+		goto fail;
+	/* before connecting: a version no file has is a typo, whatever the database holds */
+	if (has_version && !cmd_set_has_version(&env.set, version)) {
+		mg_error_set(&err, 2, "no migration with version %lld", (long long)version);
+		goto fail;
+	}
+	if (cmd_env_connect(&env, "plan", &err) < 0 ||
 	    runner_plan(&env.driver, &env.arena, &env.set, phases, has_version, version,
 			env.history_schema, plan_print, NULL, &err) < 0)
 		goto fail;
