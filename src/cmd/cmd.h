@@ -57,7 +57,7 @@ struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *usage; /* the line after "usage: " */
+	const char *usage; /* after "usage: "; more lines are indented or start "   or: " */
 	const char *help;  /* options and details, printed by --help */
 	bool built;
 	/* the verb's own long options (the common ones come on top); every one is in help */

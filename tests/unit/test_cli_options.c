@@ -59,8 +59,7 @@ static bool accepts(const struct cmd *cmd, const char *name, size_t n)
 	for (const struct option *o = common; o->name; o++)
 		if (strlen(o->name) == n && strncmp(o->name, name, n) == 0)
 			return true;
-	/* migrate --version is main's, and help texts may point at it */
-	return n == 7 && strncmp(name, "version", 7) == 0;
+	return false;
 }
 
 /* Every --name in text is an option cmd accepts. */
