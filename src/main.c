@@ -88,8 +88,8 @@ const struct cmd commands[] = {
      "  --exit-code        exit 1 when a migration is pending or interrupted, drifted or\n"
      "                     missing (an expanded one waiting for its contract is 0)\n"
      "\n"
-     "exit status: 0 (with --exit-code: nothing to do), 1 with --exit-code: something to\n"
-     "do, 2 bad input, 3 the database failed\n",
+     "exit status: 0 done, 1 (with --exit-code only) something is pending, interrupted,\n"
+     "drifted or missing, 2 bad input, 3 the database failed\n",
      true,
      cmd_status_options,
      {NULL}},
