@@ -10,7 +10,9 @@ expect_match "$OUT" '^db/deep/migrations/[0-9]{14}_create_users\.sql$'
 first=$(cat "$OUT")
 [ -f "$first" ] || fail "new did not create '$first'"
 v=$(basename "$first" | cut -d_ -f1)
-[ "$v" -ge "$before" ] && [ "$v" -le "$after" ] || fail "version $v is not the UTC time ($before..$after)"
+if [ "$v" -lt "$before" ] || [ "$v" -gt "$after" ]; then
+	fail "version $v is not the UTC time ($before..$after)"
+fi
 expect_match "$first" '^-- migrate:expand$'
 # the next one too, and later than the first even within the same second
 expect_exit 0 "$MIGRATE" --dir db/deep/migrations new add_email

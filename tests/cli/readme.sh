@@ -60,6 +60,7 @@ done
 for verb in $verbs; do
 	"$MIGRATE" "$verb" --help >"help.$verb" || fail "'migrate $verb --help' failed"
 done
+# shellcheck disable=SC2086 # one argument per verb
 python3 - "$README" $verbs <<'PY' || fail "README.md's usage blocks differ from the verbs' usage lines"
 import re, sys
 readme, verbs = open(sys.argv[1]).read().splitlines(), sys.argv[2:]
