@@ -4,23 +4,30 @@
 #include "cmd/cmd.h"
 
 const struct cmd commands[] = {
-    {"lint", cmd_lint,
+    {"lint",
+     cmd_lint,
      "Check migrations for changes that break running app versions or block "
      "their traffic.",
-     "migrate lint [PATH...] [--format text|json|github|sarif] [--raw]",
+     "migrate lint [PATH...] [--format text|json|github|sarif] [--raw] [--jobs N]\n"
+     "   or: migrate lint --list-rules",
      "Lints every migration of --dir (default: migrations), or the files and directories\n"
      "named. Each directory is one migration set; files are linted in version order.\n"
      "\n"
      "options:\n"
      "  --format FORMAT    text (default), json, github (workflow commands), sarif (2.1.0)\n"
      "  --raw              files are plain SQL for other runners: every hazard is an error\n"
-     "  --jobs N           parser threads (default: one per core)\n"
+     "  --jobs N           parser threads, 1 to 256 (default: one per core)\n"
      "  --list-rules       print the rule catalogue and exit\n"
      "\n"
      "exit status: 0 clean or warnings only, 1 any error, 2 bad input\n",
-     true},
-    {"up", cmd_up, "Apply pending migrations, phase by phase.",
-     "migrate up [--phase expand|contract] [--to VERSION] [--dry-run]",
+     true,
+     cmd_lint_options,
+     {NULL}},
+    {"up",
+     cmd_up,
+     "Apply pending migrations, phase by phase.",
+     "migrate up [--phase expand|contract] [--to VERSION] [--dry-run] [--allow-drift]\n"
+     "                  [--retries N] [--lock-wait DUR] [--batch-size N] [--batch-delay DUR]",
      "Lints first (errors stop the run: nothing is applied), takes the run lock, then\n"
      "applies each phase of each migration in one transaction (statement by statement\n"
      "when it holds CONCURRENTLY), recording how to undo every statement.\n"
@@ -29,7 +36,7 @@ const struct cmd commands[] = {
      "  --phase expand     expand every pending migration (old and new app keep working)\n"
      "  --phase contract   contract every expanded migration, in version order\n"
      "                     (without --phase: both, migration by migration)\n"
-     "  --to VERSION       stop after VERSION\n"
+     "  --to VERSION       stop after VERSION (a version of one of the files)\n"
      "  --dry-run          show what would run; change nothing\n"
      "  --allow-drift      apply although an applied file changed since\n"
      "  --retries N        retries of a phase after a lock timeout (default: 10)\n"
@@ -45,28 +52,50 @@ const struct cmd commands[] = {
      "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file, a\n"
      "change the planner cannot make safe), 3 the database failed (the phase was rolled\n"
      "back), 4 another migrate holds the lock\n",
-     true},
-    {"revert", cmd_revert, "Undo applied phases, newest first.",
-     "migrate revert [--steps N | --to VERSION] [--dry-run]",
+     true,
+     cmd_up_options,
+     {NULL}},
+    {"revert",
+     cmd_revert,
+     "Undo applied phases, newest first.",
+     "migrate revert [--steps N | --to VERSION] [--dry-run] [--retries N] [--lock-wait DUR]",
      "Undoes the newest applied phase (contracted -> expanded -> pending) from the SQL the\n"
      "history recorded when it was applied; the migration files are not needed. Data a\n"
      "contract removed comes back from schema migrate_trash.\n"
      "\n"
      "options:\n"
      "  --steps N          undo the N newest phases (default: 1)\n"
-     "  --to VERSION       undo every migration newer than VERSION (--to 0: all)\n"
+     "  --to VERSION       undo every migration newer than VERSION, a version in the\n"
+     "                     files or the history (--to 0: all)\n"
      "  --dry-run          show what would run; change nothing\n"
-     "  --retries N        retries after a lock timeout (default: 10)\n"
+     "  --retries N        retries after a lock timeout, 0 to 100 (default: 10)\n"
      "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n",
-     true},
-    {"status", cmd_status, "Show each migration's phase and drift.",
-     "migrate status [--format text|json]",
+     true,
+     cmd_revert_options,
+     {"rollback", "down", NULL}},
+    {"status",
+     cmd_status,
+     "Show each migration's phase and drift.",
+     "migrate status [--format text|json] [--exit-code]",
      "options:\n"
      "  --format FORMAT    text (default) or json:\n"
-     "                     {\"migrations\": [{\"version\", \"name\", \"phase\", \"expanded_at\",\n"
-     "                      \"contracted_at\", \"drift\"}]}\n",
-     true},
-    {"plan", cmd_plan, "Show the exact SQL each phase and its revert will run.",
+     "                     {\"migrations\": [{\"version\": number, \"name\": string,\n"
+     "                       \"phase\": \"pending\"|\"expanded\"|\"contracted\",\n"
+     "                       \"expanded_at\": string|null, \"contracted_at\": string|null,\n"
+     "                       \"drift\": bool (the file changed, or is gone),\n"
+     "                       \"interrupted\": bool (a phase stopped midway: up resumes it),\n"
+     "                       \"missing\": bool (applied, but the file is gone)}]}\n"
+     "  --exit-code        exit 1 when a migration is pending or interrupted, drifted or\n"
+     "                     missing (an expanded one waiting for its contract is 0)\n"
+     "\n"
+     "exit status: 0 done, 1 (with --exit-code only) something is pending, interrupted,\n"
+     "drifted or missing, 2 bad input, 3 the database failed\n",
+     true,
+     cmd_status_options,
+     {NULL}},
+    {"plan",
+     cmd_plan,
+     "Show the exact SQL each phase and its revert will run.",
      "migrate plan [--phase expand|contract] [VERSION]",
      "For each migration not yet contracted (or the VERSION named): the statements of\n"
      "each phase as they will run, and the SQL that undoes them: as recorded for applied\n"
@@ -74,10 +103,16 @@ const struct cmd commands[] = {
      "now (the exact undo is recorded when the phase is applied). Changes nothing.\n"
      "\n"
      "options:\n"
-     "  --phase PHASE      expand or contract only\n",
-     true},
-    {"check", cmd_check, "The CI gate: lint, replay, round trip, lock trace, drift.",
-     "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]",
+     "  --phase PHASE      expand or contract only\n"
+     "  VERSION            only the migration of that version (one of the files)\n",
+     true,
+     cmd_plan_options,
+     {NULL}},
+    {"check",
+     cmd_check,
+     "The CI gate: lint, replay, round trip, lock trace, drift.",
+     "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]\n"
+     "                     [--report FORMAT=FILE]...",
      "Runs every migration of --dir through the stages a pull request must pass, each\n"
      "reported by name with its findings and time:\n"
      "  lint         migrate lint over the whole set\n"
@@ -108,26 +143,74 @@ const struct cmd commands[] = {
      "\n"
      "exit status: 0 every stage passed (or was skipped), 1 a stage failed,\n"
      "2 bad usage or bad input (unknown flag, missing directory, unparseable SQL)\n",
-     true},
-    {"new", cmd_new, "Create the next migration file with its section markers.", "migrate new SLUG",
-     "Writes <dir>/<next version>_SLUG.sql with expand and contract sections. Versions\n"
-     "follow the directory: numbers (0001, 0002, ...) or UTC timestamps.\n",
-     true},
-    {"purge", cmd_purge, "Empty migrate_trash of what contracts removed.",
+     true,
+     cmd_check_options,
+     {NULL}},
+    {"new",
+     cmd_new,
+     "Create the next migration file with its section markers.",
+     "migrate new [--sequential | --timestamp] SLUG",
+     "Writes <dir>/<next version>_SLUG.sql with expand and contract sections, creating\n"
+     "the directory (and its parents) when missing. SLUG takes a-z, 0-9 and _ only\n"
+     "(add_users_email); a slug that a file of the directory already has is refused.\n"
+     "\n"
+     "Versions are UTC timestamps (20261126093000) in a new project, so that branches\n"
+     "that each add a migration to one shared database never pick the same number; a\n"
+     "directory of numbered files (0001, 0002, ...) keeps being numbered.\n"
+     "\n"
+     "options:\n"
+     "  --sequential       the next number after the highest version (0001, 0002, ...)\n"
+     "  --timestamp        the current UTC time as YYYYMMDDHHMMSS\n"
+     "                     (without either: [migrations] versions = sequential|timestamp\n"
+     "                     in migrate.conf, else as the directory does, else timestamp)\n",
+     true,
+     cmd_new_options,
+     {"create", NULL}},
+    {"purge",
+     cmd_purge,
+     "Empty migrate_trash of what contracts removed.",
      "migrate purge --older-than DURATION",
      "Drops the tables and column copies that contracts moved to schema migrate_trash\n"
      "longer than DURATION ago (14d, 12h, 30m, 0s). Those contracts can no longer be\n"
-     "reverted with their data: their recorded undo then fails with a clear message.\n",
-     true},
-    {NULL, NULL, NULL, NULL, NULL, false},
+     "reverted with their data: their recorded undo then fails with a clear message.\n"
+     "\n"
+     "options:\n"
+     "  --older-than DUR   trash older than DUR: 0s to 36500d (a number and ms, s, m, h,\n"
+     "                     d or w)\n",
+     true,
+     cmd_purge_options,
+     {NULL}},
+    {NULL, NULL, NULL, NULL, NULL, false, NULL, {NULL}},
 };
 
 const struct cmd *cmd_find(const char *name)
 {
-	for (const struct cmd *c = commands; c->name; c++)
+	for (const struct cmd *c = commands; c->name; c++) {
 		if (strcmp(c->name, name) == 0)
 			return c;
+		for (size_t i = 0; i < sizeof(c->aliases) / sizeof(c->aliases[0]) && c->aliases[i];
+		     i++)
+			if (strcmp(c->aliases[i], name) == 0)
+				return c;
+	}
 	return NULL;
+}
+
+/* The verb nearest to an unknown one ("stauts" -> "status"), or NULL. */
+static const char *suggest_verb(const char *word)
+{
+	const char *names[64];
+	size_t n = 0;
+	for (const struct cmd *c = commands; c->name && n < 50; c++) {
+		names[n++] = c->name;
+		for (size_t i = 0; i < sizeof(c->aliases) / sizeof(c->aliases[0]) && c->aliases[i];
+		     i++)
+			names[n++] = c->aliases[i];
+	}
+	names[n++] = "help";
+	names[n++] = "version";
+	names[n] = NULL;
+	return cmd_suggest(word, names);
 }
 
 int cmd_not_built(int argc, char **argv)
@@ -144,15 +227,27 @@ int cmd_not_built(int argc, char **argv)
 	return 2;
 }
 
+#define MAIN_USAGE "usage: migrate [--db URL] [--dir DIR] <command> [<args>]\n"
+
 static void print_main_usage(FILE *out)
 {
-	fprintf(out, "usage: migrate [--db URL] [--dir DIR] <command> [<args>]\n\n"
-		     "Zero-downtime schema migrations for shared databases.\n\ncommands:\n");
-	for (const struct cmd *c = commands; c->name; c++)
-		fprintf(out, "  %-8s %s%s\n", c->name, c->summary,
+	fprintf(out, MAIN_USAGE "\nZero-downtime schema migrations for shared databases.\n\n"
+				"commands:\n");
+	for (const struct cmd *c = commands; c->name; c++) {
+		/* the aliases go inside the summary's full stop */
+		size_t len = strlen(c->summary);
+		bool stop = c->aliases[0] && len && c->summary[len - 1] == '.';
+		fprintf(out, "  %-8s %.*s", c->name, (int)(len - stop), c->summary);
+		for (size_t i = 0; i < sizeof(c->aliases) / sizeof(c->aliases[0]) && c->aliases[i];
+		     i++)
+			fprintf(out, "%s%s", i ? ", " : " (also: ", c->aliases[i]);
+		fprintf(out, "%s%s%s\n", c->aliases[0] ? ")" : "", stop ? "." : "",
 			c->built ? "" : " (not built yet)");
-	fprintf(out, "\n" CLI_COMMON_HELP "  --version            print the version\n"
-		     "\n'migrate <command> --help' tells more about each command.\n");
+	}
+	fprintf(out, "\n" CLI_COMMON_HELP
+		     "  -v, --version        print the version (also: migrate version)\n"
+		     "\n'migrate <command> --help' (or 'migrate help <command>') tells more about\n"
+		     "each command.\n");
 }
 
 /* Common flags with a value that may come before the verb. */
@@ -161,13 +256,37 @@ static int common_flag_with_value(const char *arg)
 	static const struct {
 		const char *name;
 		int id;
-	} flags[] = {{"--db", OPT_DB},
-		     {"--dir", OPT_DIR},
-		     {"--lock-timeout", OPT_LOCK_TIMEOUT},
+	} flags[] = {{"--db", OPT_DB},	      {"--url", OPT_DB},
+		     {"-u", OPT_DB},	      {"--env-file", OPT_ENV_FILE},
+		     {"--dir", OPT_DIR},      {"--lock-timeout", OPT_LOCK_TIMEOUT},
 		     {"--config", OPT_CONFIG}};
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		if (strcmp(arg, flags[i].name) == 0)
 			return flags[i].id;
+	return 0;
+}
+
+/* "--dirr" before the verb: the nearest common flag, or NULL. */
+static const char *suggest_common_flag(const char *arg)
+{
+	static const char *const names[] = {"db",	    "url",     "env-file", "dir",
+					    "lock-timeout", "config",  "quiet",	   "verbose",
+					    "help",	    "version", NULL};
+	static char buf[64];
+	char word[64];
+	if (strncmp(arg, "--", 2) != 0)
+		return NULL;
+	snprintf(word, sizeof(word), "%.*s", (int)strcspn(arg + 2, "="), arg + 2);
+	const char *s = cmd_suggest(word, names);
+	if (!s)
+		return NULL;
+	snprintf(buf, sizeof(buf), "--%s", s);
+	return buf;
+}
+
+static int print_version(void)
+{
+	printf("migrate %s\n", MIGRATE_VERSION);
 	return 0;
 }
 
@@ -177,10 +296,8 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		const char *eq = strchr(a, '=');
-		if (strcmp(a, "--version") == 0) {
-			printf("migrate %s\n", MIGRATE_VERSION);
-			return 0;
-		}
+		if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0)
+			return print_version();
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			print_main_usage(stdout);
 			return 0;
@@ -211,29 +328,46 @@ int main(int argc, char **argv)
 			cli_common_option(common_flag_with_value(a), argv[i + 1]);
 			i++;
 			continue;
+		} else if (strncmp(a, "-u", 2) == 0) {
+			cli_common_option(OPT_DB,
+					  a + 2); /* -uURL, as getopt reads it after the verb */
+			continue;
 		}
 		fprintf(stderr, "migrate: unknown option '%s'\n", a);
-		fprintf(stderr, "usage: migrate [--db URL] [--dir DIR] <command> [<args>]\n");
+		const char *near = suggest_common_flag(a);
+		if (near)
+			fprintf(stderr, "did you mean '%s'?\n", near);
+		fprintf(stderr, MAIN_USAGE);
 		return 2;
 	}
 	if (i >= argc) {
 		print_main_usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[i], "version") == 0)
+		return print_version();
 	if (strcmp(argv[i], "help") == 0) {
-		if (i + 1 < argc) {
-			const struct cmd *c = cmd_find(argv[i + 1]);
-			if (c)
-				return cmd_print_help(c);
+		if (i + 1 >= argc) {
+			print_main_usage(stdout);
+			return 0;
 		}
-		print_main_usage(stdout);
-		return 0;
+		const struct cmd *c = cmd_find(argv[i + 1]);
+		if (c)
+			return cmd_print_help(c);
+		fprintf(stderr, "migrate help: '%s' is not a migrate command\n", argv[i + 1]);
+		const char *near = suggest_verb(argv[i + 1]);
+		if (near)
+			fprintf(stderr, "did you mean '%s'?\n", near);
+		fprintf(stderr, "try 'migrate --help' for the list of commands\n");
+		return 2;
 	}
 	const struct cmd *cmd = cmd_find(argv[i]);
 	if (!cmd) {
 		fprintf(stderr, "migrate: '%s' is not a migrate command\n", argv[i]);
-		fprintf(stderr, "usage: migrate [--db URL] [--dir DIR] <command> [<args>]\n"
-				"try 'migrate --help' for the list of commands\n");
+		const char *near = suggest_verb(argv[i]);
+		if (near)
+			fprintf(stderr, "did you mean '%s'?\n", near);
+		fprintf(stderr, MAIN_USAGE "try 'migrate --help' for the list of commands\n");
 		return 2;
 	}
 	return cmd->fn(argc - i, argv + i);

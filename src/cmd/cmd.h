@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* Flags every verb accepts, before or after the verb (DESIGN.md, Commands). */
 struct cli_common {
@@ -10,8 +11,10 @@ struct cli_common {
 	const char *dir;
 	const char *lock_timeout;
 	const char *config;
+	const char *env_file;
 	int quiet;
 	int verbose;
+	int64_t lock_timeout_ms; /* --lock-timeout parsed; 0 when not given */
 };
 
 extern struct cli_common cli;
@@ -24,11 +27,14 @@ enum {
 	OPT_QUIET,
 	OPT_VERBOSE,
 	OPT_HELP,
+	OPT_ENV_FILE,
 	OPT_COMMON_END,
 };
 
 #define CLI_COMMON_OPTIONS                                                                         \
-	{"db", required_argument, NULL, OPT_DB}, {"dir", required_argument, NULL, OPT_DIR},        \
+	{"db", required_argument, NULL, OPT_DB}, {"url", required_argument, NULL, OPT_DB},         \
+	    {"env-file", required_argument, NULL, OPT_ENV_FILE},                                   \
+	    {"dir", required_argument, NULL, OPT_DIR},                                             \
 	    {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},                           \
 	    {"config", required_argument, NULL, OPT_CONFIG},                                       \
 	    {"quiet", no_argument, NULL, OPT_QUIET}, {"verbose", no_argument, NULL, OPT_VERBOSE},  \
@@ -39,7 +45,8 @@ enum {
 #define CLI_COMMON_HELP                                                                            \
 	"common options:\n"                                                                        \
 	"  --db URL             target database (else DATABASE_URL, .env, migrate.conf,\n"         \
-	"                       else sqlite:migrate.db)\n"                                         \
+	"                       else sqlite:migrate.db); -u URL and --url URL are the same\n"      \
+	"  --env-file FILE      read DATABASE_URL from FILE instead of .env\n"                     \
 	"  --dir DIR            migrations directory (default: migrations)\n"                      \
 	"  --lock-timeout DUR   lock_timeout for each statement (default: 2s)\n"                   \
 	"  --config FILE        configuration file (default: migrate.conf)\n"                      \
@@ -50,9 +57,12 @@ struct cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
-	const char *usage; /* the line after "usage: " */
+	const char *usage; /* after "usage: "; more lines are indented or start "   or: " */
 	const char *help;  /* options and details, printed by --help */
 	bool built;
+	/* the verb's own long options (the common ones come on top); every one is in help */
+	const struct option *options;
+	const char *aliases[3]; /* other names the verb answers to */
 };
 
 extern const struct cmd commands[];
@@ -75,6 +85,30 @@ int cmd_getopt(const struct cmd *cmd, int argc, char **argv, const struct option
 /* Handles one common option; false when c is not one. */
 bool cli_common_option(int c, const char *arg);
 
+/*
+ * Checks the common options once they are all read (the value of
+ * --lock-timeout, that --config and --env-file name files); prints the
+ * error for cmd and returns false on a bad one (exit 2).
+ */
+bool cli_common_check(const struct cmd *cmd);
+
+/*
+ * The value of a flag as a whole number from min to max, a duration in
+ * milliseconds from min_ms to max_ms, or a version number (flag NULL: an
+ * argument); false after a usage error naming the flag and the value was
+ * printed (exit 2).
+ */
+bool cmd_number_arg(const struct cmd *cmd, const char *flag, const char *arg, int64_t min,
+		    int64_t max, int64_t *ret);
+bool cmd_duration_arg(const struct cmd *cmd, const char *flag, const char *arg, int64_t min_ms,
+		      int64_t max_ms, int64_t *ret);
+bool cmd_version_arg(const struct cmd *cmd, const char *flag, const char *arg, int64_t *ret);
+
+/* The name among candidates (NULL-terminated) nearest to word by edit distance, if near. */
+const char *cmd_suggest(const char *word, const char *const *candidates);
+/* The long option of cmd (or a common one) nearest to the unknown option arg, as "--name". */
+const char *cmd_suggest_option(const struct cmd *cmd, const char *arg);
+
 int cmd_lint(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_revert(int argc, char **argv);
@@ -84,5 +118,14 @@ int cmd_plan(int argc, char **argv);
 int cmd_purge(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_not_built(int argc, char **argv);
+
+extern const struct option cmd_lint_options[];
+extern const struct option cmd_up_options[];
+extern const struct option cmd_revert_options[];
+extern const struct option cmd_status_options[];
+extern const struct option cmd_new_options[];
+extern const struct option cmd_plan_options[];
+extern const struct option cmd_purge_options[];
+extern const struct option cmd_check_options[];
 
 #endif

@@ -60,14 +60,16 @@ static int write_report_file(const struct report_file *rf, const struct check_re
 	return 0;
 }
 
+const struct option cmd_check_options[] = {
+    {"shadow-db", required_argument, NULL, OPT_SHADOW_DB},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"report", required_argument, NULL, OPT_REPORT},
+    {NULL, 0, NULL, 0},
+};
+
 int cmd_check(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"shadow-db", required_argument, NULL, OPT_SHADOW_DB},
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"report", required_argument, NULL, OPT_REPORT},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct option *opts = cmd_check_options;
 	const struct cmd *self = cmd_find("check");
 	struct mg_error err = MG_ERROR_INIT;
 	struct report_file reports[MAX_REPORTS];

@@ -25,15 +25,17 @@ static void list_rules(void)
 	}
 }
 
+const struct option cmd_lint_options[] = {
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"raw", no_argument, NULL, OPT_RAW},
+    {"jobs", required_argument, NULL, OPT_JOBS},
+    {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+    {NULL, 0, NULL, 0},
+};
+
 int cmd_lint(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, OPT_FORMAT},
-	    {"raw", no_argument, NULL, OPT_RAW},
-	    {"jobs", required_argument, NULL, OPT_JOBS},
-	    {"list-rules", no_argument, NULL, OPT_LIST_RULES},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct option *opts = cmd_lint_options;
 	const struct cmd *self = cmd_find("lint");
 	struct arena arena = ARENA_INIT;
 	struct mg_error err = MG_ERROR_INIT;
@@ -61,12 +63,9 @@ int cmd_lint(int argc, char **argv)
 			lopts.raw = true;
 			break;
 		case OPT_JOBS: {
-			char *end;
-			long n = strtol(optarg, &end, 10);
-			if (*end || n < 1 || n > 256) {
-				rc = cmd_usage_error(self, "--jobs takes a number from 1 to 256");
+			int64_t n;
+			if (!cmd_number_arg(self, "--jobs", optarg, 1, 256, &n))
 				goto out;
-			}
 			lopts.jobs = (int)n;
 			break;
 		}

@@ -6,7 +6,12 @@
 #include "cmd/common.h"
 #include "plan/runner.h"
 
-bool parse_version(const char *s, int64_t *ret);
+enum { P_PHASE = 1 };
+
+const struct option cmd_plan_options[] = {
+    {"phase", required_argument, NULL, P_PHASE},
+    {NULL, 0, NULL, 0},
+};
 
 static void plan_print(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -22,11 +27,7 @@ static void plan_print(void *ctx, const char *fmt, ...)
 
 int cmd_plan(int argc, char **argv)
 {
-	enum { P_PHASE = 1 };
-	static const struct option opts[] = {
-	    {"phase", required_argument, NULL, P_PHASE},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct option *opts = cmd_plan_options;
 	const struct cmd *self = cmd_find("plan");
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
@@ -52,14 +53,21 @@ int cmd_plan(int argc, char **argv)
 	int64_t version = 0;
 	bool has_version = false;
 	if (optind < argc) {
-		if (!parse_version(argv[optind], &version))
-			return cmd_usage_error(self, "'%s' is not a version", argv[optind]);
+		if (!cmd_version_arg(self, NULL, argv[optind], &version))
+			return 2;
 		has_version = true;
 		if (optind + 1 < argc)
 			return cmd_usage_error(self, "one VERSION at most");
 	}
 	int rc;
-	if (cmd_env_init(&env, true, &err) < 0 || cmd_env_connect(&env, "plan", &err) < 0 ||
+	if (cmd_env_init(&env, true, &err) < 0)
+		goto fail;
+	/* before connecting: a version no file has is a typo, whatever the database holds */
+	if (has_version && !cmd_set_has_version(&env.set, version)) {
+		mg_error_set(&err, 2, "no migration with version %lld", (long long)version);
+		goto fail;
+	}
+	if (cmd_env_connect(&env, "plan", &err) < 0 ||
 	    runner_plan(&env.driver, &env.arena, &env.set, phases, has_version, version,
 			env.history_schema, plan_print, NULL, &err) < 0)
 		goto fail;

@@ -4,13 +4,19 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 
+enum { P_OLDER = 1 };
+
+const struct option cmd_purge_options[] = {
+    {"older-than", required_argument, NULL, P_OLDER},
+    {NULL, 0, NULL, 0},
+};
+
+/* A hundred years: more is a typo, and past it the milliseconds would not fit. */
+#define MAX_OLDER_THAN_MS (36500 * 86400000LL)
+
 int cmd_purge(int argc, char **argv)
 {
-	enum { P_OLDER = 1 };
-	static const struct option opts[] = {
-	    {"older-than", required_argument, NULL, P_OLDER},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct option *opts = cmd_purge_options;
 	const struct cmd *self = cmd_find("purge");
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
@@ -23,12 +29,9 @@ int cmd_purge(int argc, char **argv)
 		case '?':
 			return 2;
 		case P_OLDER:
-			older = duration_parse_ms(optarg);
-			if (older < 0)
-				return cmd_usage_error(self,
-						       "--older-than takes a duration such as "
-						       "14d, not '%s'",
-						       optarg);
+			if (!cmd_duration_arg(self, "--older-than", optarg, 0, MAX_OLDER_THAN_MS,
+					      &older))
+				return 2;
 			break;
 		}
 	}

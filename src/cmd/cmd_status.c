@@ -37,17 +37,21 @@ static int status_row_cmp(const void *x, const void *y)
 	return (a->version > b->version) - (a->version < b->version);
 }
 
+enum { S_FORMAT = 1, S_EXIT_CODE };
+
+const struct option cmd_status_options[] = {
+    {"format", required_argument, NULL, S_FORMAT},
+    {"exit-code", no_argument, NULL, S_EXIT_CODE},
+    {NULL, 0, NULL, 0},
+};
+
 int cmd_status(int argc, char **argv)
 {
-	enum { S_FORMAT = 1 };
-	static const struct option opts[] = {
-	    {"format", required_argument, NULL, S_FORMAT},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct option *opts = cmd_status_options;
 	const struct cmd *self = cmd_find("status");
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
-	bool json = false;
+	bool json = false, exit_code = false;
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -60,6 +64,9 @@ int cmd_status(int argc, char **argv)
 				json = true;
 			else if (strcmp(optarg, "text") != 0)
 				return cmd_usage_error(self, "unknown format '%s'", optarg);
+			break;
+		case S_EXIT_CODE:
+			exit_code = true;
 			break;
 		}
 	}
@@ -126,10 +133,9 @@ int cmd_status(int argc, char **argv)
 			strbuf_addstr(&sb, ", \"contracted_at\": ");
 			strbuf_add_json_string(&sb, r->contracted_at);
 			strbuf_addf(&sb, ", \"drift\": %s", r->drift ? "true" : "false");
-			if (r->interrupted)
-				strbuf_addstr(&sb, ", \"interrupted\": true");
-			if (r->missing)
-				strbuf_addstr(&sb, ", \"missing\": true");
+			strbuf_addf(&sb, ", \"interrupted\": %s, \"missing\": %s",
+				    r->interrupted ? "true" : "false",
+				    r->missing ? "true" : "false");
 			strbuf_addch(&sb, '}');
 		}
 		strbuf_addstr(&sb, n ? "\n]}\n" : "]}\n");
@@ -152,8 +158,18 @@ int cmd_status(int argc, char **argv)
 			       r->interrupted ? "  (interrupted: 'migrate up' resumes it)" : "");
 		}
 	}
+	/*
+	 * --exit-code: 1 when a migration waits to be applied (or resumed), or its
+	 * file changed or is gone, as git diff --exit-code. An expanded migration
+	 * waits for its deploy, not for migrate: that is 0.
+	 */
+	rc = 0;
+	for (size_t i = 0; exit_code && i < n; i++)
+		if (strcmp(rows[i].phase, "pending") == 0 || rows[i].interrupted || rows[i].drift ||
+		    rows[i].missing)
+			rc = 1;
 	cmd_env_release(&env);
-	return 0;
+	return rc;
 fail:
 	rc = cmd_fail("status", &err);
 	cmd_env_release(&env);

@@ -7,6 +7,8 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "plan/runner.h"
+#include "util/fileio.h"
+#include "util/number.h"
 
 enum {
 	OPT_PHASE = 1,
@@ -54,32 +56,32 @@ static void up_progress(void *ctx, const char *label, long long rows, long long 
 	}
 }
 
-/* A version number; false when s is not one. */
-bool parse_version(const char *s, int64_t *ret);
+const struct option cmd_up_options[] = {
+    {"phase", required_argument, NULL, OPT_PHASE},
+    {"to", required_argument, NULL, OPT_TO},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
+    {"retries", required_argument, NULL, OPT_RETRIES},
+    {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
+    {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
+    {"batch-delay", required_argument, NULL, OPT_BATCH_DELAY},
+    {NULL, 0, NULL, 0},
+};
 
-bool parse_version(const char *s, int64_t *ret)
+/* The most a --lock-wait or --batch-delay may ask for. */
+#define MAX_WAIT_MS (24 * 3600 * 1000LL)
+
+/* A number the test suite passes through the environment; 0 when unset or malformed. */
+static int test_env_number(const char *name)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
-	if (!*s || *end || v < 0)
-		return false;
-	*ret = v;
-	return true;
+	int64_t v;
+	const char *s = getenv(name);
+	return s && number_parse(s, 0, 1000000, &v) ? (int)v : 0;
 }
 
 int cmd_up(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"phase", required_argument, NULL, OPT_PHASE},
-	    {"to", required_argument, NULL, OPT_TO},
-	    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-	    {"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
-	    {"retries", required_argument, NULL, OPT_RETRIES},
-	    {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
-	    {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
-	    {"batch-delay", required_argument, NULL, OPT_BATCH_DELAY},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct option *opts = cmd_up_options;
 	const struct cmd *self = cmd_find("up");
 	struct runner_options o = {.phases = RUN_EXPAND | RUN_CONTRACT,
 				   .say = cmd_say,
@@ -87,7 +89,7 @@ int cmd_up(int argc, char **argv)
 				   .batch_size = 1000};
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
-	int retries = -1, lock_wait = -1;
+	int64_t retries = -1, lock_wait = -1, v;
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -105,8 +107,8 @@ int cmd_up(int argc, char **argv)
 				    self, "--phase is expand or contract, not '%s'", optarg);
 			break;
 		case OPT_TO:
-			if (!parse_version(optarg, &o.to))
-				return cmd_usage_error(self, "--to takes a version number");
+			if (!cmd_version_arg(self, "--to", optarg, &o.to))
+				return 2;
 			o.has_to = true;
 			break;
 		case OPT_DRY_RUN:
@@ -116,27 +118,23 @@ int cmd_up(int argc, char **argv)
 			o.allow_drift = true;
 			break;
 		case OPT_RETRIES:
-			retries = atoi(optarg);
-			if (retries < 0 || retries > 100)
-				return cmd_usage_error(self, "--retries takes 0 to 100");
+			if (!cmd_number_arg(self, "--retries", optarg, 0, 100, &retries))
+				return 2;
 			break;
 		case OPT_LOCK_WAIT:
-			lock_wait = cmd_parse_ms(optarg);
-			if (lock_wait < 0)
-				return cmd_usage_error(self,
-						       "--lock-wait takes a duration such as 60s");
+			if (!cmd_duration_arg(self, "--lock-wait", optarg, 0, MAX_WAIT_MS,
+					      &lock_wait))
+				return 2;
 			break;
 		case OPT_BATCH_SIZE:
-			o.batch_size = atoi(optarg);
-			if (o.batch_size < 1 || o.batch_size > 1000000)
-				return cmd_usage_error(self,
-						       "--batch-size takes 1 to 1000000 rows");
+			if (!cmd_number_arg(self, "--batch-size", optarg, 1, 1000000, &v))
+				return 2;
+			o.batch_size = (int)v;
 			break;
 		case OPT_BATCH_DELAY:
-			o.batch_delay_ms = cmd_parse_ms(optarg);
-			if (o.batch_delay_ms < 0)
-				return cmd_usage_error(
-				    self, "--batch-delay takes a duration such as 50ms");
+			if (!cmd_duration_arg(self, "--batch-delay", optarg, 0, MAX_WAIT_MS, &v))
+				return 2;
+			o.batch_delay_ms = (int)v;
 			break;
 		}
 	}
@@ -144,19 +142,21 @@ int cmd_up(int argc, char **argv)
 		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
 
 	/* the test suite's stand-in for kill -9 in the middle of a phase */
-	const char *crash = getenv("MIGRATE_TEST_CRASH_AFTER");
-	if (crash)
-		o.crash_after = atoi(crash);
-	const char *crash_batches = getenv("MIGRATE_TEST_CRASH_AFTER_BATCHES");
-	if (crash_batches)
-		o.crash_after_batches = atoi(crash_batches);
+	o.crash_after = test_env_number("MIGRATE_TEST_CRASH_AFTER");
+	o.crash_after_batches = test_env_number("MIGRATE_TEST_CRASH_AFTER_BATCHES");
 	int rc;
-	if (cmd_env_init(&env, true, &err) < 0 || cmd_lint_before_apply(&env, &err) < 0)
+	if (cmd_env_init(&env, true, &err) < 0)
+		goto fail;
+	if (o.has_to && !cmd_set_has_version(&env.set, o.to)) {
+		mg_error_set(&err, 2, "no migration with version %lld", (long long)o.to);
+		goto fail;
+	}
+	if (cmd_lint_before_apply(&env, &err) < 0)
 		goto fail;
 	if (retries >= 0)
-		env.retries = retries;
+		env.retries = (int)retries;
 	if (lock_wait >= 0)
-		env.lock_wait_ms = lock_wait;
+		env.lock_wait_ms = (int)lock_wait;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
 	if (cmd_env_connect(&env, "up", &err) < 0)
@@ -177,23 +177,52 @@ fail:
 	return rc;
 }
 
+enum { R_STEPS = 1, R_TO, R_DRY_RUN, R_RETRIES, R_LOCK_WAIT };
+
+const struct option cmd_revert_options[] = {
+    {"steps", required_argument, NULL, R_STEPS},
+    {"to", required_argument, NULL, R_TO},
+    {"dry-run", no_argument, NULL, R_DRY_RUN},
+    {"retries", required_argument, NULL, R_RETRIES},
+    {"lock-wait", required_argument, NULL, R_LOCK_WAIT},
+    {NULL, 0, NULL, 0},
+};
+
+/*
+ * revert --to V names a migration: one in the files or in the history (a
+ * file may be gone: revert needs none). V 0 means all. The files are asked
+ * first, so that a typo is refused before anything connects.
+ */
+static bool revert_to_in_files(struct cmd_env *env, int64_t to)
+{
+	const char *dir = env->dir;
+	struct mg_error ignore = MG_ERROR_INIT;
+	return to == 0 || (path_kind(dir) == 1 &&
+			   migration_load_paths(&env->arena, &dir, 1, &env->set, &ignore) == 0 &&
+			   cmd_set_has_version(&env->set, to));
+}
+
+static int revert_to_in_history(struct cmd_env *env, int64_t to, struct mg_error *err)
+{
+	struct history h = {0};
+	bool exists = false;
+	if (env->driver.ops->history_exists(&env->driver, &exists, err) < 0 ||
+	    (exists && env->driver.ops->history_load(&env->driver, &env->arena, &h, err) < 0))
+		return -1;
+	if (history_find(&h, to))
+		return 0;
+	return mg_error_set(err, 2, "no migration with version %lld", (long long)to);
+}
+
 int cmd_revert(int argc, char **argv)
 {
-	enum { R_STEPS = 1, R_TO, R_DRY_RUN, R_RETRIES, R_LOCK_WAIT };
-	static const struct option opts[] = {
-	    {"steps", required_argument, NULL, R_STEPS},
-	    {"to", required_argument, NULL, R_TO},
-	    {"dry-run", no_argument, NULL, R_DRY_RUN},
-	    {"retries", required_argument, NULL, R_RETRIES},
-	    {"lock-wait", required_argument, NULL, R_LOCK_WAIT},
-	    {NULL, 0, NULL, 0},
-	};
+	const struct option *opts = cmd_revert_options;
 	const struct cmd *self = cmd_find("revert");
 	struct revert_options o = {.steps = 1, .say = cmd_say};
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
 	bool has_steps = false;
-	int retries = -1, lock_wait = -1;
+	int64_t retries = -1, lock_wait = -1, v;
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -202,28 +231,27 @@ int cmd_revert(int argc, char **argv)
 		case '?':
 			return 2;
 		case R_STEPS:
-			o.steps = atoi(optarg);
-			if (o.steps < 1)
-				return cmd_usage_error(self,
-						       "--steps takes a number of phases >= 1");
+			if (!cmd_number_arg(self, "--steps", optarg, 1, 1000000, &v))
+				return 2;
+			o.steps = (int)v;
 			has_steps = true;
 			break;
 		case R_TO:
-			if (!parse_version(optarg, &o.to))
-				return cmd_usage_error(self, "--to takes a version number");
+			if (!cmd_version_arg(self, "--to", optarg, &o.to))
+				return 2;
 			o.has_to = true;
 			break;
 		case R_DRY_RUN:
 			o.dry_run = true;
 			break;
 		case R_RETRIES:
-			retries = atoi(optarg);
+			if (!cmd_number_arg(self, "--retries", optarg, 0, 100, &retries))
+				return 2;
 			break;
 		case R_LOCK_WAIT:
-			lock_wait = cmd_parse_ms(optarg);
-			if (lock_wait < 0)
-				return cmd_usage_error(self,
-						       "--lock-wait takes a duration such as 60s");
+			if (!cmd_duration_arg(self, "--lock-wait", optarg, 0, MAX_WAIT_MS,
+					      &lock_wait))
+				return 2;
 			break;
 		}
 	}
@@ -235,12 +263,14 @@ int cmd_revert(int argc, char **argv)
 	if (cmd_env_init(&env, false, &err) < 0)
 		goto fail;
 	if (retries >= 0)
-		env.retries = retries;
+		env.retries = (int)retries;
 	if (lock_wait >= 0)
-		env.lock_wait_ms = lock_wait;
+		env.lock_wait_ms = (int)lock_wait;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
-	if (cmd_env_connect(&env, "revert", &err) < 0)
+	bool to_known = !o.has_to || revert_to_in_files(&env, o.to);
+	if (cmd_env_connect(&env, "revert", &err) < 0 ||
+	    (!to_known && revert_to_in_history(&env, o.to, &err) < 0))
 		goto fail;
 	int reverted;
 	if (runner_revert(&env.driver, &env.arena, &o, &reverted, &err) < 0)

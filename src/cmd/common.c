@@ -10,12 +10,6 @@
 #include "lint/report.h"
 #include "util/fileio.h"
 
-int cmd_parse_ms(const char *s)
-{
-	int64_t v = duration_parse_ms(s);
-	return v < 0 || v > 24LL * 3600 * 1000 ? -1 : (int)v;
-}
-
 int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err)
 {
 	memset(env, 0, sizeof(*env));
@@ -28,14 +22,8 @@ int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err
 	env->lock_timeout_ms = 2000;
 	env->retries = 10;
 	env->lock_wait_ms = 60000;
-	if (cli.lock_timeout) {
-		env->lock_timeout_ms = cmd_parse_ms(cli.lock_timeout);
-		if (env->lock_timeout_ms <= 0)
-			return mg_error_set(err, 2,
-					    "--lock-timeout takes a duration such as 2s or "
-					    "500ms, not '%s'",
-					    cli.lock_timeout);
-	}
+	if (cli.lock_timeout_ms) /* checked by cli_common_check: 1ms to 24h */
+		env->lock_timeout_ms = (int)cli.lock_timeout_ms;
 	if (load_migrations) {
 		const char *dir = env->dir;
 		if (path_kind(dir) != 1)
@@ -57,7 +45,8 @@ static const char *who_am_i(struct arena *a)
 int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *err)
 {
 	const char *url, *source;
-	if (url_resolve(&env->arena, cli.db, env->config.db_url, &url, &source, err) < 0)
+	if (url_resolve(&env->arena, cli.db, cli.env_file, env->config.db_url, &url, &source, err) <
+	    0)
 		return -1;
 	if (strcmp(source, "default") == 0 && !cli.quiet)
 		fprintf(stderr,
@@ -103,6 +92,14 @@ int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err)
 				    res.n_errors, res.n_errors == 1 ? "" : "s");
 	}
 	return 0;
+}
+
+bool cmd_set_has_version(const struct migration_set *set, int64_t version)
+{
+	for (size_t i = 0; i < set->n; i++)
+		if (set->items[i]->has_version && set->items[i]->version == version)
+			return true;
+	return false;
 }
 
 int cmd_fail(const char *verb, const struct mg_error *err)

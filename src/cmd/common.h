@@ -29,13 +29,13 @@ void cmd_env_release(struct cmd_env *env);
 /* Lints the set for a command that is about to apply it; prints findings to stderr. */
 int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err);
 
+/* Whether a file of the set has this version. */
+bool cmd_set_has_version(const struct migration_set *set, int64_t version);
+
 /* Prints err and returns its exit code. */
 int cmd_fail(const char *verb, const struct mg_error *err);
 
 /* A progress line on stdout unless --quiet. */
 void cmd_say(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Parses a --lock-wait / --lock-timeout style value; -1 when malformed. */
-int cmd_parse_ms(const char *s);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "driver/mongo.h"
 #include "util/fileio.h"
+#include "util/number.h"
 
 void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsigned flags,
 		   const char *file, int line, int column)
@@ -73,7 +74,19 @@ int driver_open(struct driver *d, const char *url, const struct driver_settings 
 	memset(d, 0, sizeof(*d));
 	d->settings = *settings;
 	/* sqlite: first: a file name may hold '=', which would read as a conninfo */
-	if (starts_with(url, "sqlite:")) {
+	if (starts_with(url, "sqlite3:")) {
+		/* what sqlx, dbmate and Rails call it; the driver copies the URL it is given */
+		size_t n = strlen(url);
+		char *same = malloc(n);
+		if (!same)
+			return mg_error_set(err, 3, "out of memory");
+		memcpy(same, "sqlite:", 7);
+		memcpy(same + 7, url + 8, n - 7);
+		d->ops = &driver_sqlite_ops;
+		int rc = d->ops->connect(d, same, err);
+		free(same);
+		return rc;
+	} else if (starts_with(url, "sqlite:")) {
 		d->ops = &driver_sqlite_ops;
 	} else if (starts_with(url, "mongodb://") || starts_with(url, "mongodb+srv://")) {
 		/* before the conninfo test: ?option=value would read as one */
@@ -190,20 +203,26 @@ const char *dotenv_get(struct arena *a, const char *path, const char *key)
 	return NULL;
 }
 
-int url_resolve(struct arena *a, const char *flag_db, const char *config_url, const char **ret_url,
-		const char **ret_source, struct mg_error *err)
+int url_resolve(struct arena *a, const char *flag_db, const char *dotenv_path,
+		const char *config_url, const char **ret_url, const char **ret_source,
+		struct mg_error *err)
 {
 	const char *env = getenv("DATABASE_URL");
 	const char *dotenv = NULL;
+	if (dotenv_path && path_kind(dotenv_path) != 0)
+		return mg_error_set(err, 2, "env file '%s' %s", dotenv_path,
+				    path_kind(dotenv_path) < 0 ? "does not exist"
+							       : "is a directory");
 	if (flag_db && *flag_db) {
 		*ret_url = flag_db;
 		*ret_source = "--db";
 	} else if (env && *env) {
 		*ret_url = env;
 		*ret_source = "DATABASE_URL";
-	} else if ((dotenv = dotenv_get(a, ".env", "DATABASE_URL")) && *dotenv) {
+	} else if ((dotenv = dotenv_get(a, dotenv_path ? dotenv_path : ".env", "DATABASE_URL")) &&
+		   *dotenv) {
 		*ret_url = dotenv;
-		*ret_source = ".env";
+		*ret_source = dotenv_path ? dotenv_path : ".env";
 	} else if (config_url && *config_url) {
 		*ret_url = config_url;
 		*ret_source = "migrate.conf";
@@ -211,32 +230,11 @@ int url_resolve(struct arena *a, const char *flag_db, const char *config_url, co
 		*ret_url = "sqlite:migrate.db";
 		*ret_source = "default";
 	}
-	(void)err;
 	return 0;
 }
 
 int64_t duration_parse_ms(const char *s)
 {
-	if (!s || !*s)
-		return -1;
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	double mult;
-	if (!*end || strcmp(end, "s") == 0)
-		mult = 1000;
-	else if (strcmp(end, "ms") == 0)
-		mult = 1;
-	else if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
-		mult = 60000;
-	else if (strcmp(end, "h") == 0)
-		mult = 3600000;
-	else if (strcmp(end, "d") == 0)
-		mult = 86400000;
-	else if (strcmp(end, "w") == 0)
-		mult = 7 * 86400000.0;
-	else
-		return -1;
-	return (int64_t)(v * mult);
+	int64_t v;
+	return number_parse_duration_ms(s, INT64_MAX, &v) ? v : -1;
 }

@@ -197,7 +197,7 @@ struct driver {
 
 /*
  * Picks the driver for a URL (postgres://, postgresql://, a libpq conninfo,
- * sqlite:PATH, mongodb://) and connects. ret is filled even on failure so it
+ * sqlite:PATH or sqlite3:PATH, mongodb://) and connects. ret is filled even on failure so it
  * can be freed.
  */
 int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,
@@ -209,17 +209,20 @@ const char *url_redact(struct arena *a, const char *url);
 
 /*
  * Where the database URL comes from, first found wins: --db, DATABASE_URL,
- * .env in the current directory, migrate.conf [database] url, else the
- * embedded default sqlite:migrate.db. ret_source says which ("--db",
- * "DATABASE_URL", ".env", "migrate.conf", "default").
+ * the env file (dotenv_path, or .env in the current directory when NULL),
+ * migrate.conf [database] url, else the embedded default sqlite:migrate.db.
+ * ret_source says which ("--db", "DATABASE_URL", ".env" or the env file's
+ * path, "migrate.conf", "default"). A dotenv_path that is not a file is an
+ * error (exit 2).
  */
-int url_resolve(struct arena *a, const char *flag_db, const char *config_url, const char **ret_url,
-		const char **ret_source, struct mg_error *err);
+int url_resolve(struct arena *a, const char *flag_db, const char *dotenv_path,
+		const char *config_url, const char **ret_url, const char **ret_source,
+		struct mg_error *err);
 
 /* Reads KEY=VALUE from a .env file (export prefix and quotes allowed); NULL when absent. */
 const char *dotenv_get(struct arena *a, const char *path, const char *key);
 
-/* "2s", "500ms", "1m", "14d" -> milliseconds; -1 when malformed. */
+/* "2s", "500ms", "1m", "14d" -> milliseconds (number_parse_duration_ms); -1 when malformed. */
 int64_t duration_parse_ms(const char *s);
 
 extern const struct driver_ops driver_pg_ops;

@@ -1,6 +1,7 @@
 #include "migration/config.h"
 
 #include "util/fileio.h"
+#include "util/number.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -78,7 +79,7 @@ static int setting_line(const struct config_parse *p, const char *section, const
 	return 0;
 }
 
-static int config_handler(void *user, const char *section, const char *name, const char *value)
+static int config_handler(void *user, const char *section, const char *name, const char *raw)
 {
 	struct config_parse *p = user;
 	struct config *cfg = p->cfg;
@@ -86,16 +87,31 @@ static int config_handler(void *user, const char *section, const char *name, con
 	p->line = line;
 	if (p->failed)
 		return 0;
+	/* url = "sqlite:app.db" and url = 'sqlite:app.db' mean url = sqlite:app.db */
+	const char *value = raw;
+	size_t len = strlen(raw);
+	if (len >= 2 && (raw[0] == '"' || raw[0] == '\'') && raw[len - 1] == raw[0])
+		value = arena_strndup(p->arena, raw + 1, len - 2);
 	if (strcmp(section, "database") == 0 && strcmp(name, "url") == 0) {
 		cfg->db_url = arena_strdup(p->arena, value);
 	} else if (strcmp(section, "database") == 0 && strcmp(name, "history_schema") == 0) {
 		cfg->history_schema = arena_strdup(p->arena, value);
 	} else if (strcmp(section, "migrations") == 0 && strcmp(name, "dir") == 0) {
 		cfg->dir = arena_strdup(p->arena, value);
+	} else if (strcmp(section, "migrations") == 0 && strcmp(name, "versions") == 0) {
+		if (strcmp(value, "sequential") == 0) {
+			cfg->versions = CONFIG_VERSIONS_SEQUENTIAL;
+		} else if (strcmp(value, "timestamp") == 0) {
+			cfg->versions = CONFIG_VERSIONS_TIMESTAMP;
+		} else {
+			mg_error_set_at(p->err, 2, cfg->path, line, 1,
+					"versions is sequential or timestamp, not '%s'", value);
+			p->failed = true;
+			return 0;
+		}
 	} else if (strcmp(section, "lint") == 0 && strcmp(name, "postgres_version") == 0) {
-		char *end;
-		long v = strtol(value, &end, 10);
-		if (*end || v < 9 || v > 99) {
+		int64_t v;
+		if (!number_parse(value, 9, 99, &v)) {
 			mg_error_set_at(p->err, 2, cfg->path, line, 1,
 					"postgres_version must be a major version such as 15, not "
 					"'%s'",

@@ -14,19 +14,29 @@ struct config_rule_setting {
 	int line;
 };
 
+/* How migrate new numbers a file: [migrations] versions. */
+enum config_versions {
+	CONFIG_VERSIONS_UNSET,
+	CONFIG_VERSIONS_SEQUENTIAL, /* 0001, 0002, ... */
+	CONFIG_VERSIONS_TIMESTAMP,  /* YYYYMMDDHHMMSS, UTC */
+};
+
 /*
  * migrate.conf, an INI file in the current directory:
  *
  *   [database]   url = postgres://...   history_schema = migrate
- *   [migrations] dir = migrations
+ *   [migrations] dir = migrations   versions = sequential | timestamp (for migrate new)
  *   [lint]       postgres_version = 15   enable = prefer-bigint, ...   disable = ...
  *   [rules]      drop-not-null = off     prefer-text = error
+ *
+ * A value in double or single quotes is read without them.
  */
 struct config {
 	const char *path; /* NULL when there was no file */
 	const char *db_url;
 	const char *dir;
 	const char *history_schema;
+	enum config_versions versions;
 	int pg_version; /* 0 when not set */
 	struct config_rule_setting *rules;
 	size_t n_rules, alloc_rules;

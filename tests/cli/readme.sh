@@ -56,6 +56,53 @@ for verb in $verbs; do
 		fail "README.md's status table lacks '| \`migrate $verb\` | $state |'"
 done
 
+# ---- the usage blocks: each verb's options, as its --help's usage line has them ----
+for verb in $verbs; do
+	"$MIGRATE" "$verb" --help >"help.$verb" || fail "'migrate $verb --help' failed"
+done
+# shellcheck disable=SC2086 # one argument per verb
+python3 - "$README" $verbs <<'PY' || fail "README.md's usage blocks differ from the verbs' usage lines"
+import re, sys
+readme, verbs = open(sys.argv[1]).read().splitlines(), sys.argv[2:]
+common = {"--db", "--url", "--env-file", "--dir", "--lock-timeout", "--config", "--quiet",
+          "--verbose", "--help"}
+def options(lines):
+    return {o for l in lines for o in re.findall(r"--[a-z][a-z-]*", l)} - common
+# in README's plain ``` blocks: the lines that start with "migrate VERB", and their
+# continuation lines (indented, starting with '[')
+found, fence, current = {v: [] for v in verbs}, None, None
+for l in readme:
+    if l.startswith("```"):
+        fence = None if fence is not None else l[3:]
+        current = None
+        continue
+    if fence != "":
+        continue
+    m = re.match(r"^migrate ([a-z]+)\b", l)
+    if m:
+        current = m.group(1)
+        if current in found:
+            found[current].append(l)
+    elif current in found and re.match(r"^ +\[", l):
+        found[current].append(l)
+    else:
+        current = None
+ok = True
+for v in verbs:
+    help = open("help." + v).read().split("\n\n")[0]  # "usage: ..." up to the first blank line
+    want = options(help.splitlines())
+    if not found[v]:
+        print("README.md has no usage block line for 'migrate %s'" % v, file=sys.stderr)
+        ok = False
+        continue
+    got = options(found[v])
+    if got != want:
+        print("README.md's usage of 'migrate %s' lists %s; its --help lists %s"
+              % (v, sorted(got), sorted(want)), file=sys.stderr)
+        ok = False
+sys.exit(0 if ok else 1)
+PY
+
 # ---- the configuration example is accepted as written (its dir pointed here) ----
 migration m/0001_create_users.sql <<<'CREATE TABLE users (id bigint PRIMARY KEY, legacy_login text);'
 migration m/0002_drop_login.sql <<<'ALTER TABLE users DROP COLUMN legacy_login;'

@@ -7,7 +7,8 @@
 new_db
 
 # ---- new: the next number, the section markers ----
-expect_exit 0 mg new create_users
+# a new project gets timestamps unless told otherwise; these tests want numbers
+expect_exit 0 mg new --sequential create_users
 expect_eq "first file" "$(cat "$OUT")" "$MIG/0001_create_users.sql"
 [ -f "$MIG/0001_create_users.sql" ] || fail "new did not create the file it printed"
 expect_match "$MIG/0001_create_users.sql" '^-- migrate:expand$'
