@@ -196,14 +196,23 @@ static void collect_url(struct secrets *s, const char *url)
 	}
 }
 
+/* One key=value of a conninfo: the key, the value as written and unescaped. */
+struct conninfo_pair {
+	const char *key;
+	const char *raw;
+	size_t raw_len;
+	size_t run_len; /* raw_len and the words after it up to the next key=value */
+	const char *value;
+};
+
 /*
- * A conninfo read the way libpq's conninfo_parse reads it (key, '=',
- * a value quoted with '...' or ending at white space, backslash escapes
- * in both), but without stopping at what libpq refuses: the values of the
- * secret keys, as written and unescaped (an unterminated quote runs to the
- * end).
+ * A conninfo read the way libpq's conninfo_parse reads it (key, '=', a
+ * value quoted with '...' or ending at white space, backslash escapes in
+ * both), but without stopping at what libpq refuses: a word without '='
+ * is skipped, an unterminated quote runs to the end.
  */
-static void collect_conninfo(struct secrets *s, const char *conninfo)
+static void conninfo_each(struct arena *a, const char *conninfo,
+			  void (*fn)(void *ctx, const struct conninfo_pair *pair), void *ctx)
 {
 	const char *p = conninfo;
 	while (*p) {
@@ -214,7 +223,7 @@ static void collect_conninfo(struct secrets *s, const char *conninfo)
 		const char *key = p;
 		while (*p && *p != '=' && !isspace((unsigned char)*p))
 			p++;
-		char *k = arena_strndup(s->a, key, (size_t)(p - key));
+		struct conninfo_pair pair = {.key = arena_strndup(a, key, (size_t)(p - key))};
 		while (isspace((unsigned char)*p))
 			p++;
 		if (*p != '=')
@@ -225,32 +234,40 @@ static void collect_conninfo(struct secrets *s, const char *conninfo)
 		bool quoted = *p == '\'';
 		if (quoted)
 			p++;
-		const char *raw = p;
+		pair.raw = p;
 		struct strbuf v = STRBUF_INIT;
 		while (*p && (quoted ? *p != '\'' : !isspace((unsigned char)*p))) {
 			if (*p == '\\' && p[1])
 				p++;
 			strbuf_addch(&v, *p++);
 		}
-		if (secret_keyword(k)) {
-			secrets_add(s, raw, (size_t)(p - raw));
-			secrets_add(s, v.buf, v.len);
-			/* words up to the next key=value: a password with a space not quoted */
-			const char *more = p;
-			while (!quoted && *more) {
-				const char *w = more + strspn(more, " \t\n\r\f\v");
-				size_t wn = strcspn(w, " \t\n\r\f\v");
-				if (!wn || memchr(w, '=', wn))
-					break;
-				more = w + wn;
-			}
-			if (more != p)
-				secrets_add(s, raw, (size_t)(more - raw));
-		}
+		pair.raw_len = (size_t)(p - pair.raw);
+		pair.value = arena_strdup(a, v.len ? v.buf : "");
 		strbuf_release(&v);
+		/* a password with a space, not quoted, runs to the next key=value */
+		const char *more = p;
+		while (!quoted && *more) {
+			const char *w = more + strspn(more, " \t\n\r\f\v");
+			size_t wn = strcspn(w, " \t\n\r\f\v");
+			if (!wn || memchr(w, '=', wn))
+				break;
+			more = w + wn;
+		}
+		pair.run_len = (size_t)(more - pair.raw);
+		fn(ctx, &pair);
 		if (quoted && *p)
 			p++;
 	}
+}
+
+static void collect_conninfo_pair(void *ctx, const struct conninfo_pair *pair)
+{
+	struct secrets *s = ctx;
+	if (!secret_keyword(pair->key))
+		return;
+	secrets_add(s, pair->raw, pair->raw_len);
+	secrets_add(s, pair->value, strlen(pair->value));
+	secrets_add(s, pair->raw, pair->run_len);
 }
 
 static bool option_is_secret(const PQconninfoOption *o)
@@ -268,7 +285,7 @@ static void collect(struct secrets *s, const char *url, int depth)
 	if (scheme_len(url) || strchr(url, '@'))
 		collect_url(s, url);
 	if (!scheme_len(url))
-		collect_conninfo(s, url);
+		conninfo_each(s->a, url, collect_conninfo_pair, s);
 	if (is_mongo_url(url))
 		return;
 	PQconninfoOption *opts = PQconninfoParse(url, NULL);
@@ -414,13 +431,49 @@ static void conninfo_add_value(struct strbuf *sb, const char *v)
 	strbuf_addch(sb, '\'');
 }
 
-/* key=value for every keyword libpq found, in its order, secrets "***". */
-static const char *redact_conninfo(struct arena *a, const PQconninfoOption *opts)
+struct key_order {
+	struct arena *a;
+	const char **keys;
+	size_t n, alloc;
+};
+
+static void key_order_add(void *ctx, const struct conninfo_pair *pair)
 {
+	struct key_order *k = ctx;
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->keys[i], pair->key) == 0)
+			return;
+	ARENA_GROW(k->a, k->keys, k->n, k->alloc, k->n + 1);
+	k->keys[k->n++] = pair->key;
+}
+
+/*
+ * key=value for every keyword libpq found, secrets "***": in the order the
+ * string gave them when its keys are exactly libpq's, else in libpq's order.
+ */
+static const char *redact_conninfo(struct arena *a, const PQconninfoOption *opts, const char *url)
+{
+	struct key_order order = {.a = a};
+	conninfo_each(a, url, key_order_add, &order);
+	size_t n_set = 0;
+	bool same = true;
+	for (const PQconninfoOption *o = opts; o->keyword; o++)
+		n_set += o->val != NULL;
+	for (size_t i = 0; i < order.n && same; i++) {
+		const PQconninfoOption *o = option_find(opts, order.keys[i]);
+		same = o && o->val;
+	}
+	if (!same || order.n != n_set) {
+		order.n = 0;
+		for (const PQconninfoOption *o = opts; o->keyword; o++)
+			if (o->val) {
+				ARENA_GROW(a, order.keys, order.n, order.alloc, order.n + 1);
+				order.keys[order.n++] = o->keyword;
+			}
+	}
 	struct strbuf sb = STRBUF_INIT;
-	for (const PQconninfoOption *o = opts; o->keyword; o++) {
-		if (!o->val)
-			continue;
+	for (size_t i = 0; i < order.n; i++) {
+		const PQconninfoOption *o = option_find(opts, order.keys[i]);
 		strbuf_addf(&sb, "%s%s=", sb.len ? " " : "", o->keyword);
 		if (option_is_secret(o))
 			strbuf_addstr(&sb, MASK);
@@ -448,7 +501,7 @@ const char *url_redact(struct arena *a, const char *url)
 		if (!opts)
 			return fallback(a, url);
 		if (!is_pg_url(url))
-			out = redact_conninfo(a, opts);
+			out = redact_conninfo(a, opts, url);
 		else if (same_but_secrets(opts, (out = redact_url_text(a, url, false))) == false)
 			out = fallback(a, url);
 		PQconninfoFree(opts);

@@ -14,7 +14,8 @@
  * password, sslpassword and any keyword whose name holds "password",
  * "secret" or "token" are hidden, whether they come as conninfo keywords,
  * URL userinfo or URL query parameters (percent-encoded or not). A conninfo
- * comes back rebuilt in libpq's keyword order. mongodb:// URLs lose their
+ * comes back rebuilt from libpq's values, in the order it gave its keywords.
+ * mongodb:// URLs lose their
  * userinfo password and secret options. A string libpq cannot parse is
  * printed as its scheme and "***" ("***" alone without a scheme); sqlite:
  * paths are printed as they are.

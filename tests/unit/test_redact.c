@@ -24,25 +24,28 @@ struct row {
 };
 
 static const struct row rows[] = {
-    /* conninfo: rebuilt in libpq's keyword order */
+    /* conninfo: rebuilt from libpq's values, in the string's order */
     {"host=db user=app password=Pw1secret dbname=app",
-     "user=app password=*** dbname=app host=db",
+     "host=db user=app password=*** dbname=app",
      {"Pw1secret"}},
-    {"dbname=password_db password=Pw2secret", "password=*** dbname=password_db", {"Pw2secret"}},
+    {"dbname=password_db password=Pw2secret", "dbname=password_db password=***", {"Pw2secret"}},
     {"user=password password=Pw3secret host=db",
      "user=password password=*** host=db",
      {"Pw3secret"}},
     {"sslpassword=Ssl4secret password=Pw4secret host=db",
-     "password=*** host=db sslpassword=***",
+     "sslpassword=*** password=*** host=db",
      {"Ssl4secret", "Pw4secret"}},
     {"password = 'Pw5it''s' host=db", "***", {"Pw5it"}},
     {"password='Pw6 \\'quoted\\' \\\\x' host=db",
      "password=*** host=db",
      {"Pw6 'quoted' \\x", "Pw6 \\'quoted\\' \\\\x"}},
     {"password=Pw7\\ escaped host=db", "password=*** host=db", {"Pw7 escaped", "Pw7\\ escaped"}},
-    {"  host = db   password =Pw8spaced  ", "password=*** host=db", {"Pw8spaced"}},
+    {"  host = db   password =Pw8spaced  ", "host=db password=***", {"Pw8spaced"}},
+    {"password=Pw8first host=db password=Pw8second",
+     "password=*** host=db",
+     {"Pw8first", "Pw8second"}},
     {"host=db application_name='my app' password=Pw9secret",
-     "password=*** host=db application_name='my app'",
+     "host=db application_name='my app' password=***",
      {"Pw9secret"}},
     /* a URL as a database name is taken literally and printed back by the server */
     {"dbname=postgres://u:Pw10secret@h/db host=db",
