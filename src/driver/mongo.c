@@ -183,11 +183,11 @@ static int mongo_connect(struct driver *d, const char *url, struct mg_error *err
 			    ttl);
 	}
 
-	bson_error_t e;
+	bson_error_t e = {0};
 	mg->uri = mongoc_uri_new_with_error(url, &e);
-	/* mongo-c-driver's messages may quote the URL back */
-	secret_scrub(e.message, sizeof(e.message), url);
 	if (!mg->uri) {
+		/* mongo-c-driver's message may quote back any part of the URL */
+		secret_scrub_unparsed(e.message, sizeof(e.message), url);
 		mg_error_set(err, 2, "bad MongoDB URL %s: %s", d->url_redacted, e.message);
 		mg_error_set_help(err, "mongodb://[user:password@]host[:port]/database[?options]");
 		return -1;
@@ -205,8 +205,8 @@ static int mongo_connect(struct driver *d, const char *url, struct mg_error *err
 	if (!mongoc_uri_get_appname(mg->uri))
 		mongoc_uri_set_appname(mg->uri, "migrate");
 	mg->client = mongoc_client_new_from_uri_with_error(mg->uri, &e);
-	secret_scrub(e.message, sizeof(e.message), url);
 	if (!mg->client) {
+		secret_scrub_unparsed(e.message, sizeof(e.message), url);
 		mg_error_set(err, 2, "bad MongoDB URL %s: %s", d->url_redacted, e.message);
 		return -1;
 	}

@@ -572,7 +572,7 @@ static char *mask_quoted(struct arena *a, const char *text, const char *url)
 	return ret;
 }
 
-void secret_scrub(char *msg, size_t size, const char *url)
+static void scrub(char *msg, size_t size, const char *url, bool unparsed)
 {
 	if (!msg || !size || !url)
 		return;
@@ -581,16 +581,27 @@ void secret_scrub(char *msg, size_t size, const char *url)
 	collect(&s, url, 0);
 	add_env_secrets(&s);
 	char *clean = mask_all(&a, msg, &s);
-	if (!starts_with(url, "sqlite:")) {
-		PQconninfoOption *opts = is_mongo_url(url) ? NULL : PQconninfoParse(url, NULL);
-		if (!opts)
-			clean = mask_quoted(&a, clean, url);
+	if (!unparsed && !starts_with(url, "sqlite:") && !is_mongo_url(url)) {
+		PQconninfoOption *opts = PQconninfoParse(url, NULL);
+		unparsed = !opts;
 		PQconninfoFree(opts);
 	}
+	if (unparsed)
+		clean = mask_quoted(&a, clean, url);
 	size_t n = strlen(clean);
 	if (n >= size)
 		n = size - 1;
 	memcpy(msg, clean, n);
 	msg[n] = '\0';
 	arena_release(&a);
+}
+
+void secret_scrub(char *msg, size_t size, const char *url)
+{
+	scrub(msg, size, url, false);
+}
+
+void secret_scrub_unparsed(char *msg, size_t size, const char *url)
+{
+	scrub(msg, size, url, true);
 }

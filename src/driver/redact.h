@@ -27,13 +27,16 @@ const char *url_redact(struct arena *a, const char *url);
  * of url, in every form it may be printed (as written, percent-decoded,
  * unquoted), and the value of PGPASSWORD, by "***": for text a server or
  * library wrote (libpq and mongo-c-driver messages) before it goes into an
- * mg_error. When url is no string libpq parses (a malformed one, or a
- * MongoDB URL), the library's message may quote back any part of it, so
- * every double-quoted part of msg is replaced too, unless it is a libpq
- * keyword or stands in url as a key (followed by '='). Secrets shorter than 3 bytes are left alone:
- * they would match ordinary words.
+ * mg_error. When libpq cannot parse a PostgreSQL url, its message may quote
+ * back any part of it, so every double-quoted part of msg is replaced too,
+ * unless it is a libpq keyword or stands in url as a key before any secret
+ * (followed by '='). Secrets shorter than 3 bytes are left alone: they
+ * would match ordinary words.
  */
 void secret_scrub(char *msg, size_t size, const char *url);
+
+/* secret_scrub() for the message of a library that could not parse url (mongo-c-driver's). */
+void secret_scrub_unparsed(char *msg, size_t size, const char *url);
 
 /* Whether a connection keyword or URL option names a secret (case-insensitive). */
 bool secret_keyword(const char *keyword);

@@ -159,6 +159,15 @@ static void test_secret_scrub_keeps(void **state)
 	secret_scrub(msg4, sizeof(msg4), "postgres://app:Pw4secret@db/app");
 	assert_string_equal(msg4, want4);
 
+	/* mongo-c-driver's messages: quoted values kept unless the URL did not parse */
+	const char *mongo = "mongodb://app:Pw5m@h/db?appname=my%20Pw5secret";
+	char msg5[256] = "duplicate key { email: \"a@b.example\" }";
+	secret_scrub(msg5, sizeof(msg5), mongo);
+	assert_string_equal(msg5, "duplicate key { email: \"a@b.example\" }");
+	char msg6[256] = "Unsupported value for \"appname\": \"my Pw5secret\"";
+	secret_scrub_unparsed(msg6, sizeof(msg6), mongo);
+	assert_string_equal(msg6, "Unsupported value for \"appname\": \"***\"");
+
 	/* a message cut to its buffer stays terminated */
 	char small[8] = "Pw5secr";
 	secret_scrub(small, sizeof(small), "password=Pw5secret");
