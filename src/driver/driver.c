@@ -95,7 +95,10 @@ int driver_open(struct driver *d, const char *url, const struct driver_settings 
 		   strchr(url, '=')) {
 		d->ops = &driver_pg_ops;
 	} else {
-		mg_error_set(err, 2, "unknown database URL scheme in '%s'", url);
+		/* no parser says which part of it is a password: only its scheme is printed */
+		struct arena a = ARENA_INIT;
+		mg_error_set(err, 2, "unknown database URL scheme in '%s'", url_redact(&a, url));
+		arena_release(&a);
 		mg_error_set_help(err, "use postgres://..., a libpq conninfo, sqlite:PATH or "
 				       "mongodb://...");
 		return -1;
@@ -108,52 +111,6 @@ void driver_close(struct driver *d)
 	if (d->ops && d->impl)
 		d->ops->disconnect(d);
 	d->impl = NULL;
-}
-
-const char *url_redact(struct arena *a, const char *url)
-{
-	/* scheme://user:password@host... */
-	const char *scheme = strstr(url, "://");
-	if (scheme) {
-		const char *auth = scheme + 3;
-		const char *at = strchr(auth, '@');
-		const char *slash = strchr(auth, '/');
-		if (at && (!slash || at < slash)) {
-			const char *colon = memchr(auth, ':', (size_t)(at - auth));
-			if (colon)
-				return arena_printf(a, "%.*s:***%s", (int)(colon - url), url, at);
-		}
-		/* ?password=... in the query string */
-		const char *q = strstr(url, "password=");
-		if (q)
-			return arena_printf(a, "%.*spassword=***%s", (int)(q - url), url,
-					    q + strcspn(q, "&"));
-		return arena_strdup(a, url);
-	}
-	/* a conninfo: key=value pairs, password=... or password='...' */
-	const char *p = strstr(url, "password");
-	if (!p)
-		return arena_strdup(a, url);
-	const char *v = p + 8;
-	while (*v == ' ')
-		v++;
-	if (*v != '=')
-		return arena_strdup(a, url);
-	v++;
-	while (*v == ' ')
-		v++;
-	const char *end = v;
-	if (*v == '\'') {
-		end = v + 1;
-		while (*end && *end != '\'')
-			end += (*end == '\\' && end[1]) ? 2 : 1;
-		if (*end)
-			end++;
-	} else {
-		while (*end && !isspace((unsigned char)*end))
-			end++;
-	}
-	return arena_printf(a, "%.*spassword=***%s", (int)(p - url), url, end);
 }
 
 const char *dotenv_get(struct arena *a, const char *path, const char *key)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "driver/redact.h"
 #include "util/arena.h"
 #include "util/error.h"
 
@@ -203,9 +204,6 @@ struct driver {
 int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,
 		struct mg_error *err);
 void driver_close(struct driver *d);
-
-/* The URL with any password replaced by "***". */
-const char *url_redact(struct arena *a, const char *url);
 
 /*
  * Where the database URL comes from, first found wins: --db, DATABASE_URL,

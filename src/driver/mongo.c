@@ -21,6 +21,7 @@ struct mongo {
 	mongoc_client_t *client;
 	mongoc_database_t *db;
 	const char *db_name;
+	const char *url;    /* to scrub its secrets from the driver's messages */
 	struct arena arena; /* lives as long as the connection */
 	char owner[25];	    /* this run's token in the lock document */
 	bool locked;
@@ -76,9 +77,12 @@ static bool error_is_connection(const bson_error_t *e)
 }
 
 /* Fills err (exit 3) from a failure, at the step's place in its file when known. */
-static int fail(struct driver *d, const struct step *s, int32_t code, const char *message,
+static int fail(struct driver *d, const struct step *s, int32_t code, const char *text,
 		bool connection, struct mg_error *err)
 {
+	char message[sizeof(err->message)];
+	snprintf(message, sizeof(message), "%s", text);
+	secret_scrub(message, sizeof(message), mongo_of(d)->url);
 	if (connection)
 		mg_error_set(err, 3, "lost %s: %s", d->url_redacted, message);
 	else if (s && s->file)
@@ -156,39 +160,6 @@ static int each_document(struct driver *d, mongoc_cursor_t *cursor,
 
 /* ---- connection ---- */
 
-/*
- * mongo-c-driver's messages may quote the URL it was given: the password
- * in them becomes "***" before anything is reported.
- */
-static void scrub_password(char *msg, size_t size, const char *url)
-{
-	const char *auth = strstr(url, "://");
-	if (!auth)
-		return;
-	auth += 3;
-	const char *at = strchr(auth, '@');
-	const char *colon = strchr(auth, ':');
-	if (!at || !colon || colon > at || colon + 1 == at)
-		return;
-	const char *password = colon + 1;
-	size_t n = (size_t)(at - password);
-	char out[1024];
-	size_t o = 0;
-	for (const char *p = msg; *p && o + 4 < sizeof(out);) {
-		if (strncmp(p, password, n) == 0) {
-			memcpy(out + o, "***", 3);
-			o += 3;
-			p += n;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o] = '\0';
-	if (o >= size)
-		out[size - 1] = '\0';
-	memcpy(msg, out, strlen(out) + 1);
-}
-
 static int mongo_connect(struct driver *d, const char *url, struct mg_error *err)
 {
 	pthread_once(&mongo_once, mongo_global_init);
@@ -198,6 +169,7 @@ static int mongo_connect(struct driver *d, const char *url, struct mg_error *err
 	d->impl = mg;
 	arena_init(&mg->arena);
 	d->url_redacted = url_redact(&mg->arena, url);
+	mg->url = arena_strdup(&mg->arena, url);
 
 	mg->lock_ttl_ms = DEFAULT_LOCK_TTL_MS;
 	const char *ttl = getenv("MIGRATE_MONGODB_LOCK_TTL");
@@ -211,10 +183,11 @@ static int mongo_connect(struct driver *d, const char *url, struct mg_error *err
 			    ttl);
 	}
 
-	bson_error_t e;
+	bson_error_t e = {0};
 	mg->uri = mongoc_uri_new_with_error(url, &e);
-	scrub_password(e.message, sizeof(e.message), url);
 	if (!mg->uri) {
+		/* mongo-c-driver's message may quote back any part of the URL */
+		secret_scrub_unparsed(e.message, sizeof(e.message), url);
 		mg_error_set(err, 2, "bad MongoDB URL %s: %s", d->url_redacted, e.message);
 		mg_error_set_help(err, "mongodb://[user:password@]host[:port]/database[?options]");
 		return -1;
@@ -232,8 +205,8 @@ static int mongo_connect(struct driver *d, const char *url, struct mg_error *err
 	if (!mongoc_uri_get_appname(mg->uri))
 		mongoc_uri_set_appname(mg->uri, "migrate");
 	mg->client = mongoc_client_new_from_uri_with_error(mg->uri, &e);
-	scrub_password(e.message, sizeof(e.message), url);
 	if (!mg->client) {
+		secret_scrub_unparsed(e.message, sizeof(e.message), url);
 		mg_error_set(err, 2, "bad MongoDB URL %s: %s", d->url_redacted, e.message);
 		return -1;
 	}
@@ -245,7 +218,7 @@ static int mongo_connect(struct driver *d, const char *url, struct mg_error *err
 	bool ok = mongoc_client_command_simple(mg->client, "admin", &ping, NULL, &reply, &e);
 	bson_destroy(&ping);
 	bson_destroy(&reply);
-	scrub_password(e.message, sizeof(e.message), url);
+	secret_scrub(e.message, sizeof(e.message), url);
 	if (!ok) {
 		mg_error_set(err, 3, "cannot connect to %s: %s", d->url_redacted, e.message);
 		mg_error_set_help(err, "check --db / DATABASE_URL and that the server is up");

@@ -18,6 +18,7 @@ struct pg {
 	struct arena arena;	    /* lives as long as the connection */
 	const char *schema;	    /* quoted history schema */
 	const char *schema_literal; /* the schema name as a SQL literal */
+	const char *url;	    /* to scrub its secrets from the server's messages */
 	bool locked;
 };
 
@@ -52,6 +53,7 @@ static int pg_result_error(struct driver *d, PGresult *res, const struct step *s
 	char msg[900];
 	snprintf(msg, sizeof(msg), "%s", primary ? primary : PQerrorMessage(pg_of(d)->conn));
 	trim_newline(msg);
+	secret_scrub(msg, sizeof(msg), pg_of(d)->url);
 	if (s && s->file) {
 		int line = s->line, col = s->column;
 		if (pos && s->sql) {
@@ -76,6 +78,7 @@ static int pg_result_error(struct driver *d, PGresult *res, const struct step *s
 		mg_error_set_help(err, "%s", hint);
 	else if (detail)
 		mg_error_set_help(err, "%s", detail);
+	secret_scrub(err->help, sizeof(err->help), pg_of(d)->url);
 	return -1;
 }
 
@@ -99,6 +102,7 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 	d->impl = pg;
 	arena_init(&pg->arena);
 	d->url_redacted = url_redact(&pg->arena, url);
+	pg->url = arena_strdup(&pg->arena, url);
 
 	/* connect_timeout keeps an unreachable host from hanging the run */
 	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
@@ -109,21 +113,8 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 		snprintf(msg, sizeof(msg), "%s",
 			 pg->conn ? PQerrorMessage(pg->conn) : "out of memory");
 		trim_newline(msg);
-		/* libpq may quote the connection string back (a bad URI parameter): mask the
-		 * password wherever it appears */
-		PQconninfoOption *opts = PQconninfoParse(url, NULL);
-		for (PQconninfoOption *o = opts; o && o->keyword; o++) {
-			if (strcmp(o->keyword, "password") != 0 || !o->val || strlen(o->val) < 3)
-				continue;
-			char *hit;
-			size_t n = strlen(o->val);
-			while ((hit = strstr(msg, o->val))) {
-				memmove(hit + 3, hit + n, strlen(hit + n) + 1);
-				memcpy(hit, "***", 3);
-			}
-		}
-		if (opts)
-			PQconninfoFree(opts);
+		/* libpq may quote the connection string back (a bad URI parameter) */
+		secret_scrub(msg, sizeof(msg), url);
 		mg_error_set(err, 3, "cannot connect to %s: %s", d->url_redacted, msg);
 		mg_error_set_help(err, "check --db / DATABASE_URL and that the server is up");
 		return -1;
