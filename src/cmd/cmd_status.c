@@ -152,6 +152,7 @@ int cmd_status(int argc, char **argv)
 			       r->interrupted ? "  (interrupted: 'migrate up' resumes it)" : "");
 		}
 	}
+	cmd_note_missing_database(&env);
 	cmd_env_release(&env);
 	return 0;
 fail:

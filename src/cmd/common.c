@@ -105,6 +105,15 @@ int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err)
 	return 0;
 }
 
+void cmd_note_missing_database(const struct cmd_env *env)
+{
+	if (env->connected && env->driver.missing_file && !cli.quiet)
+		fprintf(stderr,
+			"migrate: note: '%s' does not exist yet: every migration is pending "
+			"(it was not created)\n",
+			env->driver.missing_file);
+}
+
 int cmd_fail(const char *verb, const struct mg_error *err)
 {
 	char prog[64];

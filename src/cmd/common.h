@@ -29,6 +29,12 @@ void cmd_env_release(struct cmd_env *env);
 /* Lints the set for a command that is about to apply it; prints findings to stderr. */
 int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err);
 
+/*
+ * For a command that only reads, run on a database that does not exist yet:
+ * a note on stderr that it was not created (nothing when it exists).
+ */
+void cmd_note_missing_database(const struct cmd_env *env);
+
 /* Prints err and returns its exit code. */
 int cmd_fail(const char *verb, const struct mg_error *err);
 
