@@ -48,6 +48,20 @@ static void line_cursor_at(struct line_cursor *c, size_t offset, int *ret_line, 
 		*ret_column -= (int)text_bom_len(c->text, c->len);
 }
 
+/*
+ * The byte offset of the n-th character of UTF-8 text: the parser's error
+ * position counts characters, as PostgreSQL's does (the loader let only
+ * valid UTF-8 through); node and statement locations count bytes.
+ */
+static size_t utf8_byte_offset(const char *text, size_t n)
+{
+	size_t i = 0;
+	for (; text[i] && n; i++)
+		if (((unsigned char)text[i + 1] & 0xC0) != 0x80)
+			n--;
+	return i;
+}
+
 static void *arena_pb_alloc(void *data, size_t size)
 {
 	return arena_alloc(data, size);
@@ -78,7 +92,7 @@ int sql_parse_section(struct arena *a, const struct migration *m, enum migration
 		int line, col;
 		size_t off = r->start;
 		if (pr.error->cursorpos > 0)
-			off += (size_t)pr.error->cursorpos - 1;
+			off += utf8_byte_offset(ret->text, (size_t)pr.error->cursorpos - 1);
 		text_offset_to_line_column(m->text, m->text_len, off, &line, &col);
 		rc = mg_error_set_at(err, 2, m->path, line, col, "syntax error in %s section: %s",
 				     migration_section_name(s), pr.error->message);

@@ -258,6 +258,35 @@ static void test_invalid_utf8(void **state)
 	}
 }
 
+/*
+ * The parser counts its error position in characters, the file's lines and
+ * columns are in bytes: multibyte text before the error must not move it.
+ */
+static void test_syntax_error_after_utf8(void **state)
+{
+	static const struct {
+		const char *text;
+		int line, column;
+	} rows[] = {
+	    {"SELECT 'caf\xC3\xA9', '\xE2\x82\xAC' FRM t;\n", 1, 27},
+	    {"SELECT '\xC3\xA9\n\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9';\nSELEC 2;\n", 3,
+	     1},
+	    {"-- migrate:expand\r-- \xF0\x9F\x90\x98\xF0\x9F\x90\x98\rSELECT 1 FRM t;\r", 3, 14},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct arena a = ARENA_INIT;
+		struct mg_error err = MG_ERROR_INIT;
+		struct sql_section sec;
+		struct migration *m = parse(&a, "3_syntax.sql", rows[i].text, &err);
+		assert_non_null(m);
+		assert_int_equal(sql_parse_section(&a, m, SECTION_EXPAND, &sec, &err), -1);
+		assert_int_equal(err.line, rows[i].line);
+		assert_int_equal(err.column, rows[i].column);
+		arena_release(&a);
+	}
+}
+
 static void test_checksum(void **state)
 {
 	struct arena a = ARENA_INIT;
@@ -479,6 +508,7 @@ int main(void)
 	    cmocka_unit_test(test_line_ends),
 	    cmocka_unit_test(test_byte_order_mark),
 	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_syntax_error_after_utf8),
 	    cmocka_unit_test(test_dir_order_and_kinds),
 	    cmocka_unit_test(test_dir_errors),
 	    cmocka_unit_test(test_paths_mixed),
