@@ -22,7 +22,9 @@ hold() {
 	sqlite3 "$LOCK" <"$T/hold" >/dev/null 2>&1 &
 	BACKGROUND+=($!)
 	exec 3>"$T/hold"
-	echo "CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY, command TEXT, who TEXT, pid INTEGER, since TEXT);
+	# .timeout: the checks below take the lock for a moment; the stand-in waits them out
+	echo ".timeout 5000
+	      CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY, command TEXT, who TEXT, pid INTEGER, since TEXT);
 	      INSERT OR REPLACE INTO holder VALUES (1, 'migrate up', 'ci@build-7', 4242, '2026-11-26 09:00:00Z');
 	      BEGIN IMMEDIATE;" >&3
 	# held once its holder row is in (committed) and the lock is busy: the busy
