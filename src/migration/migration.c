@@ -30,11 +30,11 @@ size_t text_line_end(const char *text, size_t pos, size_t len, size_t *ret_next)
 	size_t e = pos;
 	while (e < len && text[e] != '\n' && text[e] != '\r')
 		e++;
-	if (ret_next)
-		*ret_next =
-		    e + (e < len && text[e] == '\r' && e + 1 < len && text[e + 1] == '\n' ? 2
-			 : e < len							  ? 1
-											  : 0);
+	if (ret_next) {
+		*ret_next = e;
+		if (e < len) /* "\r\n" is one line end */
+			*ret_next += text[e] == '\r' && e + 1 < len && text[e + 1] == '\n' ? 2 : 1;
+	}
 	return e;
 }
 
