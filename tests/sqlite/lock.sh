@@ -75,7 +75,12 @@ expect_eq "applied after the wait" "$(q "SELECT phase FROM _migrate_history WHER
 expect_eq "holder recorded" "$(sqlite3 "$LOCK" "SELECT command || ' ' || pid FROM holder" | cut -d' ' -f1-2)" "migrate up"
 
 # the sidecar is beside the database, hidden, and one .gitignore line covers it
-expect_eq "files beside the database" "$(ls -A "$T" | grep -v '^\.out$\|^\.err$\|^\.diff$\|^migrations$\|^hold$\|^second\.out$' | sort | tr '\n' ' ')" ".app.db.migrate-lock app.db "
+beside=()
+for f in "$T"/* "$T"/.*; do
+	case ${f##*/} in . | .. | .out | .err | .diff | migrations | hold | second.out) continue ;; esac
+	[ -e "$f" ] && beside+=("${f##*/}")
+done
+expect_eq "files beside the database" "${beside[*]}" "app.db .app.db.migrate-lock"
 if command -v git >/dev/null; then
 	git init -q "$T" && echo '*.migrate-lock' >"$T/.gitignore"
 	git -C "$T" check-ignore -q .app.db.migrate-lock || fail "'*.migrate-lock' does not ignore the sidecar"
