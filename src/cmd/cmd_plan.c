@@ -71,6 +71,7 @@ int cmd_plan(int argc, char **argv)
 	    runner_plan(&env.driver, &env.arena, &env.set, phases, has_version, version,
 			env.history_schema, plan_print, NULL, &err) < 0)
 		goto fail;
+	cmd_note_missing_database(&env);
 	cmd_env_release(&env);
 	return 0;
 fail:

@@ -158,6 +158,7 @@ int cmd_status(int argc, char **argv)
 			       r->interrupted ? "  (interrupted: 'migrate up' resumes it)" : "");
 		}
 	}
+	cmd_note_missing_database(&env);
 	/*
 	 * --exit-code: 1 when a migration waits to be applied (or resumed), or its
 	 * file changed or is gone, as git diff --exit-code. An expanded migration

@@ -169,6 +169,7 @@ int cmd_up(int argc, char **argv)
 			o.phases == RUN_EXPAND	   ? "expand"
 			: o.phases == RUN_CONTRACT ? "contract"
 						   : "apply");
+	cmd_note_missing_database(&env); /* --dry-run: nothing created it */
 	cmd_env_release(&env);
 	return 0;
 fail:
@@ -275,7 +276,9 @@ int cmd_revert(int argc, char **argv)
 	int reverted;
 	if (runner_revert(&env.driver, &env.arena, &o, &reverted, &err) < 0)
 		goto fail;
-	if (!reverted)
+	if (!reverted && env.driver.missing_file)
+		cmd_say(NULL, "nothing to revert: '%s' does not exist", env.driver.missing_file);
+	else if (!reverted)
 		cmd_say(NULL, "nothing to revert");
 	cmd_env_release(&env);
 	return 0;

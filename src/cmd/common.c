@@ -102,6 +102,15 @@ bool cmd_set_has_version(const struct migration_set *set, int64_t version)
 	return false;
 }
 
+void cmd_note_missing_database(const struct cmd_env *env)
+{
+	if (env->connected && env->driver.missing_file && !cli.quiet)
+		fprintf(stderr,
+			"migrate: note: '%s' does not exist yet: every migration is pending "
+			"(it was not created)\n",
+			env->driver.missing_file);
+}
+
 int cmd_fail(const char *verb, const struct mg_error *err)
 {
 	char prog[64];

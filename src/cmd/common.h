@@ -31,6 +31,11 @@ int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err);
 
 /* Whether a file of the set has this version. */
 bool cmd_set_has_version(const struct migration_set *set, int64_t version);
+/*
+ * For a command that only reads, run on a database that does not exist yet:
+ * a note on stderr that it was not created (nothing when it exists).
+ */
+void cmd_note_missing_database(const struct cmd_env *env);
 
 /* Prints err and returns its exit code. */
 int cmd_fail(const char *verb, const struct mg_error *err);

@@ -193,6 +193,12 @@ struct driver {
 	struct driver_settings settings;
 	const char *url_redacted; /* the URL as it may be printed */
 	bool in_transaction;
+	/*
+	 * The file of a database that does not exist yet (SQLite): the commands
+	 * that only read create nothing and see an empty database. NULL once it
+	 * exists.
+	 */
+	const char *missing_file;
 	void *impl;
 };
 

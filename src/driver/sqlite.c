@@ -3,20 +3,35 @@
  * _migrate_history and _migrate_events, what contracts removed in
  * _migrate_trash_* tables listed in _migrate_trash.
  *
+ * A database file that does not exist is not created by a command that
+ * only reads (status, plan, revert, up --dry-run): until something writes,
+ * the connection is to an empty in-memory database, which is what the file
+ * would hold, and d->missing_file names the file. The first write
+ * (history_ensure, begin, a history or event row) takes the run lock that
+ * lock() was asked for meanwhile, then creates the file.
+ *
  * The run lock. A phase commits on its own, so the lock cannot be a write
  * transaction on the database itself. It is one on a sidecar database,
- * PATH-migrate.lock, held by a second connection from lock() to unlock():
- * BEGIN IMMEDIATE takes SQLite's RESERVED lock there, which one connection
- * at a time may hold; a second migrate waits in SQLite's busy handler up to
- * lock_wait_ms and then fails with exit 4. The operating system drops the
- * lock with the process, so a killed run leaves none behind. Before taking
- * it for good, the holder commits who it is into the sidecar, so the one
- * that waits can name it.
+ * .NAME.migrate-lock beside the database NAME, held by a second connection
+ * from lock() to unlock(): BEGIN IMMEDIATE takes SQLite's RESERVED lock
+ * there, which one connection at a time may hold; a second migrate waits in
+ * SQLite's busy handler up to lock_wait_ms and then fails with exit 4. The
+ * operating system drops the lock with the process, so a killed run leaves
+ * none behind. Before taking it for good, the holder commits who it is into
+ * the sidecar, so the one that waits can name it.
+ *
+ * The sidecar stays when the run ends: a migrate waiting on it has it open,
+ * and if the holder removed it, the waiter would get the lock on the removed
+ * file while a third run created a new one and took the lock there too. It
+ * is a hidden file with a name that one .gitignore line (*.migrate-lock)
+ * covers.
  */
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,7 +52,9 @@ struct sqlite {
 	sqlite3 *lock_db; /* the sidecar that holds the run lock */
 	struct arena arena;
 	const char *path;
+	const char *url;
 	bool locked;
+	bool lock_wanted; /* lock() came while the file did not exist: taken when it is made */
 };
 
 static struct sqlite *sq_of(struct driver *d)
@@ -97,29 +114,13 @@ static const char *url_path(const char *url)
 	return p;
 }
 
-static int sq_connect(struct driver *d, const char *url, struct mg_error *err)
+/* Opens path (":memory:" for the stand-in of a missing file) the way every run has it. */
+static int sq_open(struct driver *d, const char *path, int flags, struct mg_error *err)
 {
-	struct sqlite *sq = calloc(1, sizeof(*sq));
-	if (!sq)
-		return mg_error_set(err, 3, "out of memory");
-	d->impl = sq;
-	arena_init(&sq->arena);
-	d->url_redacted = arena_strdup(&sq->arena, url);
-	const char *path = url_path(url);
-	if (!*path) {
-		mg_error_set(err, 2, "no file in '%s'", url);
-		mg_error_set_help(err, "name one: --db sqlite:app.db");
-		return -1;
-	}
-	sq->path = arena_strndup(&sq->arena, path, strcspn(path, "?"));
-	if (sqlite3_libversion_number() < 3039000)
-		return mg_error_set(err, 3, "SQLite %s is too old: migrate needs 3.39 or newer",
-				    sqlite3_libversion());
-	/* the file is created when missing */
-	int rc =
-	    sqlite3_open_v2(sq->path, &sq->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+	struct sqlite *sq = sq_of(d);
+	int rc = sqlite3_open_v2(path, &sq->db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		mg_error_set(err, 3, "cannot open %s: %s", url,
+		mg_error_set(err, 3, "cannot open %s: %s", sq->url,
 			     sq->db ? sqlite3_errmsg(sq->db) : "out of memory");
 		mg_error_set_help(err, "check that the directory exists and can be written");
 		return -1;
@@ -130,10 +131,74 @@ static int sq_connect(struct driver *d, const char *url, struct mg_error *err)
 	sqlite3_create_function(sq->db, "migrate_fail", 1, SQLITE_UTF8, NULL, sq_fail_function,
 				NULL, NULL);
 	if (sq_run(d, sq->db, "PRAGMA foreign_keys = ON", err) < 0) {
-		mg_error_set(err, 3, "cannot open %s: %s", url, err->message);
+		mg_error_set(err, 3, "cannot open %s: %s", sq->url, err->message);
 		return -1;
 	}
 	return 0;
+}
+
+static int sq_connect(struct driver *d, const char *url, struct mg_error *err)
+{
+	struct sqlite *sq = calloc(1, sizeof(*sq));
+	if (!sq)
+		return mg_error_set(err, 3, "out of memory");
+	d->impl = sq;
+	arena_init(&sq->arena);
+	d->url_redacted = arena_strdup(&sq->arena, url);
+	sq->url = d->url_redacted;
+	const char *path = url_path(url);
+	if (!*path) {
+		mg_error_set(err, 2, "no file in '%s'", url);
+		mg_error_set_help(err, "name one: --db sqlite:app.db");
+		return -1;
+	}
+	sq->path = arena_strndup(&sq->arena, path, strcspn(path, "?"));
+	if (sqlite3_libversion_number() < 3039000)
+		return mg_error_set(err, 3, "SQLite %s is too old: migrate needs 3.39 or newer",
+				    sqlite3_libversion());
+	struct stat st;
+	if (strcmp(sq->path, ":memory:") != 0 && stat(sq->path, &st) < 0 && errno == ENOENT) {
+		d->missing_file = sq->path;
+		return sq_open(d, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+	}
+	return sq_open(d, sq->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
+}
+
+static int sq_lock_take(struct driver *d, struct mg_error *err);
+
+/*
+ * Before the first write, when the file was missing at connect: the run lock
+ * asked for meanwhile is taken, then the file is created. Nothing was read
+ * from the stand-in that the write depends on: the runner reads the history
+ * after history_ensure.
+ */
+static int sq_create_file(struct driver *d, struct mg_error *err)
+{
+	struct sqlite *sq = sq_of(d);
+	if (!d->missing_file)
+		return 0;
+	/* where it cannot be created, say so about the database, not its sidecar */
+	const char *slash = strrchr(sq->path, '/');
+	const char *dir = !slash ? "."
+			  : slash == sq->path
+			      ? "/"
+			      : arena_strndup(&sq->arena, sq->path, (size_t)(slash - sq->path));
+	struct stat st;
+	if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		mg_error_set(err, 3, "cannot open %s: no directory '%s'", sq->url, dir);
+		mg_error_set_help(err, "check that the directory exists and can be written");
+		return -1;
+	}
+	/* the lock first: a run that times out waiting for it creates no database */
+	if (sq->lock_wanted) {
+		sq->lock_wanted = false;
+		if (sq_lock_take(d, err) < 0)
+			return -1;
+	}
+	sqlite3_close(sq->db);
+	sq->db = NULL;
+	d->missing_file = NULL;
+	return sq_open(d, sq->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
 }
 
 static void sq_disconnect(struct driver *d)
@@ -177,12 +242,32 @@ static void sq_lock_holder(struct driver *d, struct mg_error *err)
 	sqlite3_finalize(st);
 }
 
+/* .NAME.migrate-lock in the directory of the database NAME. */
+static const char *sq_lock_path(struct sqlite *sq)
+{
+	const char *slash = strrchr(sq->path, '/');
+	const char *name = slash ? slash + 1 : sq->path;
+	return arena_printf(&sq->arena, "%.*s.%s.migrate-lock", (int)(name - sq->path), sq->path,
+			    name);
+}
+
 static int sq_lock(struct driver *d, struct mg_error *err)
 {
 	struct sqlite *sq = sq_of(d);
 	if (strcmp(sq->path, ":memory:") == 0 || !*sq->path)
 		return 0; /* a private database: nobody else can run against it */
-	const char *lock_path = arena_printf(&sq->arena, "%s-migrate.lock", sq->path);
+	if (d->missing_file) {
+		/* nothing to guard yet, and a run that only reads must create nothing */
+		sq->lock_wanted = true;
+		return 0;
+	}
+	return sq_lock_take(d, err);
+}
+
+static int sq_lock_take(struct driver *d, struct mg_error *err)
+{
+	struct sqlite *sq = sq_of(d);
+	const char *lock_path = sq_lock_path(sq);
 	if (!sq->lock_db &&
 	    sqlite3_open_v2(lock_path, &sq->lock_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
 			    NULL) != SQLITE_OK) {
@@ -240,6 +325,7 @@ static int sq_lock(struct driver *d, struct mg_error *err)
 static void sq_unlock(struct driver *d)
 {
 	struct sqlite *sq = sq_of(d);
+	sq->lock_wanted = false;
 	if (!sq->locked)
 		return;
 	sqlite3_exec(sq->lock_db, "ROLLBACK", NULL, NULL, NULL);
@@ -248,6 +334,8 @@ static void sq_unlock(struct driver *d)
 
 static int sq_begin(struct driver *d, struct mg_error *err)
 {
+	if (sq_create_file(d, err) < 0)
+		return -1;
 	/* IMMEDIATE: the write lock is taken now, so a busy database fails here, retryably */
 	if (sq_run(d, sq_of(d)->db, "BEGIN IMMEDIATE", err) < 0)
 		return -1;
@@ -421,6 +509,8 @@ static int sq_history_exists(struct driver *d, bool *ret, struct mg_error *err)
 
 static int sq_history_ensure(struct driver *d, struct mg_error *err)
 {
+	if (sq_create_file(d, err) < 0)
+		return -1;
 	struct arena a = ARENA_INIT;
 	/* the same columns as PostgreSQL's migrate.history and migrate.events */
 	const char *sql =
@@ -499,6 +589,8 @@ static int sq_history_load(struct driver *d, struct arena *a, struct history *re
 
 static int sq_history_save(struct driver *d, const struct history_entry *e, struct mg_error *err)
 {
+	if (sq_create_file(d, err) < 0)
+		return -1;
 	struct arena a = ARENA_INIT;
 	const char *params[HISTORY_PARAMS];
 	history_entry_params(&a, e, params);
@@ -525,6 +617,8 @@ static int sq_history_save(struct driver *d, const struct history_entry *e, stru
 
 static int sq_history_delete(struct driver *d, int64_t version, struct mg_error *err)
 {
+	if (sq_create_file(d, err) < 0)
+		return -1;
 	struct arena a = ARENA_INIT;
 	char v[24];
 	snprintf(v, sizeof(v), "%lld", (long long)version);
@@ -538,6 +632,8 @@ static int sq_history_delete(struct driver *d, int64_t version, struct mg_error 
 
 static int sq_event_log(struct driver *d, const struct event *ev, struct mg_error *err)
 {
+	if (sq_create_file(d, err) < 0)
+		return -1;
 	struct arena a = ARENA_INIT;
 	char v[24], pid[16];
 	snprintf(v, sizeof(v), "%lld", (long long)ev->version);

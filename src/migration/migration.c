@@ -20,6 +20,24 @@ const char *migration_section_name(enum migration_section s)
 	return s < SECTION__COUNT ? section_names[s] : "?";
 }
 
+size_t text_bom_len(const char *text, size_t len)
+{
+	return len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+}
+
+size_t text_line_end(const char *text, size_t pos, size_t len, size_t *ret_next)
+{
+	size_t e = pos;
+	while (e < len && text[e] != '\n' && text[e] != '\r')
+		e++;
+	if (ret_next) {
+		*ret_next = e;
+		if (e < len) /* "\r\n" is one line end */
+			*ret_next += text[e] == '\r' && e + 1 < len && text[e + 1] == '\n' ? 2 : 1;
+	}
+	return e;
+}
+
 void text_offset_to_line_column(const char *text, size_t len, size_t offset, int *ret_line,
 				int *ret_column)
 {
@@ -27,13 +45,58 @@ void text_offset_to_line_column(const char *text, size_t len, size_t offset, int
 	size_t line_start = 0;
 	if (offset > len)
 		offset = len;
-	const char *p = text, *end = text + offset;
-	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+	for (size_t next, e = text_line_end(text, 0, len, &next); e < offset;
+	     e = text_line_end(text, next, len, &next)) {
+		/* a "\r\n" is one line end; offset may stand between its two bytes */
+		if (next > offset)
+			break;
 		line++;
-		line_start = (size_t)(++p - text);
+		line_start = next;
 	}
 	*ret_line = line;
 	*ret_column = (int)(offset - line_start) + 1;
+	/* columns count from after a byte-order mark, as editors show them */
+	if (line == 1 && offset >= text_bom_len(text, len))
+		*ret_column -= (int)text_bom_len(text, len);
+}
+
+size_t text_invalid_utf8(const char *text, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)text;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		unsigned lo = 0x80, hi = 0xBF; /* the range of the second byte */
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 2;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 3;
+			if (c == 0xE0)
+				lo = 0xA0; /* overlong */
+			else if (c == 0xED)
+				hi = 0x9F; /* UTF-16 surrogates */
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 4;
+			if (c == 0xF0)
+				lo = 0x90; /* overlong */
+			else if (c == 0xF4)
+				hi = 0x8F; /* past U+10FFFF */
+		} else {
+			return i;
+		}
+		if (i + n > len || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k < n; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+				return i;
+		i += n;
+	}
+	return len;
 }
 
 bool migration_version_from_name(const char *basename, int64_t *ret_version,
@@ -120,7 +183,7 @@ static void parse_allow_rules(struct arena *a, struct migration *m, size_t *allo
 			break;
 		}
 	}
-	const char *line_end = reason ? reason + strcspn(reason, "\n") : NULL;
+	const char *line_end = reason ? reason + strcspn(reason, "\r\n") : NULL;
 	while (s < e) {
 		const char *comma = memchr(s, ',', (size_t)(e - s));
 		const char *item_end = comma ? comma : e;
@@ -167,6 +230,18 @@ int migration_parse_text(struct arena *a, const char *path, const char *text, si
 	const char *dot = strrchr(slug, '.');
 	m->name = dot ? arena_strndup(a, slug, (size_t)(dot - slug)) : arena_strdup(a, slug);
 	m->kind = has_suffix(base, ".json") ? MIGRATION_JSON : MIGRATION_SQL;
+	/* Refused here, before anything runs: PostgreSQL would fail on the first
+	 * statement that holds the bad byte, after the ones before it had run. */
+	size_t bad = text_invalid_utf8(text, len);
+	if (bad < len) {
+		int l, c;
+		text_offset_to_line_column(text, len, bad, &l, &c);
+		mg_error_set_at(err, 2, path, l, c, "invalid UTF-8 (byte 0x%02x)",
+				(unsigned char)text[bad]);
+		mg_error_set_help(err,
+				  "save the file as UTF-8 (iconv -f LATIN1 -t UTF-8, for one)");
+		return -1;
+	}
 	if (m->kind == MIGRATION_JSON) {
 		*ret = m;
 		return 0;
@@ -174,15 +249,18 @@ int migration_parse_text(struct arena *a, const char *path, const char *text, si
 	if (memchr(text, '\0', len))
 		return mg_error_set_at(err, 2, path, 0, 0, "file holds a NUL byte; not SQL text");
 
+	/* A byte-order mark is no text (psql skips it too); the checksum still covers it. */
+	size_t body = text_bom_len(text, len);
 	size_t allow_alloc = 0;
 	int current = -1;
 	size_t first_marker = len;
 	int line_no = 0;
-	for (size_t pos = 0; pos < len;) {
+	/* Lines end at "\n", "\r\n" or a lone "\r", as in PostgreSQL's lexer: a
+	 * file saved with old Mac line ends has its markers on lines of their own. */
+	for (size_t pos = body; pos < len;) {
 		const char *line = text + pos;
-		const char *nl = memchr(line, '\n', len - pos);
-		const char *end = nl ? nl : text + len;
-		size_t next = nl ? (size_t)(nl - text) + 1 : len;
+		size_t next;
+		const char *end = text + text_line_end(text, pos, len, &next);
 		const char *w, *rest;
 		size_t wn;
 		line_no++;
@@ -230,10 +308,10 @@ int migration_parse_text(struct arena *a, const char *path, const char *text, si
 	 * otherwise it may only hold comments, or it belongs to no phase. */
 	if (current < 0) {
 		m->sections[SECTION_EXPAND].present = true;
-		m->sections[SECTION_EXPAND].start = 0;
+		m->sections[SECTION_EXPAND].start = body;
 		m->sections[SECTION_EXPAND].end = len;
 	} else {
-		size_t p = text_skip_blank(text, 0, first_marker);
+		size_t p = text_skip_blank(text, body, first_marker);
 		if (p < first_marker) {
 			int l, c;
 			text_offset_to_line_column(text, len, p, &l, &c);
@@ -255,7 +333,7 @@ size_t text_skip_blank(const char *text, size_t pos, size_t end)
 		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
 			pos++;
 		} else if (c == '-' && pos + 1 < end && text[pos + 1] == '-') {
-			while (pos < end && text[pos] != '\n')
+			while (pos < end && text[pos] != '\n' && text[pos] != '\r')
 				pos++;
 		} else if (c == '/' && pos + 1 < end && text[pos + 1] == '*') {
 			/* block comments nest in PostgreSQL */
@@ -285,6 +363,14 @@ int migration_load_file(struct arena *a, const char *path, struct migration **re
 {
 	char *text;
 	size_t len;
+	int64_t v;
+	/* history has no row 0: 'revert --to 0' reverts every migration, this one too */
+	if (migration_version_from_name(path_basename(path), &v, NULL) && v == 0) {
+		mg_error_set_at(err, 2, path, 0, 0,
+				"version 0 is reserved ('revert --to 0' means every migration)");
+		mg_error_set_help(err, "number migrations from 1");
+		return -1;
+	}
 	if (file_read_all(a, path, &text, &len, err) < 0)
 		return -1;
 	return migration_parse_text(a, path, text, len, ret, err);

@@ -102,9 +102,25 @@ void migration_set_sort(struct migration_set *set);
 bool migration_version_from_name(const char *basename, int64_t *ret_version,
 				 const char **ret_slug_start);
 
-/* 1-based line and column (in bytes) of a byte offset in text. */
+/*
+ * 1-based line and column (in bytes) of a byte offset in text. Lines end at
+ * "\n", "\r\n" or a lone "\r" (PostgreSQL's lexer ends a comment at each);
+ * columns of the first line count from after a byte-order mark.
+ */
 void text_offset_to_line_column(const char *text, size_t len, size_t offset, int *ret_line,
 				int *ret_column);
+
+/*
+ * The end of the line that starts at pos (its "\n", "\r" or len); ret_next,
+ * when not NULL, is where the next line starts ("\r\n" counts once).
+ */
+size_t text_line_end(const char *text, size_t pos, size_t len, size_t *ret_next);
+
+/* 3 when text starts with the UTF-8 byte-order mark, else 0. */
+size_t text_bom_len(const char *text, size_t len);
+
+/* Offset of the first byte that is not part of valid UTF-8; len when all is. */
+size_t text_invalid_utf8(const char *text, size_t len);
 
 /* First offset in [pos, end) that is not white space or an SQL comment. */
 size_t text_skip_blank(const char *text, size_t pos, size_t end);

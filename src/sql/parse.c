@@ -8,41 +8,58 @@
 #include "sql/quote.h"
 
 /*
- * Maps offsets that only grow to line:column, counting each newline once:
+ * Maps offsets that only grow to line:column, counting each line end once:
  * from the start of the file for every statement would be quadratic in the
- * length of a long migration.
+ * length of a long migration. Lines end as text_line_end() says ("\n",
+ * "\r\n", a lone "\r").
  */
 struct line_cursor {
 	const char *text;
 	size_t len;
-	size_t pos;	   /* newlines before pos are counted */
-	int line;	   /* line of pos */
+	int line;	   /* the line the last offset was on */
 	size_t line_start; /* offset where that line starts */
+	size_t line_end;   /* where it ends (its line end, or len) */
+	size_t next;	   /* where the line after it starts */
 };
 
 static void line_cursor_init(struct line_cursor *c, const char *text, size_t len)
 {
 	c->text = text;
 	c->len = len;
-	c->pos = 0;
 	c->line = 1;
 	c->line_start = 0;
+	c->line_end = text_line_end(text, 0, len, &c->next);
 }
 
 static void line_cursor_at(struct line_cursor *c, size_t offset, int *ret_line, int *ret_column)
 {
 	if (offset > c->len)
 		offset = c->len;
-	if (offset < c->pos) /* never with statements in order; stay exact anyway */
+	if (offset < c->line_start) /* never with statements in order; stay exact anyway */
 		line_cursor_init(c, c->text, c->len);
-	const char *p = c->text + c->pos, *end = c->text + offset;
-	while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+	while (c->line_end < offset && c->next <= offset) {
 		c->line++;
-		c->line_start = (size_t)(++p - c->text);
+		c->line_start = c->next;
+		c->line_end = text_line_end(c->text, c->next, c->len, &c->next);
 	}
-	c->pos = offset;
 	*ret_line = c->line;
 	*ret_column = (int)(offset - c->line_start) + 1;
+	if (c->line == 1 && offset >= text_bom_len(c->text, c->len))
+		*ret_column -= (int)text_bom_len(c->text, c->len);
+}
+
+/*
+ * The byte offset of the n-th character of UTF-8 text: the parser's error
+ * position counts characters, as PostgreSQL's does (the loader let only
+ * valid UTF-8 through); node and statement locations count bytes.
+ */
+static size_t utf8_byte_offset(const char *text, size_t n)
+{
+	size_t i = 0;
+	for (; text[i] && n; i++)
+		if (((unsigned char)text[i + 1] & 0xC0) != 0x80)
+			n--;
+	return i;
 }
 
 static void *arena_pb_alloc(void *data, size_t size)
@@ -75,7 +92,7 @@ int sql_parse_section(struct arena *a, const struct migration *m, enum migration
 		int line, col;
 		size_t off = r->start;
 		if (pr.error->cursorpos > 0)
-			off += (size_t)pr.error->cursorpos - 1;
+			off += utf8_byte_offset(ret->text, (size_t)pr.error->cursorpos - 1);
 		text_offset_to_line_column(m->text, m->text_len, off, &line, &col);
 		rc = mg_error_set_at(err, 2, m->path, line, col, "syntax error in %s section: %s",
 				     migration_section_name(s), pr.error->message);

@@ -1,0 +1,1 @@
+-- migrate:expandSELECT 'à€¯', 'í €', 'ô€€', 'â‚

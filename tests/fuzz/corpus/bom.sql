@@ -1,0 +1,2 @@
+﻿-- migrate:expand
+ALTER TABLE users ADD COLUMN note text;

@@ -1,0 +1,1 @@
+-- migrate:expandCREATE TABLE t (id bigint PRIMARY KEY);-- migrate:allow drop-column -- reasonALTER TABLE users DROP COLUMN n;-- migrate:contractDROP TABLE t;

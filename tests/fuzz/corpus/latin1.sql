@@ -1,0 +1,2 @@
+-- migrate:expand
+COMMENT ON TABLE users IS 'café';
