@@ -106,7 +106,7 @@ json_check "$OUT" "[m['phase'] for m in d['migrations']] == ['contracted', 'cont
 expect_exit 0 "$MIGRATE" --dir m --db sqlite:x.db revert --steps 2 --retries 100 --lock-wait 0
 expect_exit 0 "$MIGRATE" --dir m --db sqlite:x.db status --format json
 json_check "$OUT" "[m['phase'] for m in d['migrations']] == ['contracted', 'pending']"
-rm -f x.db x.db-migrate.lock
+rm -f x.db .x.db.migrate-lock
 
 # config values are checked as strictly, with their file and line
 for value in 15x 1e1 -15 150 8 "15 16"; do
