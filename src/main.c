@@ -333,7 +333,9 @@ int main(int argc, char **argv)
 					  a + 2); /* -uURL, as getopt reads it after the verb */
 			continue;
 		}
-		fprintf(stderr, "migrate: unknown option '%s'\n", a);
+		char shown[256];
+		fprintf(stderr, "migrate: unknown option '%s'\n",
+			cmd_shown_arg(a, shown, sizeof(shown)));
 		const char *near = suggest_common_flag(a);
 		if (near)
 			fprintf(stderr, "did you mean '%s'?\n", near);

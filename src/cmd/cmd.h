@@ -109,6 +109,13 @@ const char *cmd_suggest(const char *word, const char *const *candidates);
 /* The long option of cmd (or a common one) nearest to the unknown option arg, as "--name". */
 const char *cmd_suggest_option(const struct cmd *cmd, const char *arg);
 
+/*
+ * An argument as a message may quote it: a misspelt --flag=VALUE only up to
+ * its '=' (the value may be a URL), a stray connection string with its
+ * secrets replaced by ***. The result lives in buf.
+ */
+const char *cmd_shown_arg(const char *arg, char *buf, size_t size);
+
 int cmd_lint(int argc, char **argv);
 int cmd_up(int argc, char **argv);
 int cmd_revert(int argc, char **argv);

@@ -117,8 +117,11 @@ int cmd_check(int argc, char **argv)
 		}
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc) {
+		char shown[256];
+		return cmd_usage_error(self, "unexpected argument '%s'",
+				       cmd_shown_arg(argv[optind], shown, sizeof(shown)));
+	}
 	if (!shadow && getenv("MIGRATE_SHADOW_DB") && *getenv("MIGRATE_SHADOW_DB")) {
 		shadow = getenv("MIGRATE_SHADOW_DB");
 		shadow_source = "MIGRATE_SHADOW_DB";

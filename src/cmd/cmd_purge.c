@@ -37,8 +37,11 @@ int cmd_purge(int argc, char **argv)
 	}
 	if (older < 0)
 		return cmd_usage_error(self, "--older-than DURATION is required");
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc) {
+		char shown[256];
+		return cmd_usage_error(self, "unexpected argument '%s'",
+				       cmd_shown_arg(argv[optind], shown, sizeof(shown)));
+	}
 	int rc;
 	bool exists = false;
 	const char **names = NULL;

@@ -70,8 +70,11 @@ int cmd_status(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc) {
+		char shown[256];
+		return cmd_usage_error(self, "unexpected argument '%s'",
+				       cmd_shown_arg(argv[optind], shown, sizeof(shown)));
+	}
 
 	int rc;
 	struct history h = {0};

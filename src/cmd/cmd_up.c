@@ -138,8 +138,11 @@ int cmd_up(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc) {
+		char shown[256];
+		return cmd_usage_error(self, "unexpected argument '%s'",
+				       cmd_shown_arg(argv[optind], shown, sizeof(shown)));
+	}
 
 	/* the test suite's stand-in for kill -9 in the middle of a phase */
 	o.crash_after = test_env_number("MIGRATE_TEST_CRASH_AFTER");
@@ -256,8 +259,11 @@ int cmd_revert(int argc, char **argv)
 			break;
 		}
 	}
-	if (optind < argc)
-		return cmd_usage_error(self, "unexpected argument '%s'", argv[optind]);
+	if (optind < argc) {
+		char shown[256];
+		return cmd_usage_error(self, "unexpected argument '%s'",
+				       cmd_shown_arg(argv[optind], shown, sizeof(shown)));
+	}
 	if (has_steps && o.has_to)
 		return cmd_usage_error(self, "--steps and --to go alone");
 	int rc;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "driver/redact.h"
 #include "util/fileio.h"
 #include "util/number.h"
 
@@ -247,7 +248,9 @@ int cmd_getopt(const struct cmd *cmd, int argc, char **argv, const struct option
 		if (cli_common_option(c, optarg))
 			continue;
 		if (c == '?' || c == ':') {
-			const char *arg = prev < argc ? argv[prev] : "";
+			char shown[256];
+			const char *arg =
+			    cmd_shown_arg(prev < argc ? argv[prev] : "", shown, sizeof(shown));
 			if (c == ':') {
 				cmd_usage_error(cmd, "option '%s' needs a value", arg);
 			} else {
@@ -263,4 +266,19 @@ int cmd_getopt(const struct cmd *cmd, int argc, char **argv, const struct option
 		}
 		return c;
 	}
+}
+
+const char *cmd_shown_arg(const char *arg, char *buf, size_t size)
+{
+	const char *eq = strchr(arg, '=');
+	if (arg[0] == '-' && eq) {
+		snprintf(buf, size, "%.*s=...", (int)(eq - arg), arg);
+	} else if (eq || strstr(arg, "://")) {
+		struct arena a = ARENA_INIT;
+		snprintf(buf, size, "%s", url_redact(&a, arg));
+		arena_release(&a);
+	} else {
+		snprintf(buf, size, "%s", arg);
+	}
+	return buf;
 }

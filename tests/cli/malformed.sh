@@ -124,4 +124,16 @@ expect_contains "$ERR" "migrate.conf:2:1: error: versions is sequential or times
 [ ! -e migrations ] || fail "a refused 'new' created the migrations directory"
 rm migrate.conf
 
+# a connection string where none belongs is refused without its secret:
+# given as an argument, or as the value of a misspelt flag
+for args in "status postgres://u:PWLEAK@h/db" "status host=h password=PWLEAK" \
+	"--dbb=postgres://u:PWLEAK@h/db status" "status --urll=host=h password=PWLEAK" \
+	"revert postgres://u:PWLEAK@h/db" "check mongodb://u:PWLEAK@h/db"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	expect_exit 2 "$MIGRATE" $args
+	expect_not_contains "$ERR" PWLEAK
+	expect_not_contains "$OUT" PWLEAK
+	expect_match "$ERR" "unexpected argument|unknown option"
+done
+
 pass
