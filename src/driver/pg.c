@@ -586,9 +586,21 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 	    "  created_at timestamptz NOT NULL DEFAULT now()\n"
 	    ");\n",
 	    s, s, s, HISTORY_SCHEMA_VERSION, s, s, s, s);
-	int rc = pg_run(d, sql, err);
-	if (rc < 0)
+	/* one statement at a time (so that --verbose lists each), all in one transaction */
+	int rc = pg_run(d, "BEGIN", err);
+	for (const char *p = sql; rc == 0 && *p;) {
+		const char *end = strstr(p, ";\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		rc = pg_run(d, arena_strndup(&a, p, n), err);
+		p += n + (end ? 2 : 0);
+	}
+	if (rc == 0)
+		rc = pg_run(d, "COMMIT", err);
+	if (rc < 0) {
+		struct mg_error ignore = MG_ERROR_INIT;
+		pg_run(d, "ROLLBACK", &ignore);
 		pg_history_error(d, err, "create", NULL);
+	}
 	if (rc == 0) {
 		struct driver_rows rows;
 		rc = pg_query(d, &a,
