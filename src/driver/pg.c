@@ -22,7 +22,7 @@ struct pg {
 	const char *schema_literal; /* the schema name as a SQL literal */
 	const char *schema_name;    /* as written, for messages */
 	bool locked;
-	const char *lock_timeout_sql; /* the step that last failed on a lock timeout */
+	const char *lock_timeout_sql; /* the SQL that last failed on a lock timeout */
 };
 
 static struct pg *pg_of(struct driver *d)
@@ -312,7 +312,6 @@ static int pg_exec(struct driver *d, const struct step *s, struct mg_error *err)
 	PGresult *res = pg_send(d, s->sql, 0, NULL);
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
-	pg->lock_timeout_sql = NULL;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
 		rc = pg_result_error(d, res, s, err);
 		if (strcmp(err->sqlstate, "55P03") == 0)
@@ -337,6 +336,8 @@ static int pg_query(struct driver *d, struct arena *a, const char *sql, int n_pa
 	memset(ret, 0, sizeof(*ret));
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = pg_result_error(d, res, NULL, err);
+		if (strcmp(err->sqlstate, "55P03") == 0)
+			pg_of(d)->lock_timeout_sql = arena_strdup(&pg_of(d)->arena, sql);
 		goto out;
 	}
 	ret->n_rows = (size_t)PQntuples(res);
@@ -586,15 +587,34 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 	    "  created_at timestamptz NOT NULL DEFAULT now()\n"
 	    ");\n",
 	    s, s, s, HISTORY_SCHEMA_VERSION, s, s, s, s);
+	/*
+	 * Only when a table is missing: CREATE ... IF NOT EXISTS still asks for
+	 * the right to create, which a role given only the use of the history
+	 * need not have.
+	 */
+	struct driver_rows have;
+	const char *params[] = {pg->schema_name};
+	int rc = pg_query(d, &a,
+			  "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename IN "
+			  "('meta', 'history', 'backfills', 'events', 'trash')",
+			  1, params, &have, err);
+	if (rc < 0) {
+		pg_history_error(d, err, "read", NULL);
+		arena_release(&a);
+		return -1;
+	}
+	if (strcmp(driver_rows_get(&have, 0, 0), "5") == 0)
+		sql = "";
 	/* one statement at a time (so that --verbose lists each), all in one transaction */
-	int rc = pg_run(d, "BEGIN", err);
+	if (*sql)
+		rc = pg_run(d, "BEGIN", err);
 	for (const char *p = sql; rc == 0 && *p;) {
 		const char *end = strstr(p, ";\n");
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		rc = pg_run(d, arena_strndup(&a, p, n), err);
 		p += n + (end ? 2 : 0);
 	}
-	if (rc == 0)
+	if (rc == 0 && *sql)
 		rc = pg_run(d, "COMMIT", err);
 	if (rc < 0) {
 		struct mg_error ignore = MG_ERROR_INIT;
