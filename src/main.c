@@ -36,15 +36,20 @@ const struct cmd commands[] = {
      "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
      "  --batch-size N     rows per backfill batch, each its own transaction (default: 1000)\n"
      "  --batch-delay DUR  pause between backfill batches (default: none)\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
      "Planned changes (see 'migrate plan'): CREATE INDEX, ADD FOREIGN KEY/CHECK/UNIQUE/\n"
      "PRIMARY KEY, SET NOT NULL, RENAME COLUMN/TABLE, a rewriting ALTER COLUMN TYPE and\n"
      "ADD COLUMN with a volatile default are applied the zero-downtime way: expand runs\n"
      "the safe steps (with triggers and batched backfills), contract finishes them.\n"
      "\n"
+     "A failed statement is reported at its file:line:column with its SQLSTATE, the\n"
+     "server's detail: and hint: lines, and what became of the phase.\n"
+     "\n"
      "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file, a\n"
      "change the planner cannot make safe), 3 the database failed (the phase was rolled\n"
-     "back), 4 another migrate holds the lock\n",
+     "back, or one run step by step stopped where 'migrate up' resumes it), 4 another\n"
+     "migrate holds the lock\n",
      true},
     {"revert", cmd_revert, "Undo applied phases, newest first.",
      "migrate revert [--steps N | --to VERSION] [--dry-run]",
@@ -57,14 +62,16 @@ const struct cmd commands[] = {
      "  --to VERSION       undo every migration newer than VERSION (--to 0: all)\n"
      "  --dry-run          show what would run; change nothing\n"
      "  --retries N        retries after a lock timeout (default: 10)\n"
-     "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n",
+     "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n",
      true},
     {"status", cmd_status, "Show each migration's phase and drift.",
      "migrate status [--format text|json]",
      "options:\n"
      "  --format FORMAT    text (default) or json:\n"
      "                     {\"migrations\": [{\"version\", \"name\", \"phase\", \"expanded_at\",\n"
-     "                      \"contracted_at\", \"drift\"}]}\n",
+     "                      \"contracted_at\", \"drift\"}]}\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n",
      true},
     {"plan", cmd_plan, "Show the exact SQL each phase and its revert will run.",
      "migrate plan [--phase expand|contract] [VERSION]",
@@ -74,7 +81,8 @@ const struct cmd commands[] = {
      "now (the exact undo is recorded when the phase is applied). Changes nothing.\n"
      "\n"
      "options:\n"
-     "  --phase PHASE      expand or contract only\n",
+     "  --phase PHASE      expand or contract only\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n",
      true},
     {"check", cmd_check, "The CI gate: lint, replay, round trip, lock trace, drift.",
      "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]",
