@@ -75,16 +75,17 @@ static int pg_result_error(struct driver *d, PGresult *res, const struct step *s
 	if (s && s->file) {
 		int line = s->line, col = s->column;
 		if (pos && s->sql) {
-			/* the position is a 1-based character index into the statement */
-			long p = strtol(pos, NULL, 10);
-			for (long i = 0; i + 1 < p && s->sql[i]; i++) {
-				if (s->sql[i] == '\n') {
+			/* the position is a 1-based character index into the statement;
+			 * columns count bytes, as everywhere in migrate */
+			long p = strtol(pos, NULL, 10), chars = 0;
+			for (const char *c = s->sql; *c; c++) {
+				if (((unsigned char)*c & 0xc0) != 0x80 && ++chars >= p)
+					break;
+				if (*c == '\n') {
 					line++;
 					col = 1;
-				} else if (((unsigned char)s->sql[i] & 0xc0) != 0x80) {
-					col++;
 				} else {
-					p++; /* a continuation byte: the character goes on */
+					col++;
 				}
 			}
 		}

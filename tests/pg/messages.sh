@@ -36,7 +36,7 @@ cat >"$T/cases/hint.sql" <<'SQL'
 -- migrate:expand
 ALTER TABLE t ADD COLUMN c text;
 UPDATE t
-   SET c = lower(1, 2);
+   SET c = 'é' || lower(1, 2);
 -- migrate:revert-expand
 ALTER TABLE t DROP COLUMN c;
 SQL
@@ -45,7 +45,8 @@ cat >"$T/cases/not_null.sql" <<'SQL'
 CREATE TABLE u2 (id int, a text NOT NULL);
 INSERT INTO u2 VALUES (1, NULL);
 SQL
-# file | exit | first line of the error (after $MIG/) | lines that must follow (@-separated)
+# file | exit | first line of the error (after $MIG/; columns count bytes:
+# the é of hint.sql is two) | lines that must follow (@-separated)
 while IFS='|' read -r file want first rest; do
 	[ -n "$file" ] || continue
 	cp "$T/cases/$file" "$MIG/0002_case.sql"
@@ -67,7 +68,7 @@ while IFS='|' read -r file want first rest; do
 	rm "$MIG/0002_case.sql"
 done <<'TABLE'
 unique.sql|3|0002_case.sql:3:1: error: duplicate key value violates unique constraint "t_a_key" (SQLSTATE 23505)|  detail: Key (a)=(x) already exists.@  note: expand of 2_case was rolled back: nothing of it was applied and the history is unchanged
-hint.sql|3|0002_case.sql:4:12: error: function lower(integer, integer) does not exist (SQLSTATE 42883)|  hint: No function matches the given name and argument types. You might need to add explicit type casts.@  note: expand of 2_case was rolled back: nothing of it was applied and the history is unchanged
+hint.sql|3|0002_case.sql:4:20: error: function lower(integer, integer) does not exist (SQLSTATE 42883)|  hint: No function matches the given name and argument types. You might need to add explicit type casts.@  note: expand of 2_case was rolled back: nothing of it was applied and the history is unchanged
 not_null.sql|3|0002_case.sql:3:1: error: null value in column "a" of relation "u2" violates not-null constraint (SQLSTATE 23502)|  detail: Failing row contains (1, null).@  note: expand of 2_case was rolled back: nothing of it was applied and the history is unchanged
 TABLE
 
