@@ -297,7 +297,16 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 		    .crash_after_batches = r->o->crash_after_batches,
 		};
 		/* the columns it fills are dropped by the revert: nothing to undo */
-		return backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err);
+		if (backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err) == 0)
+			return 0;
+		/* its queries are generated: the failure stands at the statement planned */
+		if (err->code == 3 && !err->file[0]) {
+			snprintf(err->file, sizeof(err->file), "%s", r->m->path);
+			err->line = u->stmt.line;
+			err->column = u->stmt.column;
+			mg_error_prefix(err, "backfill of %s", u->backfill->label);
+		}
+		return -1;
 	}
 	struct inverse_input in = unit_input(r, i, resuming);
 	struct inverse_result res;
