@@ -43,15 +43,20 @@ const struct cmd commands[] = {
      "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
      "  --batch-size N     rows per backfill batch, each its own transaction (default: 1000)\n"
      "  --batch-delay DUR  pause between backfill batches (default: none)\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
      "Planned changes (see 'migrate plan'): CREATE INDEX, ADD FOREIGN KEY/CHECK/UNIQUE/\n"
      "PRIMARY KEY, SET NOT NULL, RENAME COLUMN/TABLE, a rewriting ALTER COLUMN TYPE and\n"
      "ADD COLUMN with a volatile default are applied the zero-downtime way: expand runs\n"
      "the safe steps (with triggers and batched backfills), contract finishes them.\n"
      "\n"
+     "A failed statement is reported at its file:line:column with its SQLSTATE, the\n"
+     "server's detail: and hint: lines, and what became of the phase.\n"
+     "\n"
      "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file, a\n"
      "change the planner cannot make safe), 3 the database failed (the phase was rolled\n"
-     "back), 4 another migrate holds the lock\n",
+     "back, or one run step by step stopped where 'migrate up' resumes it), 4 another\n"
+     "migrate holds the lock\n",
      true,
      cmd_up_options,
      {NULL}},
@@ -69,7 +74,8 @@ const struct cmd commands[] = {
      "                     files or the history (--to 0: all)\n"
      "  --dry-run          show what would run; change nothing\n"
      "  --retries N        retries after a lock timeout, 0 to 100 (default: 10)\n"
-     "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n",
+     "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n",
      true,
      cmd_revert_options,
      {"rollback", "down", NULL}},
@@ -87,6 +93,7 @@ const struct cmd commands[] = {
      "                       \"missing\": bool (applied, but the file is gone)}]}\n"
      "  --exit-code        exit 1 when a migration is pending or interrupted, drifted or\n"
      "                     missing (an expanded one waiting for its contract is 0)\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
      "exit status: 0 done, 1 (with --exit-code only) something is pending, interrupted,\n"
      "drifted or missing, 2 bad input, 3 the database failed\n",
@@ -104,7 +111,8 @@ const struct cmd commands[] = {
      "\n"
      "options:\n"
      "  --phase PHASE      expand or contract only\n"
-     "  VERSION            only the migration of that version (one of the files)\n",
+     "  VERSION            only the migration of that version (one of the files)\n"
+     "  --verbose          print each statement sent, with its duration, on stderr\n",
      true,
      cmd_plan_options,
      {NULL}},

@@ -85,7 +85,11 @@ static void report_error(struct replay *rp, enum check_stage_id stage, const cha
 	bool located = err->file[0] && err->line > 0;
 	check_report_add(rp->a, rp->r, stage, rule, LINT_ERROR, m, located ? err->file : m->path,
 			 located ? err->line : section_line(m, s), located ? err->column : 1,
-			 err->help[0] ? err->help : NULL, "%s failed: %s", what, err->message);
+			 err->help[0]	  ? err->help
+			 : err->hint[0]	  ? err->hint
+			 : err->detail[0] ? err->detail
+					  : NULL,
+			 "%s failed: %s", what, err->message);
 }
 
 static int snapshot(struct replay *rp, const struct migration *m, struct check_snapshot *ret)

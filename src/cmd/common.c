@@ -42,6 +42,29 @@ static const char *who_am_i(struct arena *a)
 	return arena_printf(a, "%s@%s", pw ? pw->pw_name : "unknown", host);
 }
 
+/*
+ * --verbose: each statement the driver sent, on stderr, as an SQL comment
+ * with its duration and the statement ("-- 12.3 ms  ALTER TABLE ..."); the
+ * lines after a statement's first are indented by four spaces.
+ */
+static void cmd_trace(void *ctx, const char *text, double ms)
+{
+	(void)ctx;
+	while (*text == ' ' || *text == '\n' || *text == '\t' || *text == '\r')
+		text++;
+	size_t n = strlen(text);
+	while (n && (text[n - 1] == ' ' || text[n - 1] == '\n' || text[n - 1] == '\t' ||
+		     text[n - 1] == '\r' || text[n - 1] == ';'))
+		n--;
+	fprintf(stderr, "-- %.1f ms  ", ms);
+	for (size_t i = 0; i < n; i++) {
+		fputc(text[i], stderr);
+		if (text[i] == '\n')
+			fputs("    ", stderr);
+	}
+	fputc('\n', stderr);
+}
+
 int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *err)
 {
 	const char *url, *source;
@@ -60,6 +83,7 @@ int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *e
 	    .lock_wait_ms = env->lock_wait_ms,
 	    .who = who_am_i(&env->arena),
 	    .command = arena_printf(&env->arena, "migrate %s", command),
+	    .trace = cli.verbose ? cmd_trace : NULL,
 	};
 	if (driver_open(&env->driver, url, &s, err) < 0) {
 		driver_close(&env->driver);

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "driver/mongo.h"
 #include "util/fileio.h"
@@ -34,6 +35,20 @@ bool step_list_needs_no_transaction(const struct step_list *l)
 		if (l->items[i].flags & STEP_NO_TRANSACTION)
 			return true;
 	return false;
+}
+
+int64_t driver_clock_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void driver_trace(const struct driver *d, const char *text, int64_t start_ns)
+{
+	if (d->settings.trace && text)
+		d->settings.trace(d->settings.trace_ctx, text,
+				  (double)(driver_clock_ns() - start_ns) / 1e6);
 }
 
 static const char *const phase_names[] = {

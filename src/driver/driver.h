@@ -119,6 +119,13 @@ struct driver_settings {
 	int lock_wait_ms;	    /* how long to wait for the run lock */
 	const char *who;	    /* user@host, recorded in history and events */
 	const char *command;	    /* shown to others waiting on the lock */
+	/*
+	 * Optional (--verbose): called after every statement or command the
+	 * driver sends, its own history, lock and catalogue queries too, with its
+	 * text (never connection details) and how long it took.
+	 */
+	void (*trace)(void *ctx, const char *text, double ms);
+	void *trace_ctx;
 };
 
 struct driver;
@@ -186,6 +193,12 @@ struct driver_ops {
 	 */
 	int (*check_statement)(struct driver *d, struct arena *a, const struct sql_stmt *st,
 			       struct mg_error *err);
+	/*
+	 * Optional: after a step failed on a lock timeout for the last time and
+	 * its transaction was rolled back, adds to err (as "blocked by" notes)
+	 * the sessions that held the locks it waited for.
+	 */
+	void (*explain_lock_timeout)(struct driver *d, struct mg_error *err);
 };
 
 struct driver {
@@ -210,6 +223,11 @@ struct driver {
 int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,
 		struct mg_error *err);
 void driver_close(struct driver *d);
+
+/* A monotonic clock in nanoseconds, for driver_trace. */
+int64_t driver_clock_ns(void);
+/* Hands text and the time since start_ns to the settings' trace callback, if any. */
+void driver_trace(const struct driver *d, const char *text, int64_t start_ns);
 
 /*
  * Where the database URL comes from, first found wins: --db, DATABASE_URL,

@@ -101,6 +101,16 @@ static int fail(struct driver *d, const struct step *s, int32_t code, const char
 	return -1;
 }
 
+/* --verbose: a command as relaxed Extended JSON, with the time it took. */
+static void trace_command(struct driver *d, const bson_t *cmd, int64_t start_ns)
+{
+	if (!d->settings.trace)
+		return;
+	char *json = bson_as_relaxed_extended_json(cmd, NULL);
+	driver_trace(d, json, start_ns);
+	bson_free(json);
+}
+
 /*
  * Sends a command that writes. A reply may report writeErrors (or a write
  * concern error) although the command ran: those fail it too, unless the step
@@ -114,10 +124,12 @@ static int run_command(struct driver *d, const char *database, const bson_t *cmd
 	struct mongo *mg = mongo_of(d);
 	bson_t reply;
 	bson_error_t e;
+	int64_t t0 = driver_clock_ns();
 	bool ok = strcmp(database, mg->db_name) == 0
 		      ? mongoc_database_write_command_with_opts(mg->db, cmd, NULL, &reply, &e)
 		      : mongoc_client_write_command_with_opts(mg->client, database, cmd, NULL,
 							      &reply, &e);
+	trace_command(d, cmd, t0);
 	int32_t code = 0;
 	const char *message = NULL;
 	char buf[sizeof(e.message)];
@@ -142,15 +154,32 @@ static int run_command(struct driver *d, const char *database, const bson_t *cmd
 	return 0;
 }
 
-/* Runs a read command (find, listCollections...) and calls fn on each document. */
-static int each_document(struct driver *d, mongoc_cursor_t *cursor,
+/*
+ * Runs a read command (find, listCollections...) and calls fn on each
+ * document. verb and collection (NULL for listCollections) and filter (may be
+ * NULL) say what it reads, for the trace.
+ */
+static int each_document(struct driver *d, mongoc_cursor_t *cursor, const char *verb,
+			 const char *collection, const bson_t *filter,
 			 int (*fn)(void *ctx, const bson_t *doc, struct mg_error *err), void *ctx,
 			 struct mg_error *err)
 {
 	const bson_t *doc;
 	int rc = 0;
+	int64_t t0 = driver_clock_ns();
 	while (rc == 0 && mongoc_cursor_next(cursor, &doc))
 		rc = fn(ctx, doc, err);
+	if (d->settings.trace) {
+		bson_t what = BSON_INITIALIZER;
+		if (collection)
+			BSON_APPEND_UTF8(&what, verb, collection);
+		else
+			BSON_APPEND_INT32(&what, verb, 1);
+		if (filter)
+			BSON_APPEND_DOCUMENT(&what, "filter", filter);
+		trace_command(d, &what, t0);
+		bson_destroy(&what);
+	}
 	bson_error_t e;
 	if (rc == 0 && mongoc_cursor_error(cursor, &e))
 		rc = fail(d, NULL, (int32_t)e.code, e.message, error_is_connection(&e), err);
@@ -298,8 +327,8 @@ static int mongo_lock(struct driver *d, struct mg_error *err)
 	struct mg_error ignore = MG_ERROR_INIT;
 	BSON_APPEND_UTF8(&filter, "_id", "lock");
 	mongoc_collection_t *coll = mongoc_database_get_collection(mg->db, MONGO_LOCK_COLLECTION);
-	each_document(d, mongoc_collection_find_with_opts(coll, &filter, NULL, NULL), read_holder,
-		      &h, &ignore);
+	each_document(d, mongoc_collection_find_with_opts(coll, &filter, NULL, NULL), "find",
+		      MONGO_LOCK_COLLECTION, &filter, read_holder, &h, &ignore);
 	mongoc_collection_destroy(coll);
 	bson_destroy(&filter);
 	mg_error_clear(err);
@@ -482,8 +511,9 @@ static int mongo_history_load(struct driver *d, struct arena *a, struct history 
 	mongoc_collection_t *coll =
 	    mongoc_database_get_collection(mg->db, MONGO_HISTORY_COLLECTION);
 	struct history_reader r = {a, ret};
-	int rc = each_document(d, mongoc_collection_find_with_opts(coll, &filter, &opts, NULL),
-			       read_history_doc, &r, err);
+	int rc =
+	    each_document(d, mongoc_collection_find_with_opts(coll, &filter, &opts, NULL), "find",
+			  MONGO_HISTORY_COLLECTION, &filter, read_history_doc, &r, err);
 	mongoc_collection_destroy(coll);
 	bson_destroy(&filter);
 	bson_destroy(&opts);
@@ -594,7 +624,7 @@ static int mongo_trash_purge(struct driver *d, struct arena *a, int64_t older_th
 	mongoc_collection_t *coll = mongoc_database_get_collection(mg->db, MONGO_TRASH_REGISTRY);
 	struct trash_reader r = {.a = a};
 	int rc = each_document(d, mongoc_collection_find_with_opts(coll, &filter, NULL, NULL),
-			       read_trash_doc, &r, err);
+			       "find", MONGO_TRASH_REGISTRY, &filter, read_trash_doc, &r, err);
 	mongoc_collection_destroy(coll);
 	bson_destroy(&filter);
 	if (rc < 0)
@@ -693,14 +723,17 @@ static int read_state(struct driver *d, struct state_reader *r, const char *coll
 	bson_append_document_begin(&opts, "filter", -1, &filter);
 	BSON_APPEND_UTF8(&filter, "name", collection);
 	bson_append_document_end(&opts, &filter);
+	bson_t named = BSON_INITIALIZER; /* the filter again, for the trace */
+	BSON_APPEND_UTF8(&named, "name", collection);
 	int rc = each_document(d, mongoc_database_find_collections_with_opts(mg->db, &opts),
-			       read_collection_doc, r, err);
+			       "listCollections", NULL, &named, read_collection_doc, r, err);
+	bson_destroy(&named);
 	bson_destroy(&opts);
 	if (rc < 0 || !r->st->exists || r->st->is_view)
 		return rc;
 	mongoc_collection_t *coll = mongoc_database_get_collection(mg->db, collection);
-	rc = each_document(d, mongoc_collection_find_indexes_with_opts(coll, NULL), read_index_doc,
-			   r, err);
+	rc = each_document(d, mongoc_collection_find_indexes_with_opts(coll, NULL), "listIndexes",
+			   collection, NULL, read_index_doc, r, err);
 	mongoc_collection_destroy(coll);
 	return rc;
 }

@@ -9,6 +9,8 @@
 #include "driver/driver.h"
 #include "driver/history_json.h"
 #include "plan/inverse.h"
+#include "sql/ast.h"
+#include "sql/parse.h"
 #include "util/strbuf.h"
 
 #define HISTORY_SCHEMA_VERSION 1
@@ -19,7 +21,9 @@ struct pg {
 	const char *schema;	    /* quoted history schema */
 	const char *schema_literal; /* the schema name as a SQL literal */
 	const char *url;	    /* to scrub its secrets from the server's messages */
+	const char *schema_name;    /* as written, for messages */
 	bool locked;
+	const char *lock_timeout_sql; /* the SQL that last failed on a lock timeout */
 };
 
 static struct pg *pg_of(struct driver *d)
@@ -41,7 +45,22 @@ static void trim_newline(char *s)
 		s[--n] = '\0';
 }
 
-/* Fills err from a failed result: message, SQLSTATE, detail/hint as help. */
+/* Sends sql (with text parameters when params), traced. */
+static PGresult *pg_send(struct driver *d, const char *sql, int n_params, const char *const *params)
+{
+	int64_t t0 = driver_clock_ns();
+	PGresult *res = params || n_params ? PQexecParams(pg_of(d)->conn, sql, n_params, NULL,
+							  params, NULL, NULL, 0)
+					   : PQexec(pg_of(d)->conn, sql);
+	driver_trace(d, sql, t0);
+	return res;
+}
+
+/*
+ * Fills err from a failed result: the server's message and SQLSTATE, at the
+ * statement's place in its file (moved to the server's error position when
+ * it gives one), its DETAIL, HINT and CONTEXT as lines of their own.
+ */
 static int pg_result_error(struct driver *d, PGresult *res, const struct step *s,
 			   struct mg_error *err)
 {
@@ -49,6 +68,7 @@ static int pg_result_error(struct driver *d, PGresult *res, const struct step *s
 	const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
 	const char *hint = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_HINT) : NULL;
+	const char *context = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
 	const char *pos = res ? PQresultErrorField(res, PG_DIAG_STATEMENT_POSITION) : NULL;
 	char msg[900];
 	snprintf(msg, sizeof(msg), "%s", primary ? primary : PQerrorMessage(pg_of(d)->conn));
@@ -57,10 +77,13 @@ static int pg_result_error(struct driver *d, PGresult *res, const struct step *s
 	if (s && s->file) {
 		int line = s->line, col = s->column;
 		if (pos && s->sql) {
-			/* the position is a 1-based character index into the statement */
-			long p = strtol(pos, NULL, 10);
-			for (long i = 0; i + 1 < p && s->sql[i]; i++) {
-				if (s->sql[i] == '\n') {
+			/* the position is a 1-based character index into the statement;
+			 * columns count bytes, as everywhere in migrate */
+			long p = strtol(pos, NULL, 10), chars = 0;
+			for (const char *c = s->sql; *c; c++) {
+				if (((unsigned char)*c & 0xc0) != 0x80 && ++chars >= p)
+					break;
+				if (*c == '\n') {
 					line++;
 					col = 1;
 				} else {
@@ -72,20 +95,43 @@ static int pg_result_error(struct driver *d, PGresult *res, const struct step *s
 	} else {
 		mg_error_set(err, 3, "%s", msg);
 	}
-	if (state)
+	if (state) {
 		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state);
+		err->sqlstate_shown = true;
+	}
+	if (detail)
+		mg_error_set_detail(err, detail);
 	if (hint)
-		mg_error_set_help(err, "%s", hint);
-	else if (detail)
-		mg_error_set_help(err, "%s", detail);
-	secret_scrub(err->help, sizeof(err->help), pg_of(d)->url);
+		mg_error_set_hint(err, hint);
+	if (context) {
+		char c[600];
+		snprintf(c, sizeof(c), "%s", context);
+		trim_newline(c);
+		mg_error_add_note(err, "context", "%s", c);
+	}
+	/* the server may quote what it was given: a password in a conninfo value */
+	secret_scrub(err->detail, sizeof(err->detail), pg_of(d)->url);
+	secret_scrub(err->hint, sizeof(err->hint), pg_of(d)->url);
+	secret_scrub(err->notes, sizeof(err->notes), pg_of(d)->url);
 	return -1;
+}
+
+/*
+ * What a failure of migrate's own work becomes: "cannot <doing>: <message>",
+ * and for a permission error (42501) the right the role lacks.
+ */
+static void pg_error_while(struct driver *d, struct mg_error *err, const char *doing,
+			   const char *right)
+{
+	mg_error_prefix(err, "cannot %s", doing);
+	if (strcmp(err->sqlstate, "42501") == 0 && right)
+		mg_error_set_help(err, "the role \"%s\" needs %s", PQuser(pg_of(d)->conn), right);
 }
 
 /* Runs sql (no parameters) and expects success; the result is cleared. */
 static int pg_run(struct driver *d, const char *sql, struct mg_error *err)
 {
-	PGresult *res = PQexec(pg_of(d)->conn, sql);
+	PGresult *res = pg_send(d, sql, 0, NULL);
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
 	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
@@ -126,6 +172,7 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 	char *lit = PQescapeLiteral(pg->conn, schema, strlen(schema));
 	pg->schema = arena_strdup(&pg->arena, id);
 	pg->schema_literal = arena_strdup(&pg->arena, lit);
+	pg->schema_name = arena_strdup(&pg->arena, schema);
 	PQfreemem(id);
 	PQfreemem(lit);
 
@@ -172,9 +219,11 @@ static int pg_lock(struct driver *d, struct mg_error *err)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	int rc = -1;
 	for (;;) {
-		PGresult *res = PQexec(pg->conn, sql);
+		PGresult *res = pg_send(d, sql, 0, NULL);
 		if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 			pg_result_error(d, res, NULL, err);
+			pg_error_while(d, err, "take the run lock",
+				       "EXECUTE on pg_try_advisory_lock");
 			PQclear(res);
 			goto out;
 		}
@@ -202,7 +251,7 @@ static int pg_lock(struct driver *d, struct mg_error *err)
 	    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
 	    "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s LIMIT 1",
 	    lock_key_sql(pg, &a));
-	PGresult *res = PQexec(pg->conn, who_sql);
+	PGresult *res = pg_send(d, who_sql, 0, NULL);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
 		mg_error_set(err, 4,
 			     "another migrate holds the lock on %s: '%s' by %s from %s (pid %s, "
@@ -224,8 +273,8 @@ static void pg_unlock(struct driver *d)
 	if (!pg->locked)
 		return;
 	struct arena a = ARENA_INIT;
-	PGresult *res = PQexec(
-	    pg->conn, arena_printf(&a, "SELECT pg_advisory_unlock(%s)", lock_key_sql(pg, &a)));
+	PGresult *res = pg_send(
+	    d, arena_printf(&a, "SELECT pg_advisory_unlock(%s)", lock_key_sql(pg, &a)), 0, NULL);
 	PQclear(res);
 	arena_release(&a);
 	pg->locked = false;
@@ -254,11 +303,21 @@ static void pg_rollback(struct driver *d)
 
 static int pg_exec(struct driver *d, const struct step *s, struct mg_error *err)
 {
-	PGresult *res = PQexec(pg_of(d)->conn, s->sql);
+	struct pg *pg = pg_of(d);
+	PGresult *res = pg_send(d, s->sql, 0, NULL);
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
-	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
 		rc = pg_result_error(d, res, s, err);
+		if (strcmp(err->sqlstate, "55P03") == 0)
+			pg->lock_timeout_sql = arena_strdup(&pg->arena, s->sql);
+		else if (strcmp(err->sqlstate, "42501") == 0 && !err->help[0])
+			mg_error_set_help(
+			    err,
+			    "the role \"%s\" lacks a right this statement needs: grant "
+			    "it, or run migrate as the owner of the objects it changes",
+			    PQuser(pg->conn));
+	}
 	PQclear(res);
 	return rc;
 }
@@ -266,12 +325,14 @@ static int pg_exec(struct driver *d, const struct step *s, struct mg_error *err)
 static int pg_query(struct driver *d, struct arena *a, const char *sql, int n_params,
 		    const char *const *params, struct driver_rows *ret, struct mg_error *err)
 {
-	PGresult *res = PQexecParams(pg_of(d)->conn, sql, n_params, NULL, params, NULL, NULL, 0);
+	PGresult *res = pg_send(d, sql, n_params, params ? params : (const char *const[]){NULL});
 	ExecStatusType st = PQresultStatus(res);
 	int rc = 0;
 	memset(ret, 0, sizeof(*ret));
 	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
 		rc = pg_result_error(d, res, NULL, err);
+		if (strcmp(err->sqlstate, "55P03") == 0)
+			pg_of(d)->lock_timeout_sql = arena_strdup(&pg_of(d)->arena, sql);
 		goto out;
 	}
 	ret->n_rows = (size_t)PQntuples(res);
@@ -288,6 +349,164 @@ out:
 	return rc;
 }
 
+/* The relations a statement names, as to_regclass() calls joined by commas. */
+struct relation_list {
+	struct driver *d;
+	struct strbuf *sb;
+	size_t n;
+};
+
+static void relation_add(struct relation_list *l, const char *schema, const char *name)
+{
+	if (!name || !*name || l->n >= 32)
+		return;
+	PGconn *conn = pg_of(l->d)->conn;
+	struct strbuf q = STRBUF_INIT;
+	char *id = PQescapeIdentifier(conn, name, strlen(name));
+	if (schema && *schema) {
+		char *sid = PQescapeIdentifier(conn, schema, strlen(schema));
+		strbuf_addf(&q, "%s.", sid ? sid : "");
+		PQfreemem(sid);
+	}
+	strbuf_addstr(&q, id ? id : "");
+	PQfreemem(id);
+	char *lit = PQescapeLiteral(conn, q.buf, strlen(q.buf));
+	strbuf_addf(l->sb, "%sto_regclass(%s)::oid", l->n ? ", " : "", lit ? lit : "''");
+	PQfreemem(lit);
+	strbuf_release(&q);
+	l->n++;
+}
+
+static void relation_visit(ProtobufCMessage *msg, void *ctx)
+{
+	struct relation_list *l = ctx;
+	if (msg->descriptor == &pg_query__range_var__descriptor) {
+		const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)msg;
+		relation_add(l, rv->schemaname, rv->relname);
+	} else if (msg->descriptor == &pg_query__drop_stmt__descriptor) {
+		/* DROP TABLE / INDEX name their objects as lists of strings */
+		const PgQuery__DropStmt *ds = (const PgQuery__DropStmt *)msg;
+		for (size_t i = 0; i < ds->n_objects; i++) {
+			const char *schema = NULL, *name = NULL;
+			if (ds->objects[i]->node_case == PG_QUERY__NODE__NODE_LIST)
+				ast_qualified_name(ds->objects[i]->list->items,
+						   ds->objects[i]->list->n_items, &schema, &name);
+			relation_add(l, schema, name);
+		}
+	}
+}
+
+/* A query as it may be shown: on one line, shortened, never one that names a password. */
+static const char *query_display(struct arena *a, const char *query)
+{
+	if (strcasestr(query, "password"))
+		return "(not shown: it mentions a password)";
+	struct strbuf sb = STRBUF_INIT;
+	bool space = false;
+	for (const char *p = query; *p && sb.len < 200; p++) {
+		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
+			space = sb.len > 0;
+			continue;
+		}
+		if (space)
+			strbuf_addch(&sb, ' ');
+		space = false;
+		strbuf_addch(&sb, *p);
+	}
+	if (sb.len >= 200)
+		strbuf_addstr(&sb, " ...");
+	const char *ret = arena_strdup(a, sb.buf ? sb.buf : "");
+	strbuf_release(&sb);
+	return ret;
+}
+
+/*
+ * Who held what the step that timed out waited for: the sessions holding a
+ * granted lock on a relation the statement names (its parse tree says
+ * which); when it names none that anyone holds, those whose transaction in
+ * this database has been open longer than the lock timeout. Read from
+ * pg_locks and pg_stat_activity once the step's transaction is gone.
+ */
+static void pg_explain_lock_timeout(struct driver *d, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	if (!pg->lock_timeout_sql)
+		return;
+	struct arena a = ARENA_INIT;
+	struct strbuf rels = STRBUF_INIT;
+	struct relation_list l = {d, &rels, 0};
+	struct sql_section sec;
+	struct mg_error ignore = MG_ERROR_INIT;
+	if (sql_parse_string(&a, pg->lock_timeout_sql, &sec, &ignore) == 0)
+		for (size_t i = 0; i < sec.n_stmts; i++)
+			ast_visit(&sec.stmts[i].node->base, relation_visit, &l);
+	const char *select =
+	    "SELECT DISTINCT ON (a.pid) a.pid, coalesce(nullif(a.application_name, ''), '-'), "
+	    "coalesce(a.state, '-'), l.mode, coalesce(l.relation::regclass::text, '-'), "
+	    "to_char(extract(epoch FROM now() - coalesce(a.xact_start, a.backend_start)), "
+	    "'FM999999990.0'), coalesce(a.query, ''), coalesce(a.usename, '-') "
+	    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+	    "WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid() "
+	    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) ";
+	const char *order = " ORDER BY a.pid, l.mode = 'AccessExclusiveLock' DESC LIMIT 5";
+	char timeout[24];
+	snprintf(timeout, sizeof(timeout), "%d", d->settings.lock_timeout_ms);
+	const char *params[] = {timeout};
+	struct driver_rows rows = {0};
+	int rc = 0;
+	if (l.n)
+		rc = pg_query(
+		    d, &a, arena_printf(&a, "%sAND l.relation IN (%s)%s", select, rels.buf, order),
+		    0, NULL, &rows, &ignore);
+	if (rc == 0 && !rows.n_rows)
+		rc = pg_query(d, &a,
+			      arena_printf(&a,
+					   "%sAND now() - a.xact_start > $1::int * interval '1 "
+					   "millisecond'%s",
+					   select, order),
+			      1, params, &rows, &ignore);
+	for (size_t i = 0; rc == 0 && i < rows.n_rows; i++)
+		mg_error_add_note(
+		    err, "blocked by",
+		    "pid %s '%s' (user %s, %s, %s on %s, its transaction open for %s s): %s",
+		    driver_rows_get(&rows, i, 0), driver_rows_get(&rows, i, 1),
+		    driver_rows_get(&rows, i, 7), driver_rows_get(&rows, i, 2),
+		    driver_rows_get(&rows, i, 3), driver_rows_get(&rows, i, 4),
+		    driver_rows_get(&rows, i, 5), query_display(&a, driver_rows_get(&rows, i, 6)));
+	strbuf_release(&rels);
+	arena_release(&a);
+	pg->lock_timeout_sql = NULL;
+}
+
+/*
+ * A failure to create (CREATE SCHEMA and its tables), read or write migrate's
+ * own history: says so, and for a permission error which right it takes.
+ */
+static void pg_history_error(struct driver *d, struct mg_error *err, const char *what,
+			     const char *table)
+{
+	struct pg *pg = pg_of(d);
+	char doing[300], right[400];
+	if (strcmp(what, "create") == 0) {
+		snprintf(doing, sizeof(doing), "create its history schema \"%s\"", pg->schema_name);
+		snprintf(right, sizeof(right),
+			 "CREATE on the database, or the schema made for it first: CREATE SCHEMA "
+			 "%s AUTHORIZATION \"%s\"",
+			 pg->schema, PQuser(pg->conn));
+	} else if (strcmp(what, "read") == 0) {
+		snprintf(doing, sizeof(doing), "read its history in schema \"%s\"",
+			 pg->schema_name);
+		snprintf(right, sizeof(right), "USAGE on schema \"%s\" and SELECT on its tables",
+			 pg->schema_name);
+	} else {
+		snprintf(doing, sizeof(doing), "write its history (%s.%s)", pg->schema_name, table);
+		snprintf(right, sizeof(right),
+			 "USAGE on schema \"%s\" and SELECT, INSERT, UPDATE, DELETE on its tables",
+			 pg->schema_name);
+	}
+	pg_error_while(d, err, doing, right);
+}
+
 static int pg_history_exists(struct driver *d, bool *ret, struct mg_error *err)
 {
 	struct pg *pg = pg_of(d);
@@ -299,6 +518,8 @@ static int pg_history_exists(struct driver *d, bool *ret, struct mg_error *err)
 			  "SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'history'",
 			  1, params, &rows, err);
 	*ret = rc == 0 && rows.n_rows == 1;
+	if (rc < 0)
+		pg_history_error(d, err, "read", NULL);
 	(void)pg;
 	arena_release(&a);
 	return rc;
@@ -361,7 +582,40 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 	    "  created_at timestamptz NOT NULL DEFAULT now()\n"
 	    ");\n",
 	    s, s, s, HISTORY_SCHEMA_VERSION, s, s, s, s);
-	int rc = pg_run(d, sql, err);
+	/*
+	 * Only when a table is missing: CREATE ... IF NOT EXISTS still asks for
+	 * the right to create, which a role given only the use of the history
+	 * need not have.
+	 */
+	struct driver_rows have;
+	const char *params[] = {pg->schema_name};
+	int rc = pg_query(d, &a,
+			  "SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename IN "
+			  "('meta', 'history', 'backfills', 'events', 'trash')",
+			  1, params, &have, err);
+	if (rc < 0) {
+		pg_history_error(d, err, "read", NULL);
+		arena_release(&a);
+		return -1;
+	}
+	if (strcmp(driver_rows_get(&have, 0, 0), "5") == 0)
+		sql = "";
+	/* one statement at a time (so that --verbose lists each), all in one transaction */
+	if (*sql)
+		rc = pg_run(d, "BEGIN", err);
+	for (const char *p = sql; rc == 0 && *p;) {
+		const char *end = strstr(p, ";\n");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		rc = pg_run(d, arena_strndup(&a, p, n), err);
+		p += n + (end ? 2 : 0);
+	}
+	if (rc == 0 && *sql)
+		rc = pg_run(d, "COMMIT", err);
+	if (rc < 0) {
+		struct mg_error ignore = MG_ERROR_INIT;
+		pg_run(d, "ROLLBACK", &ignore);
+		pg_history_error(d, err, "create", NULL);
+	}
 	if (rc == 0) {
 		struct driver_rows rows;
 		rc = pg_query(d, &a,
@@ -370,6 +624,8 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 					   "'schema_version'",
 					   s),
 			      0, NULL, &rows, err);
+		if (rc < 0)
+			pg_history_error(d, err, "read", NULL);
 		if (rc == 0 && rows.n_rows == 1 &&
 		    atoi(driver_rows_get(&rows, 0, 0)) > HISTORY_SCHEMA_VERSION) {
 			rc = mg_error_set(err, 2,
@@ -398,8 +654,10 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 	    "revert_expand::text, revert_contract::text, planned_expand::text, "
 	    "planned_contract::text FROM %s.history ORDER BY version",
 	    pg->schema);
-	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0)
+	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0) {
+		pg_history_error(d, err, "read", NULL);
 		return -1;
+	}
 	return history_from_rows(a, &rows, ret, err);
 }
 
@@ -431,6 +689,8 @@ static int pg_history_save(struct driver *d, const struct history_entry *e, stru
 	    pg->schema);
 	struct driver_rows rows;
 	int rc = pg_query(d, &a, sql, 14, params, &rows, err);
+	if (rc < 0)
+		pg_history_error(d, err, "write", "history");
 	arena_release(&a);
 	return rc;
 }
@@ -446,6 +706,8 @@ static int pg_history_delete(struct driver *d, int64_t version, struct mg_error 
 	int rc = pg_query(d, &a,
 			  arena_printf(&a, "DELETE FROM %s.history WHERE version = $1", pg->schema),
 			  1, params, &rows, err);
+	if (rc < 0)
+		pg_history_error(d, err, "write", "history");
 	arena_release(&a);
 	return rc;
 }
@@ -469,6 +731,8 @@ static int pg_event_log(struct driver *d, const struct event *ev, struct mg_erro
 				       "outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)",
 				       pg->schema),
 			  6, params, &rows, err);
+	if (rc < 0)
+		pg_history_error(d, err, "write", "events");
 	arena_release(&a);
 	return rc;
 }
@@ -546,4 +810,5 @@ const struct driver_ops driver_pg_ops = {
     .inverse_before = inverse_pg_before,
     .inverse_after = inverse_pg_after,
     .statement_failed = inverse_pg_statement_failed,
+    .explain_lock_timeout = pg_explain_lock_timeout,
 };

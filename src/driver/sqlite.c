@@ -69,6 +69,22 @@ static void sq_fail_function(sqlite3_context *ctx, int argc, sqlite3_value **arg
 	sqlite3_result_error(ctx, msg ? (const char *)msg : "migrate_fail", -1);
 }
 
+/* --verbose: SQLite reports each statement when it ends, with the time it ran. */
+static int sq_trace(unsigned type, void *ctx, void *p, void *x)
+{
+	const struct driver *d = ctx;
+	if (type == SQLITE_TRACE_PROFILE && d->settings.trace)
+		d->settings.trace(d->settings.trace_ctx, sqlite3_sql((sqlite3_stmt *)p),
+				  (double)*(const sqlite3_int64 *)x / 1e6);
+	return 0;
+}
+
+static void sq_trace_on(struct driver *d, sqlite3 *db)
+{
+	if (d->settings.trace)
+		sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, sq_trace, d);
+}
+
 /* Fills err from the connection's last error; busy and locked stand for a lock timeout. */
 static int sq_error(struct driver *d, sqlite3 *db, int rc, const struct step *s,
 		    struct mg_error *err)
@@ -126,6 +142,7 @@ static int sq_open(struct driver *d, const char *path, int flags, struct mg_erro
 		return -1;
 	}
 	sqlite3_extended_result_codes(sq->db, 1);
+	sq_trace_on(d, sq->db);
 	/* lock_timeout: how long one statement waits for another writer */
 	sqlite3_busy_timeout(sq->db, d->settings.lock_timeout_ms);
 	sqlite3_create_function(sq->db, "migrate_fail", 1, SQLITE_UTF8, NULL, sq_fail_function,
@@ -275,6 +292,7 @@ static int sq_lock_take(struct driver *d, struct mg_error *err)
 			     sq->lock_db ? sqlite3_errmsg(sq->lock_db) : "out of memory");
 		return -1;
 	}
+	sq_trace_on(d, sq->lock_db);
 	struct timespec start;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	char *who = sqlite3_mprintf(

@@ -52,6 +52,23 @@ static bool is_lock_timeout(const struct mg_error *err)
 	return strcmp(err->sqlstate, LOCK_TIMEOUT_STATE) == 0;
 }
 
+/*
+ * After the last try of a step failed on a lock timeout (its transaction
+ * rolled back): who held the lock, and what to do.
+ */
+static void explain_lock_timeout(struct driver *d, int retries, struct mg_error *err)
+{
+	if (!is_lock_timeout(err))
+		return;
+	if (d->ops->explain_lock_timeout)
+		d->ops->explain_lock_timeout(d, err);
+	mg_error_set_help(
+	    err,
+	    "the lock was still held after %d tr%s of --lock-timeout %d ms: run again "
+	    "once it is released, or raise --lock-timeout or --retries",
+	    retries + 1, retries ? "ies" : "y", d->settings.lock_timeout_ms);
+}
+
 int runner_check_drift(const struct history *h, const struct migration_set *set, bool allow_drift,
 		       struct mg_error *err)
 {
@@ -280,7 +297,16 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 		    .crash_after_batches = r->o->crash_after_batches,
 		};
 		/* the columns it fills are dropped by the revert: nothing to undo */
-		return backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err);
+		if (backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err) == 0)
+			return 0;
+		/* its queries are generated: the failure stands at the statement planned */
+		if (err->code == 3 && !err->file[0]) {
+			snprintf(err->file, sizeof(err->file), "%s", r->m->path);
+			err->line = u->stmt.line;
+			err->column = u->stmt.column;
+			mg_error_prefix(err, "backfill of %s", u->backfill->label);
+		}
+		return -1;
 	}
 	struct inverse_input in = unit_input(r, i, resuming);
 	struct inverse_result res;
@@ -376,13 +402,39 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e, s
 				return 0;
 		}
 		r->d->ops->rollback(r->d);
-		if (!is_lock_timeout(err) || attempt >= r->o->retries)
+		if (!is_lock_timeout(err) || attempt >= r->o->retries) {
+			explain_lock_timeout(r->d, r->o->retries, err);
+			mg_error_add_note(
+			    err, "note",
+			    "%s of %lld_%s was rolled back: nothing of it was applied "
+			    "and the history is unchanged",
+			    migration_section_name(r->section), (long long)r->m->version,
+			    r->m->name);
 			return -1;
+		}
 		runner_say(r->o->say, r->o->say_ctx,
 			   "  lock timeout at %s:%d; rolled back, retry %d of %d", err->file,
 			   err->line, attempt + 1, r->o->retries);
 		backoff_sleep(attempt);
 	}
+}
+
+/* Where a phase run step by step stopped, and what picks it up. */
+static void stepwise_stopped_note(const struct phase_run *r, size_t i, struct mg_error *err)
+{
+	const char *phase = migration_section_name(r->section);
+	if (i == 0)
+		mg_error_add_note(err, "note",
+				  "%s of %lld_%s (run step by step) stopped at step 1 of %zu: "
+				  "nothing of it was applied; 'migrate up' runs it again",
+				  phase, (long long)r->m->version, r->m->name, r->units.n);
+	else
+		mg_error_add_note(
+		    err, "note",
+		    "%s of %lld_%s (run step by step) stopped at step %zu of %zu: the %zu "
+		    "before it are applied and recorded; 'migrate up' resumes at step %zu, "
+		    "'migrate revert' undoes what was applied",
+		    phase, (long long)r->m->version, r->m->name, i + 1, r->units.n, i, i + 1);
 }
 
 /*
@@ -426,8 +478,11 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 				struct inverse_input in = unit_input(r, i, false);
 				r->d->ops->statement_failed(&in);
 			}
-			if (!is_lock_timeout(err) || attempt >= r->o->retries)
+			if (!is_lock_timeout(err) || attempt >= r->o->retries) {
+				explain_lock_timeout(r->d, r->o->retries, err);
+				stepwise_stopped_note(r, i, err);
 				return -1;
+			}
 			runner_say(r->o->say, r->o->say_ctx,
 				   "  lock timeout at %s:%d; retry %d of %d", err->file, err->line,
 				   attempt + 1, r->o->retries);
@@ -673,9 +728,10 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 	bool stepwise = step_list_needs_no_transaction(steps);
 	for (int attempt = 0;; attempt++) {
 		int rc = 0;
+		size_t i = 0;
 		if (!stepwise)
 			rc = d->ops->begin(d, err);
-		for (size_t i = 0; rc == 0 && i < steps->n; i++) {
+		for (; rc == 0 && i < steps->n; i++) {
 			if (stepwise && !(steps->items[i].flags & STEP_NO_TRANSACTION)) {
 				rc = d->ops->begin(d, err);
 				if (rc == 0)
@@ -687,6 +743,8 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 			} else {
 				rc = d->ops->exec(d, &steps->items[i], err);
 			}
+			if (rc < 0)
+				break;
 		}
 		if (rc == 0)
 			rc = contract ? d->ops->history_save(d, &after, err)
@@ -698,6 +756,22 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		if (!stepwise)
 			d->ops->rollback(d);
 		if (!is_lock_timeout(err) || attempt >= o->retries) {
+			explain_lock_timeout(d, o->retries, err);
+			if (!stepwise)
+				mg_error_add_note(err, "note",
+						  "%s of %lld_%s was rolled back: it is still %s",
+						  phase, (long long)e->version, e->name,
+						  history_phase_name(e->phase));
+			else
+				mg_error_add_note(
+				    err, "note",
+				    "%s of %lld_%s (run step by step) stopped at step %zu of "
+				    "%zu: the steps before it are undone, the history still "
+				    "shows it %s; 'migrate revert' runs it again from its "
+				    "first step",
+				    phase, (long long)e->version, e->name,
+				    i < steps->n ? i + 1 : steps->n, steps->n,
+				    history_phase_name(e->phase));
 			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
 			return -1;
 		}

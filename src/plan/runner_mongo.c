@@ -181,6 +181,16 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		rc = d->ops->history_save(d, e, err);
 	}
 	if (rc < 0) {
+		/* MongoDB runs DDL outside transactions: the phase always goes command by command
+		 */
+		if ((size_t)e->steps_done < sec->n)
+			mg_error_add_note(
+			    err, "note",
+			    "%s of %lld_%s stopped at command %d of %zu: the %d before it "
+			    "are applied and recorded; 'migrate up' resumes at command "
+			    "%d, 'migrate revert' undoes what was applied",
+			    phase, (long long)m->version, m->name, e->steps_done + 1, sec->n,
+			    e->steps_done, e->steps_done + 1);
 		runner_log_event(d, "up", m->version, phase, "failed", err->message);
 		return -1;
 	}

@@ -345,6 +345,10 @@ static void test_failure_and_resume(void **state)
 	struct history_entry *e = history_find(&st.history, 3);
 	assert_int_equal(e->phase, HISTORY_EXPANDING);
 	assert_int_equal(e->steps_done, 1);
+	assert_non_null(strstr(err.notes, "note: expand of 3_retire stopped at command 2 of "));
+	assert_non_null(strstr(err.notes, ": the 1 before it are applied and recorded; 'migrate "
+					  "up' resumes at command 2, 'migrate revert' undoes what "
+					  "was applied\n"));
 	assert_string_equal(st.events[st.n_events - 1], "up 3 expand failed");
 	/* a revert now undoes what the interrupted phase did, the failed command
 	 * included: it may have done part of its work */
