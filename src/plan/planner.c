@@ -195,6 +195,48 @@ const char *plan_pg_name(struct arena *a, const char *fmt, ...)
 	return s;
 }
 
+/*
+ * The name PostgreSQL gives a constraint or index it names itself, as its
+ * makeObjectName does: name1_name2_label, the longer of the two names cut a
+ * character at a time until the whole fits 63 bytes (never half a UTF-8
+ * character). A name already taken gets a number from PostgreSQL, which this
+ * does not guess.
+ */
+const char *plan_pg_object_name(struct arena *a, const char *name1, const char *name2,
+				const char *label)
+{
+	size_t overhead = (label ? strlen(label) + 1 : 0) + (name2 ? 1 : 0);
+	size_t avail = 63 - overhead;
+	size_t n1 = strlen(name1), n2 = name2 ? strlen(name2) : 0;
+	while (n1 + n2 > avail) {
+		if (n1 > n2)
+			n1--;
+		else
+			n2--;
+	}
+	while (n1 && ((unsigned char)name1[n1] & 0xC0) == 0x80)
+		n1--;
+	while (name2 && n2 && ((unsigned char)name2[n2] & 0xC0) == 0x80)
+		n2--;
+	return arena_printf(a, "%.*s%s%.*s%s%s", (int)n1, name1, name2 ? "_" : "", (int)n2,
+			    name2 ? name2 : "", label ? "_" : "", label ? label : "");
+}
+
+/*
+ * The name of col's NOT NULL constraint (*ret NULL when it has none): since
+ * PostgreSQL 18 a NOT NULL is a constraint of its own, with a name, in
+ * pg_constraint (contype 'n'); before, there is none to find.
+ */
+int plan_not_null_constraint(struct plan_ctx *p, const char *rel, const char *col, const char **ret)
+{
+	const char *params[] = {rel, col};
+	return plan_q1(p, ret,
+		       "SELECT k.conname FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = "
+		       "k.conrelid AND a.attnum = k.conkey[1] WHERE k.conrelid = to_regclass($1) "
+		       "AND k.contype = 'n' AND a.attname = $2",
+		       2, params);
+}
+
 /* Is rel a table (p->partitioned: a partitioned one)? */
 static bool table_exists(struct plan_ctx *p, const char *rel, bool *ret)
 {

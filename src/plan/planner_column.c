@@ -507,7 +507,9 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	    refuse_if_generated(p, &cs, rv->relname, a_col, "renaming it") < 0)
 		return -1;
 	struct unit_list views = {0};
-	if (plan_view_renames(p, rv, rel, a_col, b_col, &views) < 0)
+	const char *a_not_null;
+	if (plan_view_renames(p, rv, rel, a_col, b_col, &views) < 0 ||
+	    plan_not_null_constraint(p, rel, a_col, &a_not_null) < 0)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
 	const char *trig = sql_ident(
@@ -568,6 +570,14 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 			       rel, qb) < 0 ||
 		      plan_add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
 			       sql_ident(p->a, check)) < 0))
+		return -1;
+	/* PostgreSQL 18 keeps NOT NULL as a named constraint, which a plain rename
+	 * leaves under a's name: SET NOT NULL named b's after b, so it takes a's */
+	if (check && a_not_null &&
+	    strcmp(a_not_null, plan_pg_object_name(p->a, rv->relname, b_col, "not_null")) != 0 &&
+	    plan_add(p, p->contract, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
+		     sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, b_col, "not_null")),
+		     sql_ident(p->a, a_not_null)) < 0)
 		return -1;
 	return 0;
 }

@@ -66,6 +66,13 @@ const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr);
 const char *plan_pg_name(struct arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* The name PostgreSQL would give name1_name2_label itself (its makeObjectName). */
+const char *plan_pg_object_name(struct arena *a, const char *name1, const char *name2,
+				const char *label);
+/* col's NOT NULL constraint's name, on PostgreSQL 18 and later (else *ret NULL). */
+int plan_not_null_constraint(struct plan_ctx *p, const char *rel, const char *col,
+			     const char **ret);
+
 /* The name of the planner's NOT VALID check standing for NOT NULL on col (planner.c). */
 const char *plan_not_null_check_name(struct plan_ctx *p, const char *table, const char *col);
 

@@ -8,7 +8,9 @@
 #include <cmocka.h>
 
 #include "sql/ast.h"
+#include "plan/planner_internal.h"
 #include "sql/parse.h"
+#include "sql/quote.h"
 
 static void test_statement_locations(void **state)
 {
@@ -142,6 +144,56 @@ static void test_view_rename(void **state)
 			   NULL);
 }
 
+/* Generated names as PostgreSQL makes them (read off PostgreSQL 18), and the engine's own. */
+static void test_generated_names(void **state)
+{
+	(void)state;
+	struct arena a = ARENA_INIT;
+	static const struct {
+		const char *name1, *name2, *label, *want;
+	} pg[] = {
+	    {"t", "c", "not_null", "t_c_not_null"},
+	    {"orders", "account_id", "fkey", "orders_account_id_fkey"},
+	    {"aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd", "eeeeeeeeeeffffffffffgggggggggghhhhhhhhhh",
+	     "not_null", "aaaaaaaaaabbbbbbbbbbccccccc_eeeeeeeeeeffffffffffgggggg_not_null"},
+	    {"aaaaaaaaaabbbbbbbbbbccccccccccdddddddddd",
+	     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	     "\xc3\xa9",
+	     "not_null",
+	     "aaaaaaaaaabbbbbbbbbbccccccc_"
+	     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+	     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9_not_null"},
+	};
+	for (size_t i = 0; i < sizeof(pg) / sizeof(pg[0]); i++)
+		assert_string_equal(plan_pg_object_name(&a, pg[i].name1, pg[i].name2, pg[i].label),
+				    pg[i].want);
+	/* the engine's names: as they are when they fit, else cut with a hash of the whole */
+	assert_string_equal(sql_name_fit(&a, "v2_users_email"), "v2_users_email");
+	const char *l1 = sql_name_fit(
+	    &a, "v20261204120000_customer_shipping_preferences_archive_tbl_shipping_address_line1");
+	const char *l2 = sql_name_fit(
+	    &a, "v20261204120000_customer_shipping_preferences_archive_tbl_shipping_address_line2");
+	assert_int_equal(strlen(l1), 63);
+	assert_int_equal(strlen(l2), 63);
+	assert_string_not_equal(l1, l2);
+	assert_memory_equal(l1, "v20261204120000_customer_shipping_preferences_archive_", 54);
+	assert_string_equal(l1, sql_name_fit(&a, "v20261204120000_customer_shipping_preferences_"
+						 "archive_tbl_shipping_address_line1"));
+	/* never half a character */
+	const char *u =
+	    sql_name_fit(&a, "v1_\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	assert_true(strlen(u) <= 63);
+	assert_int_equal(u[strlen(u) - 9], '_');
+	assert_int_equal((unsigned char)u[strlen(u) - 10] & 0xC0, 0x80);
+	assert_int_equal((unsigned char)u[strlen(u) - 11], 0xc3);
+	arena_release(&a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -149,6 +201,7 @@ int main(void)
 	    cmocka_unit_test(test_syntax_error_location),
 	    cmocka_unit_test(test_deparse),
 	    cmocka_unit_test(test_view_rename),
+	    cmocka_unit_test(test_generated_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
