@@ -496,19 +496,7 @@ static const char *stmt_display(struct arena *a, const struct sql_stmt *st)
 	if (!sql)
 		return "(statement)";
 	struct strbuf sb = STRBUF_INIT;
-	bool space = false;
-	for (const char *p = sql; *p && sb.len < 100; p++) {
-		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
-			space = sb.len > 0;
-			continue;
-		}
-		if (space)
-			strbuf_addch(&sb, ' ');
-		space = false;
-		strbuf_addch(&sb, *p);
-	}
-	if (sb.len >= 100)
-		strbuf_addstr(&sb, "...");
+	strbuf_add_one_line(&sb, sql, 100, "...");
 	const char *ret = arena_strdup(a, sb.buf);
 	strbuf_release(&sb);
 	return ret;

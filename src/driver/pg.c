@@ -402,19 +402,7 @@ static const char *query_display(struct arena *a, const char *query)
 	if (strcasestr(query, "password"))
 		return "(not shown: it mentions a password)";
 	struct strbuf sb = STRBUF_INIT;
-	bool space = false;
-	for (const char *p = query; *p && sb.len < 200; p++) {
-		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r') {
-			space = sb.len > 0;
-			continue;
-		}
-		if (space)
-			strbuf_addch(&sb, ' ');
-		space = false;
-		strbuf_addch(&sb, *p);
-	}
-	if (sb.len >= 200)
-		strbuf_addstr(&sb, " ...");
+	strbuf_add_one_line(&sb, query, 200, " ...");
 	const char *ret = arena_strdup(a, sb.buf ? sb.buf : "");
 	strbuf_release(&sb);
 	return ret;

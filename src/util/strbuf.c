@@ -1,5 +1,6 @@
 #include "util/strbuf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,4 +170,22 @@ void strbuf_add_xml_escaped(struct strbuf *sb, const char *s)
 			strbuf_addch(sb, (char)*p);
 		}
 	}
+}
+
+void strbuf_add_one_line(struct strbuf *sb, const char *text, size_t max, const char *ellipsis)
+{
+	size_t start = sb->len;
+	bool space = false;
+	for (const char *p = text; *p && sb->len - start < max; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r') {
+			space = sb->len > start;
+			continue;
+		}
+		if (space)
+			strbuf_addch(sb, ' ');
+		space = false;
+		strbuf_addch(sb, *p);
+	}
+	if (sb->len - start >= max)
+		strbuf_addstr(sb, ellipsis);
 }

@@ -30,6 +30,12 @@ void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
 /* Appends s as the body of a JSON string (quotes not included). */
 void strbuf_add_json_escaped(struct strbuf *sb, const char *s);
+/*
+ * Appends text on one line, as a message quotes a statement: every run of
+ * white space one blank, none in front; past max bytes it stops and appends
+ * ellipsis.
+ */
+void strbuf_add_one_line(struct strbuf *sb, const char *text, size_t max, const char *ellipsis);
 /* Appends "s" as a JSON string, or null when s is NULL. */
 void strbuf_add_json_string(struct strbuf *sb, const char *s);
 /* Appends s with &, <, >, " and ' escaped for XML. */
