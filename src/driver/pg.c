@@ -811,4 +811,5 @@ const struct driver_ops driver_pg_ops = {
     .inverse_after = inverse_pg_after,
     .statement_failed = inverse_pg_statement_failed,
     .explain_lock_timeout = pg_explain_lock_timeout,
+    .step_resume = resume_pg_step,
 };
