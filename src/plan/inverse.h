@@ -69,6 +69,14 @@ void inverse_pg_statement_failed(const struct inverse_input *in);
  * the invalid index a cut-off build left, skips a DROP INDEX of an index
  * that is gone.
  */
+/*
+ * PostgreSQL (plan/refuse_pg.c), before anything runs: refuses (exit 2) a
+ * DROP TABLE of a table another table's foreign key references, unless the
+ * migration drops that key (or that table) before it.
+ */
+int refuse_pg_check(struct driver *d, struct arena *a, const struct sql_stmt *st,
+		    struct mg_error *err);
+
 int resume_pg_step(struct driver *d, struct arena *a, const struct step *s, bool *ret_skip,
 		   struct mg_error *err);
 
