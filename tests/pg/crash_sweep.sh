@@ -8,13 +8,13 @@
 # ends: the same catalogue, the same rows (a checksum of every table) and the
 # same history and trash.
 #
-# CI runs a sample: every SWEEP_STRIDE-th call (default 3), from a start that
+# CI runs a sample: every SWEEP_STRIDE-th call (default 5), from a start that
 # differs per phase, and always the run that completes. MIGRATE_TEST_SWEEP=full
-# kills after every call (meson test pg-crash_sweep_full, which sets it).
+# kills after every call (see tests/pg/meson.build).
 . "$(dirname "$0")/lib.sh"
 
 KILLED=137 # 128 + SIGKILL
-STRIDE=${SWEEP_STRIDE:-3}
+STRIDE=${SWEEP_STRIDE:-5}
 [ "${MIGRATE_TEST_SWEEP:-}" = full ] && STRIDE=1
 
 # migrate_gone: the killed run's server session has ended (its locks are free).
@@ -47,7 +47,6 @@ for p in 0 1 2; do
 	db_state "$T/state$p"
 	[ "$p" = 2 ] || copy_db "$CLEAN" "${CLEAN}_t$((p + 2))"
 done
-expect_same "$T/state2" "$T/state2" "sanity"
 
 for p in 0 1 2; do
 	cmd=${PHASES[$p]}
