@@ -8,13 +8,13 @@
 # ends: the same catalogue, the same rows (a checksum of every table) and the
 # same history and trash.
 #
-# CI runs a sample: every SWEEP_STRIDE-th call (default 5), from a start that
+# CI runs a sample: every SWEEP_STRIDE-th call (default 3), from a start that
 # differs per phase, and always the run that completes. MIGRATE_TEST_SWEEP=full
 # kills after every call (see tests/pg/meson.build).
 . "$(dirname "$0")/lib.sh"
 
 KILLED=137 # 128 + SIGKILL
-STRIDE=${SWEEP_STRIDE:-5}
+STRIDE=${SWEEP_STRIDE:-3}
 [ "${MIGRATE_TEST_SWEEP:-}" = full ] && STRIDE=1
 
 # migrate_gone: the killed run's server session has ended (its locks are free).
