@@ -55,6 +55,7 @@ for p in 0 1 2; do
 	kills=0
 	while :; do
 		DB="t_${TEST_NAME}_run_$$"
+		# shellcheck disable=SC2034 # read by mg and q (lib.sh)
 		CONN="$MIGRATE_TEST_PG dbname=$DB"
 		copy_db "$template" "$DB"
 		# shellcheck disable=SC2086
