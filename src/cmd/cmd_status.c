@@ -11,6 +11,7 @@ struct status_row {
 	const char *name;
 	const char *phase; /* pending, expanded, contracted */
 	bool interrupted;
+	bool reverting; /* it was a revert that stopped midway */
 	const char *expanded_at;
 	const char *contracted_at;
 	bool drift;
@@ -95,6 +96,10 @@ int cmd_status(int argc, char **argv)
 		r->version = m->version;
 		r->name = m->name;
 		r->phase = settled_phase(e ? e->phase : HISTORY_PENDING, &r->interrupted);
+		if (e && e->reverting) {
+			r->interrupted = true;
+			r->reverting = true;
+		}
 		if (e) {
 			r->expanded_at = e->expanded_at;
 			r->contracted_at = e->contracted_at;
@@ -113,6 +118,8 @@ int cmd_status(int argc, char **argv)
 		r->version = e->version;
 		r->name = e->name;
 		r->phase = settled_phase(e->phase, &r->interrupted);
+		r->reverting = e->reverting;
+		r->interrupted |= e->reverting;
 		r->expanded_at = e->expanded_at;
 		r->contracted_at = e->contracted_at;
 		r->drift = true;
@@ -136,9 +143,12 @@ int cmd_status(int argc, char **argv)
 			strbuf_addstr(&sb, ", \"contracted_at\": ");
 			strbuf_add_json_string(&sb, r->contracted_at);
 			strbuf_addf(&sb, ", \"drift\": %s", r->drift ? "true" : "false");
-			strbuf_addf(&sb, ", \"interrupted\": %s, \"missing\": %s",
+			strbuf_addf(&sb, ", \"interrupted\": %s, \"interrupted_command\": %s",
 				    r->interrupted ? "true" : "false",
-				    r->missing ? "true" : "false");
+				    !r->interrupted ? "null"
+				    : r->reverting  ? "\"revert\""
+						    : "\"up\"");
+			strbuf_addf(&sb, ", \"missing\": %s", r->missing ? "true" : "false");
 			strbuf_addch(&sb, '}');
 		}
 		strbuf_addstr(&sb, n ? "\n]}\n" : "]}\n");
@@ -158,7 +168,9 @@ int cmd_status(int argc, char **argv)
 			       r->contracted_at ? r->contracted_at : "-",
 			       r->drift && !r->missing ? "  DRIFT: file changed since applied" : "",
 			       r->missing ? "  MISSING: file gone" : "",
-			       r->interrupted ? "  (interrupted: 'migrate up' resumes it)" : "");
+			       r->reverting ? "  (revert interrupted: 'migrate revert' finishes it)"
+			       : r->interrupted ? "  (interrupted: 'migrate up' resumes it)"
+						: "");
 		}
 	}
 	cmd_note_missing_database(&env);

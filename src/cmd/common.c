@@ -3,12 +3,15 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "lint/report.h"
+#include "util/crash.h"
 #include "util/fileio.h"
+#include "util/number.h"
 
 int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err)
 {
@@ -65,6 +68,24 @@ static void cmd_trace(void *ctx, const char *text, double ms)
 	fputc('\n', stderr);
 }
 
+/*
+ * MIGRATE_TEST_CRASH_AFTER_CALLS=N: the test suite's kill -9 right after the
+ * driver's N-th call to the database returned (the run lock, the history,
+ * every statement), whatever the command; with --verbose each call is still
+ * printed first.
+ */
+static int64_t crash_after_calls, calls_done;
+
+static void cmd_trace_crash(void *ctx, const char *text, double ms)
+{
+	if (ctx)
+		cmd_trace(NULL, text, ms);
+	if (++calls_done >= crash_after_calls) {
+		fflush(stdout);
+		test_crash_now();
+	}
+}
+
 int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *err)
 {
 	const char *url, *source;
@@ -85,6 +106,11 @@ int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *e
 	    .command = arena_printf(&env->arena, "migrate %s", command),
 	    .trace = cli.verbose ? cmd_trace : NULL,
 	};
+	const char *crash = getenv("MIGRATE_TEST_CRASH_AFTER_CALLS");
+	if (crash && number_parse(crash, 0, 1000000, &crash_after_calls) && crash_after_calls) {
+		s.trace = cmd_trace_crash;
+		s.trace_ctx = cli.verbose ? env : NULL;
+	}
 	if (driver_open(&env->driver, url, &s, err) < 0) {
 		driver_close(&env->driver);
 		return -1;

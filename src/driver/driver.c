@@ -70,6 +70,17 @@ int history_phase_parse(const char *s)
 	return -1;
 }
 
+int64_t history_steps_stored(const struct history_entry *e)
+{
+	return e->reverting ? -(int64_t)e->steps_done - 1 : e->steps_done;
+}
+
+void history_steps_load(struct history_entry *e, int64_t stored)
+{
+	e->reverting = stored < 0;
+	e->steps_done = (int)(stored < 0 ? -stored - 1 : stored);
+}
+
 struct history_entry *history_find(const struct history *h, int64_t version)
 {
 	for (size_t i = 0; i < h->n; i++)

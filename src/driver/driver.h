@@ -73,6 +73,10 @@ enum history_phase {
 };
 
 const char *history_phase_name(enum history_phase p);
+/* steps_done and reverting as one stored number, and back (see struct history_entry) */
+struct history_entry;
+int64_t history_steps_stored(const struct history_entry *e);
+void history_steps_load(struct history_entry *e, int64_t stored);
 int history_phase_parse(const char *s);
 
 /* One migration's row in the history. */
@@ -87,6 +91,12 @@ struct history_entry {
 	int64_t expand_seq; /* order in which phases were applied, for revert */
 	int64_t contract_seq;
 	int steps_done; /* progress of an interrupted phase outside a transaction */
+	/*
+	 * A revert run step by step was interrupted in this phase: steps_done
+	 * counts the revert's steps done. Stored as steps_done = -(n + 1), so
+	 * the history tables need no new column.
+	 */
+	bool reverting;
 	int64_t expand_ms, contract_ms;
 	struct step_list revert_expand;	  /* to run, in order, to undo expand */
 	struct step_list revert_contract; /* to undo contract */
@@ -199,6 +209,13 @@ struct driver_ops {
 	 * the sessions that held the locks it waited for.
 	 */
 	void (*explain_lock_timeout)(struct driver *d, struct mg_error *err);
+	/*
+	 * Optional: a step outside a transaction is about to run again after an
+	 * interruption (it may have run, or half run): makes that safe, or sets
+	 * ret_skip when it is done already.
+	 */
+	int (*step_resume)(struct driver *d, struct arena *a, const struct step *s, bool *ret_skip,
+			   struct mg_error *err);
 };
 
 struct driver {

@@ -141,7 +141,7 @@ void history_entry_params(struct arena *a, const struct history_entry *e,
 	ret_params[5] = e->expand_seq ? arena_printf(a, "%lld", (long long)e->expand_seq) : NULL;
 	ret_params[6] =
 	    e->contract_seq ? arena_printf(a, "%lld", (long long)e->contract_seq) : NULL;
-	ret_params[7] = arena_printf(a, "%d", e->steps_done);
+	ret_params[7] = arena_printf(a, "%lld", (long long)history_steps_stored(e));
 	ret_params[8] = e->expand_seq ? arena_printf(a, "%lld", (long long)e->expand_ms) : NULL;
 	ret_params[9] = e->contract_seq ? arena_printf(a, "%lld", (long long)e->contract_ms) : NULL;
 	ret_params[10] = steps_to_json(a, &e->revert_expand);
@@ -173,7 +173,7 @@ int history_from_rows(struct arena *a, const struct driver_rows *rows, struct hi
 		e->applied_by = driver_rows_get(rows, r, 6);
 		e->expand_seq = row_i64(rows, r, 7);
 		e->contract_seq = row_i64(rows, r, 8);
-		e->steps_done = (int)row_i64(rows, r, 9);
+		history_steps_load(e, row_i64(rows, r, 9));
 		e->expand_ms = row_i64(rows, r, 10);
 		e->contract_ms = row_i64(rows, r, 11);
 		if (steps_from_json(a, driver_rows_get(rows, r, 12), &e->revert_expand, err) < 0 ||

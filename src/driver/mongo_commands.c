@@ -193,7 +193,7 @@ bson_t *mongo_cmd_history_save(const struct history_entry *e)
 	append_literal_utf8(&set, "applied_by", e->applied_by ? e->applied_by : "unknown");
 	append_literal_int64(&set, "expand_seq", e->expand_seq);
 	append_literal_int64(&set, "contract_seq", e->contract_seq);
-	append_literal_int64(&set, "steps_done", e->steps_done);
+	append_literal_int64(&set, "steps_done", history_steps_stored(e));
 	append_literal_int64(&set, "expand_ms", e->expand_ms);
 	append_literal_int64(&set, "contract_ms", e->contract_ms);
 	append_steps(&set, "revert_expand", &e->revert_expand);
@@ -320,7 +320,7 @@ int mongo_history_entry_read(struct arena *a, const bson_t *doc, struct history_
 		} else if (strcmp(k, "contract_seq") == 0) {
 			ret->contract_seq = bson_iter_as_int64(&it);
 		} else if (strcmp(k, "steps_done") == 0) {
-			ret->steps_done = (int)bson_iter_as_int64(&it);
+			history_steps_load(ret, bson_iter_as_int64(&it));
 		} else if (strcmp(k, "expand_ms") == 0) {
 			ret->expand_ms = bson_iter_as_int64(&it);
 		} else if (strcmp(k, "contract_ms") == 0) {

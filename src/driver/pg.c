@@ -799,4 +799,6 @@ const struct driver_ops driver_pg_ops = {
     .inverse_after = inverse_pg_after,
     .statement_failed = inverse_pg_statement_failed,
     .explain_lock_timeout = pg_explain_lock_timeout,
+    .step_resume = resume_pg_step,
+    .check_statement = refuse_pg_check,
 };

@@ -63,6 +63,24 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 void inverse_pg_statement_failed(const struct inverse_input *in);
 
 /*
+ * PostgreSQL (plan/resume_pg.c): before a step outside a transaction runs
+ * again on resume (it may have run, or been cut off midway, before the run
+ * was killed): skips a concurrent build whose index is there and valid, drops
+ * the invalid index a cut-off build left, skips a DROP INDEX of an index
+ * that is gone.
+ */
+/*
+ * PostgreSQL (plan/refuse_pg.c), before anything runs: refuses (exit 2) a
+ * DROP TABLE of a table another table's foreign key references, unless the
+ * migration drops that key (or that table) before it.
+ */
+int refuse_pg_check(struct driver *d, struct arena *a, const struct sql_stmt *st,
+		    struct mg_error *err);
+
+int resume_pg_step(struct driver *d, struct arena *a, const struct step *s, bool *ret_skip,
+		   struct mg_error *err);
+
+/*
  * PostgreSQL's trash: migrate_trash.v<version>_<table>_<column> keeps a
  * dropped column's values by primary key (column NULL: a dropped table).
  * Its write log, migrate_trash.w<version>_<table>_<column>, is made by the

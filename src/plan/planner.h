@@ -24,6 +24,7 @@ enum unit_flags {
 	UNIT_WITH_NEXT = 1 << 3,	/* same transaction as the unit after it */
 	UNIT_ENDS_TRANSACTION = 1 << 4, /* planner: the next unit starts a transaction */
 	UNIT_TRASH_LOG = 1 << 5,	/* planner: a step of a contract's write log */
+	UNIT_PLANNED = 1 << 6,		/* runner: made by the planner, not written in the file */
 };
 
 /* A keyset-batched UPDATE: SET set_sql on table, batch by batch along key. */

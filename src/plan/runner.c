@@ -218,10 +218,16 @@ static int build_units(struct phase_run *r, const struct history_entry *e, bool 
 	for (size_t i = 0; i < r->sec.n_stmts; i++) {
 		const struct sql_stmt *st = &r->sec.stmts[i];
 		bool planned = false;
+		size_t before = r->units.n, before_contract = contract.n;
 		if (expand && planner_plan(r->d, r->a, r->m, r->sec.stmts, i, &planned, &r->units,
 					   &contract, err) < 0)
 			return -1;
 		if (planned) {
+			/* their undo is derived even beside a hand-written revert section */
+			for (size_t k = before; k < r->units.n; k++)
+				r->units.items[k].flags |= UNIT_PLANNED;
+			for (size_t k = before_contract; k < contract.n; k++)
+				contract.items[k].flags |= UNIT_PLANNED;
 			r->planned = true;
 			continue;
 		}
@@ -280,6 +286,17 @@ static void backfill_say(void *ctx, const struct backfill *bf, const struct back
 		o->progress(o->say_ctx, bf->label, p->rows, p->total, p->rate, p->done);
 }
 
+/* Whether the list l begins with the steps of head, in order. */
+static bool revert_starts_with(const struct step_list *l, const struct step_list *head)
+{
+	if (!head->n || head->n > l->n)
+		return false;
+	for (size_t i = 0; i < head->n; i++)
+		if (strcmp(l->items[i].sql, head->items[i].sql) != 0)
+			return false;
+	return true;
+}
+
 /* Runs one unit: its forward steps, and adds its undo to r->revert. */
 static void entry_set_revert(struct history_entry *e, const struct phase_run *r);
 
@@ -310,7 +327,14 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	}
 	struct inverse_input in = unit_input(r, i, resuming);
 	struct inverse_result res;
-	if (r->hand_revert) {
+	/*
+	 * A hand-written revert section undoes the statements as written; what
+	 * the planner added (checks, shadow columns, triggers) is undone by its
+	 * derived steps all the same, after the section: no planner object
+	 * survives a revert.
+	 */
+	bool derive = !r->hand_revert || (u->flags & UNIT_PLANNED);
+	if (!derive) {
 		memset(&res, 0, sizeof(res));
 		step_list_add(r->a, &res.forward, in.sql, in.flags | STEP_SOURCE, r->m->path,
 			      u->stmt.line, u->stmt.column);
@@ -325,7 +349,12 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	 * that a run killed between the step and the history update can still be
 	 * reverted (the undo of such steps is written to be idempotent: IF EXISTS).
 	 */
-	if ((in.flags & STEP_NO_TRANSACTION) && !r->hand_revert && r->entry && res.inverse.n) {
+	/*
+	 * Resumed, the undo may be recorded already (the run was killed after the
+	 * save below): the steps then stand at the head of the undo so far.
+	 */
+	bool recorded = resuming && derive && revert_starts_with(&r->revert, &res.inverse);
+	if ((in.flags & STEP_NO_TRANSACTION) && derive && !recorded && r->entry && res.inverse.n) {
 		struct step_list tentative = r->revert;
 		runner_revert_prepend(r->a, &tentative, &res.inverse);
 		struct step_list saved = r->revert;
@@ -339,30 +368,47 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 	    r->o->before_statement(r->o->hook_ctx, r->d, &u->stmt, err) < 0)
 		return -1;
 	int64_t t0 = runner_now_ms();
-	for (size_t k = 0; k < res.forward.n; k++)
-		if (r->d->ops->exec(r->d, &res.forward.items[k], err) < 0)
+	for (size_t k = 0; k < res.forward.n; k++) {
+		const struct step *st = &res.forward.items[k];
+		bool skip = false;
+		/* a step that commits by itself may have run before the interruption */
+		if (resuming && (st->flags & STEP_NO_TRANSACTION) && r->d->ops->step_resume &&
+		    r->d->ops->step_resume(r->d, r->a, st, &skip, err) < 0)
 			return -1;
+		if (!skip && r->d->ops->exec(r->d, st, err) < 0)
+			return -1;
+	}
 	if (r->o->after_statement &&
 	    r->o->after_statement(r->o->hook_ctx, r->d, &u->stmt, runner_now_ms() - t0, err) < 0)
 		return -1;
-	if (!r->hand_revert) {
+	if (derive) {
 		if (r->d->ops->inverse_after(&in, &res, err) < 0)
 			return -1;
-		runner_revert_prepend(r->a, &r->revert, &res.inverse);
+		if (!recorded)
+			runner_revert_prepend(r->a, &r->revert, &res.inverse);
 	}
 	maybe_crash(r);
 	return 0;
 }
 
-/* What undoes the phase: the hand-written revert section wins over the derived steps. */
+/*
+ * What undoes the phase: the hand-written revert section when there is one
+ * (for the statements as written), then the derived undo of what the planner
+ * added.
+ */
 static void entry_set_revert(struct history_entry *e, const struct phase_run *r)
 {
 	enum migration_section s = r->section;
-	const struct step_list *revert = r->hand_revert ? &r->hand : &r->revert;
+	struct step_list revert = r->revert;
+	if (r->hand_revert) {
+		revert = (struct step_list){0};
+		step_list_append(r->a, &revert, &r->hand);
+		step_list_append(r->a, &revert, &r->revert);
+	}
 	if (s == SECTION_EXPAND)
-		e->revert_expand = *revert;
+		e->revert_expand = revert;
 	else
-		e->revert_contract = *revert;
+		e->revert_contract = revert;
 }
 
 void runner_log_event(struct driver *d, const char *command, int64_t version, const char *phase,
@@ -647,6 +693,28 @@ static int check_statements(struct driver *d, struct arena *a, const struct migr
 	return 0;
 }
 
+/*
+ * A revert stopped midway left its phase half undone: applying anything on
+ * top would mix the two, so up waits until revert has finished it.
+ */
+static int check_interrupted_revert(const struct history *h, struct mg_error *err)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		const struct history_entry *e = &h->items[i];
+		if (!e->reverting || e->phase == HISTORY_PENDING)
+			continue;
+		bool contract = e->phase == HISTORY_CONTRACTED || e->phase == HISTORY_CONTRACTING;
+		mg_error_set(err, 2,
+			     "the revert of %lld_%s was interrupted after step %d of %zu: "
+			     "nothing was applied",
+			     (long long)e->version, e->name, e->steps_done,
+			     contract ? e->revert_contract.n : e->revert_expand.n);
+		mg_error_set_help(err, "run 'migrate revert' to finish it, then 'migrate up'");
+		return -1;
+	}
+	return 0;
+}
+
 int runner_up(struct driver *d, struct arena *a, const struct migration_set *set,
 	      const struct runner_options *o, int *ret_applied, struct mg_error *err)
 {
@@ -665,7 +733,7 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 		goto out;
 	}
 	if (runner_check_drift(&h, set, o->allow_drift, err) < 0 ||
-	    check_statements(d, a, set, &h, o, err) < 0)
+	    check_interrupted_revert(&h, err) < 0 || check_statements(d, a, set, &h, o, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {
@@ -703,6 +771,15 @@ out:
 
 /* ---- revert ---- */
 
+/*
+ * Undoes one phase from its recorded steps: in one transaction with the
+ * history update, or, when a step must run outside a transaction, step by
+ * step, each step's progress recorded in the history (reverting, steps_done)
+ * in the step's own transaction, or right after a step that commits by
+ * itself. An interrupted revert, or a retry after a lock timeout, resumes at
+ * the step it stopped at; a step outside a transaction that may have run
+ * already is made safe to run again first (driver step_resume).
+ */
 static int undo_phase(struct driver *d, struct arena *a, const struct revert_options *o,
 		      struct history_entry *e, bool contract, struct mg_error *err)
 {
@@ -719,6 +796,8 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		   contract ? "contract" : "expand", (long long)e->version, e->name);
 	int64_t t0 = runner_now_ms();
 	struct history_entry after = *e;
+	after.reverting = false;
+	after.steps_done = 0;
 	if (contract) {
 		after.phase = HISTORY_EXPANDED;
 		after.contract_seq = 0;
@@ -726,25 +805,61 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		after.revert_contract = (struct step_list){0};
 	}
 	bool stepwise = step_list_needs_no_transaction(steps);
+	bool resumed = stepwise && e->reverting;
+	size_t i = 0;
+	if (resumed) {
+		i = (size_t)e->steps_done < steps->n ? (size_t)e->steps_done : steps->n;
+		runner_say(o->say, o->say_ctx, "  resuming after step %zu of %zu", i, steps->n);
+	} else if (stepwise) {
+		/* recorded before the first step: a run killed during it shows as an
+		 * interrupted revert, and the next one resumes there */
+		e->reverting = true;
+		e->steps_done = 0;
+		if (d->ops->history_save(d, e, err) < 0) {
+			e->reverting = false;
+			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
+			return -1;
+		}
+	}
+	/* the step at i may have run, or half run, before an interruption */
+	bool maybe_done = resumed;
 	for (int attempt = 0;; attempt++) {
 		int rc = 0;
-		size_t i = 0;
-		if (!stepwise)
+		if (!stepwise) {
 			rc = d->ops->begin(d, err);
-		for (; rc == 0 && i < steps->n; i++) {
-			if (stepwise && !(steps->items[i].flags & STEP_NO_TRANSACTION)) {
+			for (i = 0; rc == 0 && i < steps->n; i++)
+				rc = d->ops->exec(d, &steps->items[i], err);
+		}
+		for (; stepwise && rc == 0 && i < steps->n; i++) {
+			const struct step *st = &steps->items[i];
+			if (!(st->flags & STEP_NO_TRANSACTION)) {
 				rc = d->ops->begin(d, err);
 				if (rc == 0)
-					rc = d->ops->exec(d, &steps->items[i], err);
+					rc = d->ops->exec(d, st, err);
+				e->steps_done = (int)i + 1;
+				if (rc == 0)
+					rc = d->ops->history_save(d, e, err);
 				if (rc == 0)
 					rc = d->ops->commit(d, err);
 				else
 					d->ops->rollback(d);
 			} else {
-				rc = d->ops->exec(d, &steps->items[i], err);
+				bool skip = false;
+				if (maybe_done && d->ops->step_resume)
+					rc = d->ops->step_resume(d, a, st, &skip, err);
+				if (rc == 0 && !skip)
+					rc = d->ops->exec(d, st, err);
+				e->steps_done = (int)i + 1;
+				if (rc == 0)
+					rc = d->ops->history_save(d, e, err);
 			}
-			if (rc < 0)
+			if (rc < 0) {
+				e->steps_done = (int)i;
+				/* a step outside a transaction may be half done */
+				maybe_done = (st->flags & STEP_NO_TRANSACTION) != 0;
 				break;
+			}
+			maybe_done = false;
 		}
 		if (rc == 0)
 			rc = contract ? d->ops->history_save(d, &after, err)
@@ -766,12 +881,11 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 				mg_error_add_note(
 				    err, "note",
 				    "%s of %lld_%s (run step by step) stopped at step %zu of "
-				    "%zu: the steps before it are undone, the history still "
-				    "shows it %s; 'migrate revert' runs it again from its "
-				    "first step",
+				    "%zu: the steps before it are undone and recorded; "
+				    "'migrate revert' resumes at step %zu",
 				    phase, (long long)e->version, e->name,
 				    i < steps->n ? i + 1 : steps->n, steps->n,
-				    history_phase_name(e->phase));
+				    i < steps->n ? i + 1 : steps->n);
 			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
 			return -1;
 		}
@@ -825,9 +939,22 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 				contract = c;
 			}
 		}
+		/* an interrupted revert is finished before anything else is undone */
+		for (size_t i = 0; i < h.n; i++) {
+			struct history_entry *e = &h.items[i];
+			if (e->reverting && e->phase != HISTORY_PENDING) {
+				pick = e;
+				contract = e->phase == HISTORY_CONTRACTED ||
+					   e->phase == HISTORY_CONTRACTING;
+			}
+		}
 		if (!pick)
 			break;
-		if (pick->phase == HISTORY_EXPANDING || pick->phase == HISTORY_CONTRACTING)
+		if (pick->reverting)
+			runner_say(o->say, o->say_ctx,
+				   "note: the revert of %lld_%s was interrupted; finishing it",
+				   (long long)pick->version, pick->name);
+		else if (pick->phase == HISTORY_EXPANDING || pick->phase == HISTORY_CONTRACTING)
 			runner_say(
 			    o->say, o->say_ctx,
 			    "note: %lld_%s was interrupted while %s; undoing what it applied",
@@ -923,11 +1050,12 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 			return -1;
 		for (size_t i = 0; i < hand.n_stmts; i++)
 			runner_say(fn, ctx, "%s;", stmt_text(a, &hand.stmts[i]));
-		return 0;
 	}
 	struct step_list all = {0};
 	for (size_t i = 0; i < r.units.n; i++) {
 		if (r.units.items[i].flags & UNIT_BACKFILL)
+			continue;
+		if (m->sections[rs].present && !(r.units.items[i].flags & UNIT_PLANNED))
 			continue;
 		struct inverse_input in = unit_input(&r, i, false);
 		struct inverse_result res;

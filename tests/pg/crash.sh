@@ -179,4 +179,60 @@ expect_exit 0 mg revert --to 1
 sql -c "UPDATE t SET email = 'a@example.com' WHERE id = 2" >/dev/null
 db_state dup.after
 expect_same dup.before dup.after "revert after a failed, then fixed, unique build"
+
+# ---- a contract killed right after its DROP INDEX CONCURRENTLY ----
+# The drop committed by itself before the history recorded it: the next run
+# does not drop it again, and revert still builds it back.
+new_db dropidx
+migration 0001_t.sql <<'SQL'
+CREATE TABLE t (id bigint PRIMARY KEY, a text, b text);
+CREATE INDEX t_a_idx ON t (a);
+SQL
+migration 0002_drop.sql <<'SQL'
+-- migrate:contract
+DROP INDEX CONCURRENTLY t_a_idx;
+ALTER TABLE t DROP COLUMN b;
+SQL
+expect_exit 0 mg up --to 1
+sql -c "INSERT INTO t SELECT g, 'a' || g, 'b' || g FROM generate_series(1, 50) g" >/dev/null
+data_snapshot dropidx.before
+MIGRATE_TEST_CRASH_AFTER=1 expect_exit $KILLED mg up
+migrate_gone
+expect_eq "index after the kill" "$(q "SELECT to_regclass('t_a_idx') IS NULL")" t
+expect_exit 0 mg up
+expect_contains "$OUT" "resuming after step 0 of 2"
+[ "$(phase_of 2)" = contracted ] || fail "0002 is $(phase_of 2) after the resumed contract"
+expect_eq "undo of the drop recorded once" \
+	"$(q "SELECT count(*) FROM migrate.history, jsonb_array_elements(revert_contract) s
+		WHERE version = 2 AND s->>'sql' LIKE 'CREATE INDEX%'")" 1
+
+# ---- a revert step by step, killed after each of its database calls ----
+# Its undo builds the index back CONCURRENTLY, so it runs step by step: killed
+# anywhere, status shows an interrupted revert, up refuses, and the next
+# revert resumes and ends where a clean one does.
+expect_exit 0 mg revert --to 1
+data_snapshot dropidx.reverted
+expect_same dropidx.before dropidx.reverted "a clean revert of the resumed contract"
+killed_revert=0
+for n in $(seq 1 60); do
+	expect_exit 0 mg up
+	MIGRATE_TEST_CRASH_AFTER_CALLS=$n mg revert --to 1 >"$OUT" 2>"$ERR"
+	rc=$?
+	[ "$rc" = 0 ] && break
+	[ "$rc" = "$KILLED" ] || fail "revert killed after call $n: exit $rc"
+	migrate_gone
+	if [ "$(q "SELECT steps_done < 0 FROM migrate.history WHERE version = 2")" = t ]; then
+		killed_revert=$((killed_revert + 1))
+		expect_exit 0 mg status --format json
+		json_check "$OUT" "d['migrations'][1]['interrupted'] is True" \
+			"d['migrations'][1]['interrupted_command'] == 'revert'"
+		expect_exit 2 mg up
+		expect_contains "$ERR" "the revert of 2_drop was interrupted"
+	fi
+	expect_exit 0 mg revert --to 1
+	data_snapshot "dropidx.killed$n"
+	expect_same dropidx.before "dropidx.killed$n" "a revert killed after call $n, then run again"
+	no_invalid_index "a revert killed after call $n"
+done
+[ "$killed_revert" -gt 0 ] || fail "no kill left an interrupted revert (the test proves nothing)"
 pass

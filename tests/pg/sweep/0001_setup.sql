@@ -1,0 +1,12 @@
+CREATE FUNCTION one() RETURNS integer VOLATILE LANGUAGE sql AS 'SELECT 1';
+CREATE TABLE accounts (id bigint PRIMARY KEY, email text, name text, status text, balance integer, legacy text);
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, total integer, note text);
+CREATE INDEX orders_note_idx ON orders (note);
+CREATE TABLE tags (id bigint PRIMARY KEY, label text);
+CREATE TABLE events (id bigint NOT NULL, payload text);
+CREATE TABLE old_things (id bigint PRIMARY KEY, what text);
+INSERT INTO accounts SELECT g, 'u' || g || '@example.com', 'user ' || g, 'active', g, 'l' || g FROM generate_series(1, 5) g;
+INSERT INTO orders SELECT g, 1 + g % 5, g * 10, 'n' || g FROM generate_series(1, 5) g;
+INSERT INTO tags VALUES (1, 'red'), (2, 'blue');
+INSERT INTO events VALUES (1, 'a'), (2, 'b');
+INSERT INTO old_things VALUES (1, 'x');
