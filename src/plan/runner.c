@@ -512,8 +512,10 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 	if (!resuming)
 		r->revert = (struct step_list){0};
 	for (size_t i = (size_t)e->steps_done; i < r->units.n;) {
-		if (runner_interrupted())
-			return runner_interrupt_stop(err), stepwise_interrupted(r, i, err);
+		if (runner_interrupted()) {
+			runner_interrupt_stop(err);
+			return stepwise_interrupted(r, i, err);
+		}
 		const struct unit *u = &r->units.items[i];
 		bool alone = u->flags & (UNIT_ALONE | UNIT_BACKFILL);
 		size_t end = i + 1; /* the group: [i, end) */
