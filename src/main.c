@@ -56,7 +56,8 @@ const struct cmd commands[] = {
      "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file, a\n"
      "change the planner cannot make safe), 3 the database failed (the phase was rolled\n"
      "back, or one run step by step stopped where 'migrate up' resumes it), 4 another\n"
-     "migrate holds the lock\n",
+     "migrate holds the lock, 130 / 143 stopped by SIGINT / SIGTERM (the running\n"
+     "statement cancelled, rolled back or stopped between steps; 'migrate up' resumes)\n",
      true,
      cmd_up_options,
      {NULL}},
@@ -75,7 +76,10 @@ const struct cmd commands[] = {
      "  --dry-run          show what would run; change nothing\n"
      "  --retries N        retries after a lock timeout, 0 to 100 (default: 10)\n"
      "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n"
-     "  --verbose          print each statement sent, with its duration, on stderr\n",
+     "  --verbose          print each statement sent, with its duration, on stderr\n"
+     "\n"
+     "exit status: 0 done, 2 bad input, 3 the database failed, 4 another migrate holds\n"
+     "the lock, 130 / 143 stopped by SIGINT / SIGTERM ('migrate revert' runs it again)\n",
      true,
      cmd_revert_options,
      {"rollback", "down", NULL}},

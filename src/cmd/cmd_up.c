@@ -7,6 +7,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "plan/runner.h"
+#include "util/interrupt.h"
 #include "util/fileio.h"
 #include "util/number.h"
 
@@ -162,6 +163,8 @@ int cmd_up(int argc, char **argv)
 		env.lock_wait_ms = (int)lock_wait;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
+	/* SIGINT/SIGTERM cancel the running statement and stop the run cleanly */
+	interrupt_install();
 	if (cmd_env_connect(&env, "up", &err) < 0)
 		goto fail;
 	int applied;
@@ -276,6 +279,7 @@ int cmd_revert(int argc, char **argv)
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
 	bool to_known = !o.has_to || revert_to_in_files(&env, o.to);
+	interrupt_install();
 	if (cmd_env_connect(&env, "revert", &err) < 0 ||
 	    (!to_known && revert_to_in_history(&env, o.to, &err) < 0))
 		goto fail;

@@ -22,7 +22,9 @@ int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err
 		return -1;
 	env->dir = cli.dir ? cli.dir : env->config.dir ? env->config.dir : "migrations";
 	env->history_schema = env->config.history_schema ? env->config.history_schema : "migrate";
-	env->lock_timeout_ms = 2000;
+	/* short, as pgroll's 500 ms: while a DDL statement waits for its lock,
+	 * the app's queries on the table queue behind it for this long at most */
+	env->lock_timeout_ms = 500;
 	env->retries = 10;
 	env->lock_wait_ms = 60000;
 	if (cli.lock_timeout_ms) /* checked by cli_common_check: 1ms to 24h */

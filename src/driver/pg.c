@@ -11,6 +11,7 @@
 #include "plan/inverse.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
+#include "util/interrupt.h"
 #include "util/strbuf.h"
 
 #define HISTORY_SCHEMA_VERSION 1
@@ -24,6 +25,7 @@ struct pg {
 	const char *schema_name;    /* as written, for messages */
 	bool locked;
 	const char *lock_timeout_sql; /* the SQL that last failed on a lock timeout */
+	PGcancel *cancel;	      /* made at connect, for the signal handler */
 };
 
 static struct pg *pg_of(struct driver *d)
@@ -140,6 +142,17 @@ static int pg_run(struct driver *d, const char *sql, struct mg_error *err)
 	return rc;
 }
 
+/*
+ * Called from the SIGINT/SIGTERM handler: PQcancel is async-signal-safe with
+ * a PGcancel made beforehand. The server answers the running statement with
+ * 57014 and the runner rolls back.
+ */
+static void pg_cancel_running(void *ctx)
+{
+	char errbuf[256];
+	PQcancel(ctx, errbuf, sizeof(errbuf));
+}
+
 static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 {
 	struct pg *pg = calloc(1, sizeof(*pg));
@@ -166,6 +179,9 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 		return -1;
 	}
 	PQsetNoticeProcessor(pg->conn, pg_notice_ignore, NULL);
+	pg->cancel = PQgetCancel(pg->conn);
+	if (pg->cancel)
+		interrupt_set_cancel(pg_cancel_running, pg->cancel);
 
 	const char *schema = d->settings.history_schema ? d->settings.history_schema : "migrate";
 	char *id = PQescapeIdentifier(pg->conn, schema, strlen(schema));
@@ -197,12 +213,18 @@ static void pg_disconnect(struct driver *d)
 	struct pg *pg = pg_of(d);
 	if (!pg)
 		return;
+	if (pg->cancel) {
+		interrupt_set_cancel(NULL, NULL);
+		PQfreeCancel(pg->cancel);
+	}
 	if (pg->conn)
 		PQfinish(pg->conn);
 	arena_release(&pg->arena);
 	free(pg);
 	d->impl = NULL;
 }
+
+static const char *query_display(struct arena *a, const char *query);
 
 static const char *lock_key_sql(struct pg *pg, struct arena *a)
 {
@@ -239,27 +261,57 @@ static int pg_lock(struct driver *d, struct mg_error *err)
 		    (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
 		if (waited >= d->settings.lock_wait_ms)
 			break;
+		if (interrupt_pending()) {
+			mg_error_set(err, interrupt_exit_code(),
+				     "interrupted (%s) while waiting for the run lock: nothing ran",
+				     interrupt_signal_name());
+			goto out;
+		}
 		usleep(100 * 1000);
 	}
-	/* name the holder: its session's application_name says what it runs */
+	/*
+	 * Name the holder: its session's application_name says what it runs, its
+	 * state and query what it does now. A holder whose client was killed
+	 * keeps the lock while its backend finishes the statement it was given
+	 * (the server notices the closed connection only when it next reads or
+	 * writes it); an idle one is a client that is still connected.
+	 */
 	const char *who_sql = arena_printf(
 	    &a,
 	    "SELECT a.application_name, a.usename, coalesce(host(a.client_addr), 'local'), "
-	    "a.pid, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS') "
+	    "a.pid, to_char(a.backend_start, 'YYYY-MM-DD HH24:MI:SS'), coalesce(a.state, ''), "
+	    "left(regexp_replace(coalesce(a.query, ''), '\\s+', ' ', 'g'), 200), "
+	    "coalesce(extract(epoch FROM now() - a.state_change)::bigint, 0)::text, "
+	    "coalesce(extract(epoch FROM now() - a.backend_start)::bigint, 0)::text "
 	    "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
 	    "WHERE l.locktype = 'advisory' AND l.granted "
 	    "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
 	    "AND ((l.classid::bigint << 32) | l.objid::bigint) = %s LIMIT 1",
 	    lock_key_sql(pg, &a));
 	PGresult *res = pg_send(d, who_sql, 0, NULL);
-	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		const char *state = PQgetvalue(res, 0, 5);
 		mg_error_set(err, 4,
 			     "another migrate holds the lock on %s: '%s' by %s from %s (pid %s, "
-			     "since %s)",
+			     "since %s, %ss ago)",
 			     d->url_redacted, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-			     PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4));
-	else
+			     PQgetvalue(res, 0, 2), PQgetvalue(res, 0, 3), PQgetvalue(res, 0, 4),
+			     PQgetvalue(res, 0, 8));
+		mg_error_add_note(err, "holder", "%s for %ss: %s", state[0] ? state : "unknown",
+				  PQgetvalue(res, 0, 7), query_display(&a, PQgetvalue(res, 0, 6)));
+		if (strncmp(state, "idle", 4) == 0)
+			mg_error_add_note(err, "note",
+					  "its client is still connected (an idle session whose "
+					  "client is gone ends at once)");
+		else
+			mg_error_add_note(
+			    err, "note",
+			    "if its migrate was killed, the server finishes this statement and "
+			    "then releases the lock; SELECT pg_cancel_backend(%s) stops it sooner",
+			    PQgetvalue(res, 0, 3));
+	} else {
 		mg_error_set(err, 4, "another migrate holds the lock on %s", d->url_redacted);
+	}
 	mg_error_set_help(err, "wait for it to finish, or raise --lock-wait");
 	PQclear(res);
 out:

@@ -27,6 +27,7 @@
  * covers.
  */
 #include <errno.h>
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +41,7 @@
 #include "plan/inverse_sqlite.h"
 #include "sql/parse.h"
 #include "sql/translate_sqlite.h"
+#include "util/interrupt.h"
 #include "util/strbuf.h"
 
 #define HISTORY_SCHEMA_VERSION	    1
@@ -130,6 +132,15 @@ static const char *url_path(const char *url)
 	return p;
 }
 
+/* Called from the SIGINT/SIGTERM handler: the running statement stops with SQLITE_INTERRUPT. */
+static void sq_cancel_running(void *ctx)
+{
+	struct sqlite *sq = ctx;
+	sqlite3 *db = sq->db;
+	if (db)
+		sqlite3_interrupt(db);
+}
+
 /* Opens path (":memory:" for the stand-in of a missing file) the way every run has it. */
 static int sq_open(struct driver *d, const char *path, int flags, struct mg_error *err)
 {
@@ -142,6 +153,7 @@ static int sq_open(struct driver *d, const char *path, int flags, struct mg_erro
 		return -1;
 	}
 	sqlite3_extended_result_codes(sq->db, 1);
+	interrupt_set_cancel(sq_cancel_running, sq);
 	sq_trace_on(d, sq->db);
 	/* lock_timeout: how long one statement waits for another writer */
 	sqlite3_busy_timeout(sq->db, d->settings.lock_timeout_ms);
@@ -212,8 +224,9 @@ static int sq_create_file(struct driver *d, struct mg_error *err)
 		if (sq_lock_take(d, err) < 0)
 			return -1;
 	}
-	sqlite3_close(sq->db);
-	sq->db = NULL;
+	sqlite3 *old = sq->db;
+	sq->db = NULL; /* the signal handler reads it */
+	sqlite3_close(old);
 	d->missing_file = NULL;
 	return sq_open(d, sq->path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, err);
 }
@@ -223,6 +236,7 @@ static void sq_disconnect(struct driver *d)
 	struct sqlite *sq = sq_of(d);
 	if (!sq)
 		return;
+	interrupt_set_cancel(NULL, NULL);
 	if (sq->lock_db)
 		sqlite3_close(sq->lock_db);
 	if (sq->db)
@@ -247,13 +261,23 @@ static void sq_lock_holder(struct driver *d, struct mg_error *err)
 	if (sqlite3_prepare_v2(sq->lock_db,
 			       "SELECT command, who, pid, since FROM holder WHERE id = 1", -1, &st,
 			       NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
+	    sqlite3_step(st) == SQLITE_ROW) {
+		int pid = sqlite3_column_int(st, 2);
 		mg_error_set(err, 4,
 			     "another migrate holds the lock on %s: '%s' by %s (pid %d, since %s)",
 			     d->url_redacted, (const char *)sqlite3_column_text(st, 0),
-			     (const char *)sqlite3_column_text(st, 1), sqlite3_column_int(st, 2),
+			     (const char *)sqlite3_column_text(st, 1), pid,
 			     (const char *)sqlite3_column_text(st, 3));
-	else
+		/* the operating system drops the lock with its process: a holder
+		 * whose pid is gone here runs on another host sharing the file */
+		if (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM))
+			mg_error_add_note(err, "note", "process %d is running on this host", pid);
+		else
+			mg_error_add_note(err, "note",
+					  "no process %d on this host: the holder runs on another "
+					  "host that shares the file",
+					  pid);
+	} else
 		mg_error_set(err, 4, "another migrate holds the lock on %s", d->url_redacted);
 	mg_error_set_help(err, "wait for it to finish, or raise --lock-wait");
 	sqlite3_finalize(st);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "util/crash.h"
+#include "plan/runner_signal.h"
 #include "plan/inverse.h"
 #include "plan/planner.h"
 
@@ -109,6 +110,9 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 	long long rows_this_run = 0;
 	int batches = 0;
 	for (;;) {
+		/* a signal stops between batches: the cursor of the last one is committed */
+		if (runner_interrupted())
+			return runner_interrupt_stop(err);
 		char rows_s[32];
 		snprintf(rows_s, sizeof(rows_s), "%lld", prog.rows);
 		const char *params[] = {last, batch, v, u, rows_s};
@@ -128,7 +132,8 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 			if (rc == 0)
 				break;
 			d->ops->rollback(d);
-			if (strcmp(err->sqlstate, "55P03") != 0 || attempt >= o->retries)
+			if (strcmp(err->sqlstate, "55P03") != 0 || attempt >= o->retries ||
+			    runner_interrupted())
 				return -1;
 			usleep((useconds_t)(100000 << (attempt < 6 ? attempt : 6)));
 		}

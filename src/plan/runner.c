@@ -11,6 +11,7 @@
 
 #include "plan/inverse.h"
 #include "plan/runner_mongo.h"
+#include "plan/runner_signal.h"
 #include "plan/planner.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
@@ -40,11 +41,38 @@ int64_t runner_now_ms(void)
  * Exponential backoff with full jitter: a migration that keeps meeting a busy
  * table waits longer each time, and two runners never retry in lockstep.
  */
-static void backoff_sleep(int attempt)
+static int64_t backoff_ms(int attempt)
 {
 	int64_t cap = 100LL << (attempt < 7 ? attempt : 7); /* 100 ms .. 12.8 s */
-	int64_t ms = cap / 2 + (int64_t)(rand() % (int)(cap / 2 + 1));
+	return cap / 2 + (int64_t)(rand() % (int)(cap / 2 + 1));
+}
+
+/* Sleeps with no lock queued; a signal ends the sleep at once (no SA_RESTART). */
+static void backoff_sleep(int64_t ms)
+{
 	usleep((useconds_t)(ms * 1000));
+}
+
+/*
+ * The time a step spent waiting on locks over its tries: every failed
+ * attempt queued an ACCESS EXCLUSIVE (or the like) for up to lock_timeout,
+ * which is what the app waited behind it.
+ */
+struct lock_waits {
+	int attempts;
+	int64_t waited_ms;
+	int64_t attempt_start_ms;
+};
+
+static void lock_waits_start(struct lock_waits *w)
+{
+	w->attempt_start_ms = runner_now_ms();
+}
+
+static void lock_waits_failed(struct lock_waits *w)
+{
+	w->attempts++;
+	w->waited_ms += runner_now_ms() - w->attempt_start_ms;
 }
 
 static bool is_lock_timeout(const struct mg_error *err)
@@ -56,17 +84,18 @@ static bool is_lock_timeout(const struct mg_error *err)
  * After the last try of a step failed on a lock timeout (its transaction
  * rolled back): who held the lock, and what to do.
  */
-static void explain_lock_timeout(struct driver *d, int retries, struct mg_error *err)
+static void explain_lock_timeout(struct driver *d, const struct lock_waits *w, struct mg_error *err)
 {
 	if (!is_lock_timeout(err))
 		return;
 	if (d->ops->explain_lock_timeout)
 		d->ops->explain_lock_timeout(d, err);
-	mg_error_set_help(
-	    err,
-	    "the lock was still held after %d tr%s of --lock-timeout %d ms: run again "
-	    "once it is released, or raise --lock-timeout or --retries",
-	    retries + 1, retries ? "ies" : "y", d->settings.lock_timeout_ms);
+	mg_error_set_help(err,
+			  "the lock was still held after %d tr%s of --lock-timeout %d ms (%lld ms "
+			  "waiting on it in all): run again once it is released, or raise "
+			  "--lock-timeout or --retries",
+			  w->attempts, w->attempts == 1 ? "y" : "ies", d->settings.lock_timeout_ms,
+			  (long long)w->waited_ms);
 }
 
 int runner_check_drift(const struct history *h, const struct migration_set *set, bool allow_drift,
@@ -425,13 +454,16 @@ void runner_log_event(struct driver *d, const char *command, int64_t version, co
  */
 static int run_phase_transaction(struct phase_run *r, struct history_entry *e, struct mg_error *err)
 {
+	struct lock_waits waits = {0};
 	for (int attempt = 0;; attempt++) {
 		r->revert = (struct step_list){0};
+		lock_waits_start(&waits);
 		if (r->d->ops->begin(r->d, err) < 0)
 			return -1;
 		size_t i = 0;
 		for (; i < r->units.n; i++)
-			if (run_unit(r, i, false, err) < 0)
+			if ((runner_interrupted() ? runner_interrupt_stop(err)
+						  : run_unit(r, i, false, err)) < 0)
 				break;
 		if (i == r->units.n) {
 			entry_set_revert(e, r);
@@ -448,8 +480,17 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e, s
 				return 0;
 		}
 		r->d->ops->rollback(r->d);
+		if (runner_interrupted())
+			return runner_interrupt_explain(
+			    err,
+			    "%s of %lld_%s was rolled back: nothing of it was applied; "
+			    "'migrate up' runs it again",
+			    migration_section_name(r->section), (long long)r->m->version,
+			    r->m->name);
+		if (is_lock_timeout(err))
+			lock_waits_failed(&waits);
 		if (!is_lock_timeout(err) || attempt >= r->o->retries) {
-			explain_lock_timeout(r->d, r->o->retries, err);
+			explain_lock_timeout(r->d, &waits, err);
 			mg_error_add_note(
 			    err, "note",
 			    "%s of %lld_%s was rolled back: nothing of it was applied "
@@ -458,10 +499,14 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e, s
 			    r->m->name);
 			return -1;
 		}
-		runner_say(r->o->say, r->o->say_ctx,
-			   "  lock timeout at %s:%d; rolled back, retry %d of %d", err->file,
-			   err->line, attempt + 1, r->o->retries);
-		backoff_sleep(attempt);
+		int64_t pause = backoff_ms(attempt);
+		runner_say(
+		    r->o->say, r->o->say_ctx,
+		    "  lock timeout at %s:%d; rolled back, retry %d of %d in %lld ms (%lld ms "
+		    "waiting on locks so far)",
+		    err->file, err->line, attempt + 1, r->o->retries, (long long)pause,
+		    (long long)waits.waited_ms);
+		backoff_sleep(pause);
 	}
 }
 
@@ -483,6 +528,23 @@ static void stepwise_stopped_note(const struct phase_run *r, size_t i, struct mg
 		    phase, (long long)r->m->version, r->m->name, i + 1, r->units.n, i, i + 1);
 }
 
+/* A step-by-step phase stopped by a signal before step i+1: what stands, what resumes it. */
+static int stepwise_interrupted(const struct phase_run *r, size_t i, struct mg_error *err)
+{
+	const char *phase = migration_section_name(r->section);
+	if (i == 0)
+		return runner_interrupt_explain(
+		    err,
+		    "%s of %lld_%s stopped at step 1 of %zu: nothing of it was applied; "
+		    "'migrate up' runs it",
+		    phase, (long long)r->m->version, r->m->name, r->units.n);
+	return runner_interrupt_explain(
+	    err,
+	    "%s of %lld_%s stopped at step %zu of %zu: the %zu before it are applied and "
+	    "recorded; 'migrate up' resumes it",
+	    phase, (long long)r->m->version, r->m->name, i + 1, r->units.n, i);
+}
+
 /*
  * A phase with CONCURRENTLY, a VALIDATE of its own or a backfill runs unit by
  * unit: units marked UNIT_WITH_NEXT share a transaction with the next one;
@@ -496,6 +558,10 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 	if (!resuming)
 		r->revert = (struct step_list){0};
 	for (size_t i = (size_t)e->steps_done; i < r->units.n;) {
+		if (runner_interrupted()) {
+			runner_interrupt_stop(err);
+			return stepwise_interrupted(r, i, err);
+		}
 		const struct unit *u = &r->units.items[i];
 		bool alone = u->flags & (UNIT_ALONE | UNIT_BACKFILL);
 		size_t end = i + 1; /* the group: [i, end) */
@@ -503,11 +569,16 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 		       (r->units.items[end - 1].flags & UNIT_WITH_NEXT) &&
 		       !(r->units.items[end].flags & (UNIT_ALONE | UNIT_BACKFILL)))
 			end++;
+		struct lock_waits waits = {0};
 		for (int attempt = 0;; attempt++) {
 			struct step_list before = r->revert;
+			lock_waits_start(&waits);
 			int rc = alone ? 0 : r->d->ops->begin(r->d, err);
 			for (size_t k = i; rc == 0 && k < end; k++)
-				rc = run_unit(r, k, resuming && k == (size_t)e->steps_done, err);
+				rc = k > i && runner_interrupted()
+					 ? runner_interrupt_stop(err)
+					 : run_unit(r, k, resuming && k == (size_t)e->steps_done,
+						    err);
 			if (rc == 0) {
 				e->steps_done = (int)end;
 				entry_set_revert(e, r);
@@ -524,15 +595,22 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 				struct inverse_input in = unit_input(r, i, false);
 				r->d->ops->statement_failed(&in);
 			}
+			if (runner_interrupted())
+				return stepwise_interrupted(r, i, err);
+			if (is_lock_timeout(err))
+				lock_waits_failed(&waits);
 			if (!is_lock_timeout(err) || attempt >= r->o->retries) {
-				explain_lock_timeout(r->d, r->o->retries, err);
+				explain_lock_timeout(r->d, &waits, err);
 				stepwise_stopped_note(r, i, err);
 				return -1;
 			}
+			int64_t pause = backoff_ms(attempt);
 			runner_say(r->o->say, r->o->say_ctx,
-				   "  lock timeout at %s:%d; retry %d of %d", err->file, err->line,
-				   attempt + 1, r->o->retries);
-			backoff_sleep(attempt);
+				   "  lock timeout at %s:%d; retry %d of %d in %lld ms (%lld ms "
+				   "waiting on locks so far)",
+				   err->file, err->line, attempt + 1, r->o->retries,
+				   (long long)pause, (long long)waits.waited_ms);
+			backoff_sleep(pause);
 		}
 		i = end;
 	}
@@ -749,6 +827,21 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 		}
 		struct history_entry *e = history_find(&h, m->version);
 		enum history_phase p = e ? e->phase : HISTORY_PENDING;
+		bool expand_next =
+		    (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
+		bool contract_next =
+		    (o->phases & RUN_CONTRACT) &&
+		    (expand_next || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
+		if (!o->dry_run && (expand_next || contract_next) && runner_interrupted()) {
+			runner_interrupt_stop(err);
+			runner_interrupt_explain(
+			    err,
+			    "stopped before %s of %lld_%s: %d phase%s applied; "
+			    "'migrate up' continues",
+			    expand_next ? "expand" : "contract", (long long)m->version, m->name,
+			    *ret_applied, *ret_applied == 1 ? "" : "s");
+			goto out;
+		}
 		if ((o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING)) {
 			if (apply_phase(d, a, o, &h, m, SECTION_EXPAND, err) < 0)
 				goto out;
@@ -758,6 +851,15 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 		}
 		if ((o->phases & RUN_CONTRACT) &&
 		    (p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING)) {
+			if (!o->dry_run && runner_interrupted()) {
+				runner_interrupt_stop(err);
+				runner_interrupt_explain(
+				    err,
+				    "stopped before contract of %lld_%s: its expand is applied; "
+				    "'migrate up' continues",
+				    (long long)m->version, m->name);
+				goto out;
+			}
 			if (apply_phase(d, a, o, &h, m, SECTION_CONTRACT, err) < 0)
 				goto out;
 			++*ret_applied;
@@ -765,6 +867,9 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	}
 	rc = 0;
 out:
+	/* a signal during the run lock wait, the history or a phase's own bookkeeping */
+	if (rc < 0 && runner_interrupted())
+		runner_interrupt_explain(err, "'migrate up' continues where it stopped");
 	d->ops->unlock(d);
 	return rc;
 }
@@ -823,15 +928,26 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 	}
 	/* the step at i may have run, or half run, before an interruption */
 	bool maybe_done = resumed;
+	struct lock_waits waits = {0};
 	for (int attempt = 0;; attempt++) {
 		int rc = 0;
+		lock_waits_start(&waits);
 		if (!stepwise) {
 			rc = d->ops->begin(d, err);
-			for (i = 0; rc == 0 && i < steps->n; i++)
+			for (i = 0; rc == 0 && i < steps->n; i++) {
+				if (runner_interrupted()) {
+					rc = runner_interrupt_stop(err);
+					break;
+				}
 				rc = d->ops->exec(d, &steps->items[i], err);
+			}
 		}
 		for (; stepwise && rc == 0 && i < steps->n; i++) {
 			const struct step *st = &steps->items[i];
+			if (runner_interrupted()) {
+				rc = runner_interrupt_stop(err);
+				break;
+			}
 			if (!(st->flags & STEP_NO_TRANSACTION)) {
 				rc = d->ops->begin(d, err);
 				if (rc == 0)
@@ -870,8 +986,31 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 			break;
 		if (!stepwise)
 			d->ops->rollback(d);
+		if (runner_interrupted()) {
+			if (!stepwise)
+				runner_interrupt_explain(
+				    err,
+				    "%s of %lld_%s was rolled back: it is still %s; 'migrate "
+				    "revert' runs it again",
+				    phase, (long long)e->version, e->name,
+				    history_phase_name(e->phase));
+			else
+				runner_interrupt_explain(
+				    err,
+				    "%s of %lld_%s stopped at step %zu of %zu: the steps before "
+				    "it are undone and recorded; 'migrate revert' resumes at step "
+				    "%zu",
+				    phase, (long long)e->version, e->name,
+				    i < steps->n ? i + 1 : steps->n, steps->n,
+				    i < steps->n ? i + 1 : steps->n);
+			runner_log_event(d, "revert", e->version, phase, "interrupted",
+					 err->message);
+			return -1;
+		}
+		if (is_lock_timeout(err))
+			lock_waits_failed(&waits);
 		if (!is_lock_timeout(err) || attempt >= o->retries) {
-			explain_lock_timeout(d, o->retries, err);
+			explain_lock_timeout(d, &waits, err);
 			if (!stepwise)
 				mg_error_add_note(err, "note",
 						  "%s of %lld_%s was rolled back: it is still %s",
@@ -889,9 +1028,13 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
 			return -1;
 		}
-		runner_say(o->say, o->say_ctx, "  lock timeout; rolled back, retry %d of %d",
-			   attempt + 1, o->retries);
-		backoff_sleep(attempt);
+		int64_t pause = backoff_ms(attempt);
+		runner_say(
+		    o->say, o->say_ctx,
+		    "  lock timeout; rolled back, retry %d of %d in %lld ms (%lld ms waiting on "
+		    "locks so far)",
+		    attempt + 1, o->retries, (long long)pause, (long long)waits.waited_ms);
+		backoff_sleep(pause);
 	}
 	if (contract)
 		*e = after;
@@ -950,6 +1093,16 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 		}
 		if (!pick)
 			break;
+		if (!o->dry_run && runner_interrupted()) {
+			runner_interrupt_stop(err);
+			runner_interrupt_explain(
+			    err,
+			    "stopped before reverting %lld_%s: %d phase%s reverted; "
+			    "'migrate revert' continues",
+			    (long long)pick->version, pick->name, *ret_reverted,
+			    *ret_reverted == 1 ? "" : "s");
+			goto out;
+		}
 		if (pick->reverting)
 			runner_say(o->say, o->say_ctx,
 				   "note: the revert of %lld_%s was interrupted; finishing it",
@@ -972,6 +1125,8 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 	}
 	rc = 0;
 out:
+	if (rc < 0 && runner_interrupted())
+		runner_interrupt_explain(err, "'migrate revert' continues where it stopped");
 	d->ops->unlock(d);
 	return rc;
 }

@@ -123,12 +123,28 @@ if [ "$elapsed" -lt 900 ] || [ "$elapsed" -ge 10000 ]; then
 fi
 expect_contains "$ERR" "another migrate holds the lock"
 expect_contains "$ERR" "'other-migrate'"
+# what the holder does now, and that its client may be gone (it runs a statement)
+expect_contains "$ERR" "holder: active for "
+expect_contains "$ERR" "SELECT pg_sleep(60)"
+expect_contains "$ERR" "SELECT pg_cancel_backend("
 expect_exit 4 mg revert --lock-wait 500ms
 expect_contains "$ERR" "'other-migrate'"
 db_state runlock.now
 expect_same runlock.state runlock.now "runs refused by the run lock changed the database"
 end_session other-migrate
 wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'other-migrate')"
+# an idle holder: a client that is still connected
+PGAPPNAME=other-idle psql "$CONN" -X -q -c "SELECT pg_advisory_lock(hashtextextended('migrate:' || 'migrate', 0))" \
+	-c '\! sleep 30' >"$T/.bg_idle.out" 2>&1 &
+BACKGROUND+=("$!")
+wait_for "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+	WHERE a.application_name = 'other-idle' AND l.locktype = 'advisory' AND l.granted
+	AND a.state = 'idle')"
+expect_exit 4 mg up --lock-wait 200ms
+expect_contains "$ERR" "holder: idle for "
+expect_contains "$ERR" "its client is still connected"
+end_session other-idle
+wait_for "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'other-idle')"
 expect_exit 0 mg up --lock-wait 5s
 [ "$(phase_of 3)" = contracted ] || fail "0003 not applied once the run lock was free"
 
