@@ -27,7 +27,8 @@ const struct cmd commands[] = {
      cmd_up,
      "Apply pending migrations, phase by phase.",
      "migrate up [--phase expand|contract] [--to VERSION] [--dry-run] [--allow-drift]\n"
-     "                  [--retries N] [--lock-wait DUR] [--batch-size N] [--batch-delay DUR]",
+     "                  [--strict-order] [--retries N] [--lock-wait DUR] [--batch-size N]\n"
+     "                  [--batch-delay DUR]",
      "Lints first (errors stop the run: nothing is applied), takes the run lock, then\n"
      "applies each phase of each migration in one transaction (statement by statement\n"
      "when it holds CONCURRENTLY), recording how to undo every statement.\n"
@@ -39,6 +40,8 @@ const struct cmd commands[] = {
      "  --to VERSION       stop after VERSION (a version of one of the files)\n"
      "  --dry-run          show what would run; change nothing\n"
      "  --allow-drift      apply although an applied file changed since\n"
+     "  --strict-order     refuse a pending migration numbered below an applied one\n"
+     "                     (default: apply it out of order; [migrations] strict_order)\n"
      "  --retries N        retries of a phase after a lock timeout (default: 10)\n"
      "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
      "  --batch-size N     rows per backfill batch, each its own transaction (default: 1000)\n"
@@ -88,15 +91,17 @@ const struct cmd commands[] = {
      "                     {\"migrations\": [{\"version\": number, \"name\": string,\n"
      "                       \"phase\": \"pending\"|\"expanded\"|\"contracted\",\n"
      "                       \"expanded_at\": string|null, \"contracted_at\": string|null,\n"
-     "                       \"drift\": bool (the file changed, or is gone),\n"
+     "                       \"drift\": bool (the file's statements changed),\n"
      "                       \"interrupted\": bool (a phase stopped midway: up resumes it),\n"
-     "                       \"missing\": bool (applied, but the file is gone)}]}\n"
-     "  --exit-code        exit 1 when a migration is pending or interrupted, drifted or\n"
-     "                     missing (an expanded one waiting for its contract is 0)\n"
+     "                       \"missing\": bool (applied, but no file in this checkout),\n"
+     "                       \"in_checkout\": bool (false: another branch's migration)}]}\n"
+     "  --exit-code        exit 1 when a migration of this checkout is pending or\n"
+     "                     interrupted, or drifted (an expanded one waiting for its\n"
+     "                     contract is 0, another branch's migration too)\n"
      "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
-     "exit status: 0 done, 1 (with --exit-code only) something is pending, interrupted,\n"
-     "drifted or missing, 2 bad input, 3 the database failed\n",
+     "exit status: 0 done, 1 (with --exit-code only) something is pending, interrupted\n"
+     "or drifted, 2 bad input, 3 the database failed\n",
      true,
      cmd_status_options,
      {NULL}},

@@ -14,7 +14,8 @@ struct status_row {
 	const char *expanded_at;
 	const char *contracted_at;
 	bool drift;
-	bool missing; /* applied, but the file is gone */
+	bool missing; /* applied, but no file in this checkout: another branch's (in_checkout false)
+		       */
 };
 
 static const char *settled_phase(enum history_phase p, bool *ret_interrupted)
@@ -98,7 +99,7 @@ int cmd_status(int argc, char **argv)
 		if (e) {
 			r->expanded_at = e->expanded_at;
 			r->contracted_at = e->contracted_at;
-			r->drift = strcmp(e->checksum, m->checksum) != 0;
+			r->drift = !migration_checksum_matches(m, e->checksum);
 		}
 	}
 	for (size_t i = 0; i < h.n; i++) {
@@ -115,8 +116,7 @@ int cmd_status(int argc, char **argv)
 		r->phase = settled_phase(e->phase, &r->interrupted);
 		r->expanded_at = e->expanded_at;
 		r->contracted_at = e->contracted_at;
-		r->drift = true;
-		r->missing = true;
+		r->missing = true; /* not drift: another branch's, in flight on this database */
 	}
 	/* a migration whose file is gone is listed where its version puts it */
 	qsort(rows, n, sizeof(*rows), status_row_cmp);
@@ -136,9 +136,10 @@ int cmd_status(int argc, char **argv)
 			strbuf_addstr(&sb, ", \"contracted_at\": ");
 			strbuf_add_json_string(&sb, r->contracted_at);
 			strbuf_addf(&sb, ", \"drift\": %s", r->drift ? "true" : "false");
-			strbuf_addf(&sb, ", \"interrupted\": %s, \"missing\": %s",
+			strbuf_addf(&sb,
+				    ", \"interrupted\": %s, \"missing\": %s, \"in_checkout\": %s",
 				    r->interrupted ? "true" : "false",
-				    r->missing ? "true" : "false");
+				    r->missing ? "true" : "false", r->missing ? "false" : "true");
 			strbuf_addch(&sb, '}');
 		}
 		strbuf_addstr(&sb, n ? "\n]}\n" : "]}\n");
@@ -156,21 +157,24 @@ int cmd_status(int argc, char **argv)
 			printf("%-16lld %-*s %-11s %-21s %s%s%s%s\n", (long long)r->version, w,
 			       r->name, r->phase, r->expanded_at ? r->expanded_at : "-",
 			       r->contracted_at ? r->contracted_at : "-",
-			       r->drift && !r->missing ? "  DRIFT: file changed since applied" : "",
-			       r->missing ? "  MISSING: file gone" : "",
+			       r->drift ? "  DRIFT: file changed since applied" : "",
+			       r->missing ? "  NOT IN CHECKOUT: another branch's, or its file was "
+					    "deleted"
+					  : "",
 			       r->interrupted ? "  (interrupted: 'migrate up' resumes it)" : "");
 		}
 	}
 	cmd_note_missing_database(&env);
 	/*
-	 * --exit-code: 1 when a migration waits to be applied (or resumed), or its
-	 * file changed or is gone, as git diff --exit-code. An expanded migration
-	 * waits for its deploy, not for migrate: that is 0.
+	 * --exit-code: 1 when a migration of this checkout waits to be applied (or
+	 * resumed), or its file changed, as git diff --exit-code. An expanded
+	 * migration waits for its deploy, not for migrate: that is 0; so is another
+	 * branch's migration (no file here), which this checkout leaves alone.
 	 */
 	rc = 0;
 	for (size_t i = 0; exit_code && i < n; i++)
-		if (strcmp(rows[i].phase, "pending") == 0 || rows[i].interrupted || rows[i].drift ||
-		    rows[i].missing)
+		if (strcmp(rows[i].phase, "pending") == 0 || rows[i].drift ||
+		    (rows[i].interrupted && !rows[i].missing))
 			rc = 1;
 	cmd_env_release(&env);
 	return rc;

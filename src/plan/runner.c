@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plan/branches.h"
 #include "plan/inverse.h"
 #include "plan/runner_mongo.h"
 #include "plan/planner.h"
@@ -72,34 +73,8 @@ static void explain_lock_timeout(struct driver *d, int retries, struct mg_error 
 int runner_check_drift(const struct history *h, const struct migration_set *set, bool allow_drift,
 		       struct mg_error *err)
 {
-	for (size_t i = 0; i < h->n; i++) {
-		const struct history_entry *e = &h->items[i];
-		const struct migration *m = NULL;
-		for (size_t k = 0; k < set->n; k++)
-			if (set->items[k]->has_version && set->items[k]->version == e->version)
-				m = set->items[k];
-		if (!m) {
-			mg_error_set(err, 2,
-				     "migration %lld (%s) is %s in the database but its file is "
-				     "missing",
-				     (long long)e->version, e->name, history_phase_name(e->phase));
-			mg_error_set_help(err,
-					  "restore the file, or 'migrate revert --to %lld' "
-					  "(revert needs no file)",
-					  (long long)e->version - 1);
-			return -1;
-		}
-		if (!allow_drift && strcmp(m->checksum, e->checksum) != 0) {
-			mg_error_set_at(err, 2, m->path, 0, 0,
-					"file changed since it was applied (%s); its checksum no "
-					"longer matches the history",
-					history_phase_name(e->phase));
-			mg_error_set_help(err, "put a new change in a new migration; "
-					       "--allow-drift applies anyway, on purpose");
-			return -1;
-		}
-	}
-	return 0;
+	struct runner_options o = {.allow_drift = allow_drift};
+	return branches_judge(h, set, &o, err);
 }
 
 int64_t runner_next_seq(const struct history *h)
@@ -664,8 +639,8 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	} else if (d->ops->history_ensure(d, err) < 0 || d->ops->history_load(d, a, &h, err) < 0) {
 		goto out;
 	}
-	if (runner_check_drift(&h, set, o->allow_drift, err) < 0 ||
-	    check_statements(d, a, set, &h, o, err) < 0)
+	if ((!o->dry_run && branches_upgrade_checksums(d, &h, set, err) < 0) ||
+	    branches_judge(&h, set, o, err) < 0 || check_statements(d, a, set, &h, o, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {
@@ -674,6 +649,8 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 			continue;
 		if (o->has_to && m->version > o->to)
 			break;
+		if ((o->phases & RUN_EXPAND) && !history_find(&h, m->version))
+			branches_say_out_of_order(&h, m, o);
 		if (m->kind == MIGRATION_JSON) {
 			if (runner_mongo_up(d, a, o, &h, m, ret_applied, err) < 0)
 				goto out;
