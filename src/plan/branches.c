@@ -118,3 +118,28 @@ int branches_upgrade_checksums(struct driver *d, struct history *h, const struct
 		d->ops->rollback(d);
 	return rc;
 }
+
+void branches_say_unseen(runner_say_fn fn, void *ctx, const struct migration *m,
+			 const struct migration *earlier, const char *prefix)
+{
+	runner_say(fn, ctx,
+		   "%snote: %lld_%s is planned against the database as it is now, without the "
+		   "changes of %lld_%s (not applied yet): where it uses them, the steps the "
+		   "planner derives and the derived revert can differ when up runs; plan it again "
+		   "once %lld_%s is expanded",
+		   prefix, (long long)m->version, m->name, (long long)earlier->version,
+		   earlier->name, (long long)earlier->version, earlier->name);
+}
+
+int branches_cannot_plan_yet(runner_say_fn fn, void *ctx, const struct migration *m,
+			     const struct migration *earlier, const char *prefix,
+			     struct mg_error *err)
+{
+	if (!earlier || err->code == 4)
+		return -1;
+	runner_say(fn, ctx, "%scannot plan %lld_%s yet: %s (it needs %lld_%s applied first)",
+		   prefix, (long long)m->version, m->name, err->message,
+		   (long long)earlier->version, earlier->name);
+	mg_error_clear(err);
+	return 0;
+}

@@ -40,6 +40,22 @@ void branches_say_out_of_order(const struct history *h, const struct migration *
 int branches_upgrade_checksums(struct driver *d, struct history *h, const struct migration_set *set,
 			       struct mg_error *err);
 
+/*
+ * plan and up --dry-run: m is planned against the database as it is, which
+ * lacks what earlier, not yet applied, migrations will make. Says so (each
+ * line starting with prefix).
+ */
+void branches_say_unseen(runner_say_fn fn, void *ctx, const struct migration *m,
+			 const struct migration *earlier, const char *prefix);
+/*
+ * A phase of m could not be planned: when an earlier migration is not applied
+ * yet (earlier not NULL), says why instead and clears err (0: go on);
+ * otherwise -1, err as it is.
+ */
+int branches_cannot_plan_yet(runner_say_fn fn, void *ctx, const struct migration *m,
+			     const struct migration *earlier, const char *prefix,
+			     struct mg_error *err);
+
 /* The migration of set with that version, NULL when this checkout has none. */
 const struct migration *branches_file_of(const struct migration_set *set, int64_t version);
 

@@ -639,6 +639,9 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	} else if (d->ops->history_ensure(d, err) < 0 || d->ops->history_load(d, a, &h, err) < 0) {
 		goto out;
 	}
+	/* --dry-run: the first migration it would expand; those after it see a
+	 * catalogue without its changes */
+	const struct migration *dry_earlier = NULL;
 	if ((!o->dry_run && branches_upgrade_checksums(d, &h, set, err) < 0) ||
 	    branches_judge(&h, set, o, err) < 0 || check_statements(d, a, set, &h, o, err) < 0)
 		goto out;
@@ -658,16 +661,24 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 		}
 		struct history_entry *e = history_find(&h, m->version);
 		enum history_phase p = e ? e->phase : HISTORY_PENDING;
+		if (o->dry_run && dry_earlier)
+			branches_say_unseen(o->say, o->say_ctx, m, dry_earlier, "  ");
 		if ((o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING)) {
-			if (apply_phase(d, a, o, &h, m, SECTION_EXPAND, err) < 0)
+			if (apply_phase(d, a, o, &h, m, SECTION_EXPAND, err) < 0 &&
+			    (!o->dry_run || branches_cannot_plan_yet(o->say, o->say_ctx, m,
+								     dry_earlier, "  ", err) < 0))
 				goto out;
+			if (o->dry_run && !dry_earlier && p == HISTORY_PENDING)
+				dry_earlier = m;
 			++*ret_applied;
 			e = history_find(&h, m->version);
 			p = o->dry_run ? HISTORY_EXPANDED : e->phase;
 		}
 		if ((o->phases & RUN_CONTRACT) &&
 		    (p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING)) {
-			if (apply_phase(d, a, o, &h, m, SECTION_CONTRACT, err) < 0)
+			if (apply_phase(d, a, o, &h, m, SECTION_CONTRACT, err) < 0 &&
+			    (!o->dry_run || branches_cannot_plan_yet(o->say, o->say_ctx, m,
+								     dry_earlier, "  ", err) < 0))
 				goto out;
 			++*ret_applied;
 		}
@@ -847,6 +858,23 @@ static const char *unit_note(unsigned flags)
 	return "";
 }
 
+/* What contract finishes of a migration not expanded yet: the planner's leftovers of expand. */
+static int plan_expand_leftovers(struct driver *d, struct arena *a, const struct migration *m,
+				 const char *history_schema, struct step_list *ret,
+				 struct mg_error *err)
+{
+	struct runner_options o = {.history_schema = history_schema};
+	struct phase_run r = {.d = d, .a = a, .o = &o, .m = m, .section = SECTION_EXPAND};
+	*ret = (struct step_list){0};
+	if (!m->sections[SECTION_EXPAND].present)
+		return 0;
+	if (sql_parse_section(a, m, SECTION_EXPAND, &r.sec, err) < 0 ||
+	    build_units(&r, NULL, false, err) < 0)
+		return -1;
+	*ret = r.planned_contract;
+	return 0;
+}
+
 static int plan_phase(struct driver *d, struct arena *a, const struct migration *m,
 		      enum migration_section s, const struct history_entry *e,
 		      const char *history_schema, runner_say_fn fn, void *ctx, struct mg_error *err)
@@ -859,6 +887,14 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 	enum migration_section rs = expand ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
 	bool applied =
 	    e && (expand ? e->phase >= HISTORY_EXPANDED : e->phase == HISTORY_CONTRACTED);
+	struct history_entry unexpanded = {0};
+	if (!expand && (!e || e->phase == HISTORY_PENDING)) {
+		/* contract finishes what the planner makes of expand: plan that first */
+		if (plan_expand_leftovers(d, a, m, history_schema, &unexpanded.planned_contract,
+					  err) < 0)
+			return -1;
+		e = &unexpanded;
+	}
 	if (applied && expand && e->planned_expand.n) {
 		if (units_from_steps(&r, &e->planned_expand, err) < 0)
 			return -1;
@@ -866,6 +902,8 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 	} else if (build_units(&r, e, false, err) < 0) {
 		return -1;
 	}
+	bool derive = !applied && !m->sections[rs].present;
+	struct step_list all = {0};
 	runner_say(fn, ctx, "-- %lld_%s: %s (%s)%s", (long long)m->version, m->name,
 		   migration_section_name(s),
 		   section_needs_no_transaction(&r) ? "step by step" : "one transaction",
@@ -874,9 +912,24 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 			       : "");
 	if (!r.units.n)
 		runner_say(fn, ctx, "-- (nothing)");
-	for (size_t i = 0; i < r.units.n; i++)
-		runner_say(fn, ctx, "%s;%s", r.units.items[i].sql,
-			   unit_note(r.units.items[i].flags));
+	for (size_t i = 0; i < r.units.n; i++) {
+		const struct unit *u = &r.units.items[i];
+		if (!derive || (u->flags & UNIT_BACKFILL)) {
+			runner_say(fn, ctx, "%s;%s", u->sql, unit_note(u->flags));
+			continue;
+		}
+		struct inverse_input in = unit_input(&r, i, false);
+		struct inverse_result res;
+		if (d->ops->inverse_before(&in, &res, err) < 0)
+			return -1;
+		/* contract: what runs, the copies into the trash included */
+		if (expand)
+			runner_say(fn, ctx, "%s;%s", u->sql, unit_note(u->flags));
+		for (size_t k = 0; !expand && k < res.forward.n; k++)
+			runner_say(fn, ctx, "%s;%s", res.forward.items[k].sql,
+				   k == 0 ? unit_note(u->flags) : "");
+		runner_revert_prepend(a, &all, &res.inverse);
+	}
 	if (expand && !applied && r.planned_contract.n) {
 		runner_say(fn, ctx, "-- contract then finishes:");
 		/* each transaction of it opens with a unit marked UNIT_OWN_TRANSACTION */
@@ -902,16 +955,6 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 			runner_say(fn, ctx, "%s;", stmt_text(a, &hand.stmts[i]));
 		return 0;
 	}
-	struct step_list all = {0};
-	for (size_t i = 0; i < r.units.n; i++) {
-		if (r.units.items[i].flags & UNIT_BACKFILL)
-			continue;
-		struct inverse_input in = unit_input(&r, i, false);
-		struct inverse_result res;
-		if (d->ops->inverse_before(&in, &res, err) < 0)
-			return -1;
-		runner_revert_prepend(a, &all, &res.inverse);
-	}
 	say_steps(fn, ctx, &all);
 	return 0;
 }
@@ -926,12 +969,20 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 	    (exists && d->ops->history_load(d, a, &h, err) < 0))
 		return -1;
 	bool found = false;
+	/* the first migration planned that is not applied: those after it are
+	 * planned against a catalogue that lacks its changes */
+	const struct migration *earlier = NULL;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct migration *m = set->items[i];
 		if (!m->has_version)
 			continue;
-		if (has_version && m->version != version)
+		if (has_version && m->version != version) {
+			const struct history_entry *pe = history_find(&h, m->version);
+			if (!earlier && m->version < version &&
+			    (!pe || pe->phase == HISTORY_PENDING))
+				earlier = m;
 			continue;
+		}
 		const struct history_entry *e = history_find(&h, m->version);
 		if (!has_version && e && e->phase == HISTORY_CONTRACTED)
 			continue; /* nothing left to plan */
@@ -941,12 +992,18 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 			continue;
 		}
 		found = true;
+		if (earlier)
+			branches_say_unseen(fn, ctx, m, earlier, "-- ");
 		if ((phases & RUN_EXPAND) && m->sections[SECTION_EXPAND].present &&
-		    plan_phase(d, a, m, SECTION_EXPAND, e, history_schema, fn, ctx, err) < 0)
+		    plan_phase(d, a, m, SECTION_EXPAND, e, history_schema, fn, ctx, err) < 0 &&
+		    branches_cannot_plan_yet(fn, ctx, m, earlier, "-- ", err) < 0)
 			return -1;
 		if ((phases & RUN_CONTRACT) && m->sections[SECTION_CONTRACT].present &&
-		    plan_phase(d, a, m, SECTION_CONTRACT, e, history_schema, fn, ctx, err) < 0)
+		    plan_phase(d, a, m, SECTION_CONTRACT, e, history_schema, fn, ctx, err) < 0 &&
+		    branches_cannot_plan_yet(fn, ctx, m, earlier, "-- ", err) < 0)
 			return -1;
+		if (!earlier && (!e || e->phase == HISTORY_PENDING))
+			earlier = m;
 		runner_say(fn, ctx, "%s", "");
 	}
 	if (has_version && !found)

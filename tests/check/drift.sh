@@ -40,8 +40,10 @@ expect_exit 0 "$MIGRATE" check --dir m --shadow-db "$shadow" --db "$reader"
 expect_match "$OUT" "^drift +passed .*16 of 17 applied migrations match their files, 1 of other branches, 0 new \\(0 out of order\\)"
 expect_contains "$OUT" "warning[drift-unknown]: migration 0018_add_orders_tag is expanded in the shared database"
 
-# an applied file edited since
-echo "-- a late edit" >>m/0003_create_orders.sql
+# an applied file edited since: a comment is no change, a statement is
+echo "-- a late note" >>m/0003_create_orders.sql
+expect_exit 0 "$MIGRATE" check --dir m --shadow-db "$shadow" --db "$reader"
+echo "SELECT 1;" >>m/0003_create_orders.sql
 expect_exit 1 "$MIGRATE" check --dir m --shadow-db "$shadow" --db "$reader"
 expect_match "$OUT" "^drift +failed "
 expect_contains "$OUT" "m/0003_create_orders.sql:1:1: error[drift-changed]: file changed since it was applied to the shared database (contracted "
