@@ -9,6 +9,7 @@ const struct cmd commands[] = {
      "Check migrations for changes that break running app versions or block "
      "their traffic.",
      "migrate lint [PATH...] [--format text|json|github|sarif] [--raw] [--jobs N]\n"
+     "                  [--db URL [--all]]\n"
      "   or: migrate lint --list-rules",
      "Lints every migration of --dir (default: migrations), or the files and directories\n"
      "named. Each directory is one migration set; files are linted in version order.\n"
@@ -18,8 +19,12 @@ const struct cmd commands[] = {
      "  --raw              files are plain SQL for other runners: every hazard is an error\n"
      "  --jobs N           parser threads, 1 to 256 (default: one per core)\n"
      "  --list-rules       print the rule catalogue and exit\n"
+     "  --db URL           leave out findings in phases that database already ran (they\n"
+     "                     are replayed into the catalogue, not judged)\n"
+     "  --all              with --db, report those too\n"
      "\n"
-     "exit status: 0 clean or warnings only, 1 any error, 2 bad input\n",
+     "exit status: 0 clean or warnings only, 1 any error, 2 bad input, 3 the --db\n"
+     "database failed\n",
      true,
      cmd_lint_options,
      {NULL}},

@@ -33,7 +33,15 @@ expect_not_contains "$ERR" "0002_age.sql"
 expect_exit 1 "$MIGRATE" lint --dir "$main"
 expect_contains "$OUT" "0002_age.sql"
 expect_contains "$OUT" "0004_score.sql"
+# with --db, lint judges only what that database has not run; --all reports all
+expect_exit 1 "$MIGRATE" lint --dir "$main" --db "$URL"
+expect_contains "$OUT" "0004_score.sql"
+expect_not_contains "$OUT" "0002_age.sql"
+expect_exit 1 "$MIGRATE" lint --dir "$main" --db "$URL" --all
+expect_contains "$OUT" "0002_age.sql"
 rm "$main/0004_score.sql"
+expect_exit 0 "$MIGRATE" lint --dir "$main" --db "$URL"
+expect_exit 1 "$MIGRATE" lint --dir "$main"
 
 # an allow comment and a note added to the applied file: no drift
 add "$main" 0002_age.sql <<<$'-- migrate:expand\n-- migrate:allow prefer-bigint -- applied before the rule\n\nALTER TABLE users   ADD COLUMN age integer; -- ages\n'
