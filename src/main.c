@@ -61,10 +61,13 @@ const struct cmd commands[] = {
      "A failed statement is reported at its file:line:column with its SQLSTATE, the\n"
      "server's detail: and hint: lines, and what became of the phase.\n"
      "\n"
-     "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file, a\n"
-     "change the planner cannot make safe), 3 the database failed (the phase was rolled\n"
-     "back, or one run step by step stopped where 'migrate up' resumes it), 4 another\n"
-     "migrate holds the lock\n",
+     "A migration in the history without a file here is another branch's: noted, left\n"
+     "alone. A pending one numbered below an applied one is applied out of order.\n"
+     "\n"
+     "exit status: 0 done, 1 lint errors (in phases not applied yet), 2 bad input (syntax,\n"
+     "drift, --strict-order refusing, a change the planner cannot make safe), 3 the\n"
+     "database failed (the phase was rolled back, or one run step by step stopped where\n"
+     "'migrate up' resumes it), 4 another migrate holds the lock\n",
      true,
      cmd_up_options,
      {NULL}},
@@ -142,7 +145,8 @@ const struct cmd commands[] = {
      "               on seeded rows: an ACCESS EXCLUSIVE lock held across a table rewrite or\n"
      "               a full scan fails, also when a DO block or a function hides it\n"
      "  drift        with --db, the shared database's history, read only: applied files\n"
-     "               that changed or vanished, and new migrations numbered below applied ones\n"
+     "               whose statements changed (fail); other branches' migrations and new\n"
+     "               ones numbered below applied ones (warnings; errors with strict_order)\n"
      "\n"
      "The shadow database is an empty PostgreSQL database check may destroy: it creates a\n"
      "database of its own there when it may, else it drops and recreates the schemas.\n"

@@ -34,7 +34,8 @@ expect_contains "$OUT" "  note: 3_orders_user_idx is planned against the databas
 # contract of a migration not expanded yet: the planner's steps, the trash copies
 expect_exit 0 at "$a" plan --phase contract 4
 expect_contains "$OUT" "-- 4_rename_email: contract"
-expect_contains "$OUT" "migrate_trash"
+expect_contains "$OUT" 'CREATE TABLE migrate_trash."v4_users_legacy" AS SELECT "id", "legacy" FROM "users";'
+expect_contains "$OUT" 'CREATE TABLE migrate_trash."v4_users_email" AS SELECT "id", "email" FROM "users";'
 expect_match "$OUT" "DROP COLUMN (\"email\"|email)"
 expect_match "$OUT" "DROP COLUMN (\"legacy\"|legacy)"
 [ "$(state)" = "$before" ] || fail "plan wrote to the history"
