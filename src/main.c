@@ -9,6 +9,7 @@ const struct cmd commands[] = {
      "Check migrations for changes that break running app versions or block "
      "their traffic.",
      "migrate lint [PATH...] [--format text|json|github|sarif] [--raw] [--jobs N]\n"
+     "                  [--db URL [--all]]\n"
      "   or: migrate lint --list-rules",
      "Lints every migration of --dir (default: migrations), or the files and directories\n"
      "named. Each directory is one migration set; files are linted in version order.\n"
@@ -18,8 +19,12 @@ const struct cmd commands[] = {
      "  --raw              files are plain SQL for other runners: every hazard is an error\n"
      "  --jobs N           parser threads, 1 to 256 (default: one per core)\n"
      "  --list-rules       print the rule catalogue and exit\n"
+     "  --db URL           leave out findings in phases that database already ran (they\n"
+     "                     are replayed into the catalogue, not judged)\n"
+     "  --all              with --db, report those too\n"
      "\n"
-     "exit status: 0 clean or warnings only, 1 any error, 2 bad input\n",
+     "exit status: 0 clean or warnings only, 1 any error, 2 bad input, 3 the --db\n"
+     "database failed\n",
      true,
      cmd_lint_options,
      {NULL}},
@@ -27,7 +32,8 @@ const struct cmd commands[] = {
      cmd_up,
      "Apply pending migrations, phase by phase.",
      "migrate up [--phase expand|contract] [--to VERSION] [--dry-run] [--allow-drift]\n"
-     "                  [--retries N] [--lock-wait DUR] [--batch-size N] [--batch-delay DUR]",
+     "                  [--strict-order] [--retries N] [--lock-wait DUR] [--batch-size N]\n"
+     "                  [--batch-delay DUR]",
      "Lints first (errors stop the run: nothing is applied), takes the run lock, then\n"
      "applies each phase of each migration in one transaction (statement by statement\n"
      "when it holds CONCURRENTLY), recording how to undo every statement.\n"
@@ -39,6 +45,8 @@ const struct cmd commands[] = {
      "  --to VERSION       stop after VERSION (a version of one of the files)\n"
      "  --dry-run          show what would run; change nothing\n"
      "  --allow-drift      apply although an applied file changed since\n"
+     "  --strict-order     refuse a pending migration numbered below an applied one\n"
+     "                     (default: apply it out of order; [migrations] strict_order)\n"
      "  --retries N        retries of a phase after a lock timeout (default: 10)\n"
      "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
      "  --batch-size N     rows per backfill batch, each its own transaction (default: 1000)\n"
@@ -53,11 +61,15 @@ const struct cmd commands[] = {
      "A failed statement is reported at its file:line:column with its SQLSTATE, the\n"
      "server's detail: and hint: lines, and what became of the phase.\n"
      "\n"
-     "exit status: 0 done, 1 lint errors, 2 bad input (syntax, drift, missing file, a\n"
-     "change the planner cannot make safe), 3 the database failed (the phase was rolled\n"
-     "back, or one run step by step stopped where 'migrate up' resumes it), 4 another\n"
-     "migrate holds the lock, 130 / 143 stopped by SIGINT / SIGTERM (the running\n"
-     "statement cancelled, rolled back or stopped between steps; 'migrate up' resumes)\n",
+     "A migration in the history without a file here is another branch's: noted, left\n"
+     "alone. A pending one numbered below an applied one is applied out of order.\n"
+     "\n"
+     "exit status: 0 done, 1 lint errors (in phases not applied yet), 2 bad input (syntax,\n"
+     "drift, --strict-order refusing, a change the planner cannot make safe), 3 the\n"
+     "database failed (the phase was rolled back, or one run step by step stopped where\n"
+     "'migrate up' resumes it), 4 another migrate holds the lock, 130 / 143 stopped by\n"
+     "SIGINT / SIGTERM (the running statement cancelled, rolled back or stopped between\n"
+     "steps; 'migrate up' resumes)\n",
      true,
      cmd_up_options,
      {NULL}},
@@ -92,15 +104,17 @@ const struct cmd commands[] = {
      "                     {\"migrations\": [{\"version\": number, \"name\": string,\n"
      "                       \"phase\": \"pending\"|\"expanded\"|\"contracted\",\n"
      "                       \"expanded_at\": string|null, \"contracted_at\": string|null,\n"
-     "                       \"drift\": bool (the file changed, or is gone),\n"
+     "                       \"drift\": bool (the file's statements changed),\n"
      "                       \"interrupted\": bool (a phase stopped midway: up resumes it),\n"
-     "                       \"missing\": bool (applied, but the file is gone)}]}\n"
-     "  --exit-code        exit 1 when a migration is pending or interrupted, drifted or\n"
-     "                     missing (an expanded one waiting for its contract is 0)\n"
+     "                       \"missing\": bool (applied, but no file in this checkout),\n"
+     "                       \"in_checkout\": bool (false: another branch's migration)}]}\n"
+     "  --exit-code        exit 1 when a migration of this checkout is pending or\n"
+     "                     interrupted, or drifted (an expanded one waiting for its\n"
+     "                     contract is 0, another branch's migration too)\n"
      "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
-     "exit status: 0 done, 1 (with --exit-code only) something is pending, interrupted,\n"
-     "drifted or missing, 2 bad input, 3 the database failed\n",
+     "exit status: 0 done, 1 (with --exit-code only) something is pending, interrupted\n"
+     "or drifted, 2 bad input, 3 the database failed\n",
      true,
      cmd_status_options,
      {NULL}},
@@ -136,7 +150,8 @@ const struct cmd commands[] = {
      "               on seeded rows: an ACCESS EXCLUSIVE lock held across a table rewrite or\n"
      "               a full scan fails, also when a DO block or a function hides it\n"
      "  drift        with --db, the shared database's history, read only: applied files\n"
-     "               that changed or vanished, and new migrations numbered below applied ones\n"
+     "               whose statements changed (fail); other branches' migrations and new\n"
+     "               ones numbered below applied ones (warnings; errors with strict_order)\n"
      "\n"
      "The shadow database is an empty PostgreSQL database check may destroy: it creates a\n"
      "database of its own there when it may, else it drops and recreates the schemas.\n"

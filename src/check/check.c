@@ -57,18 +57,18 @@ const struct check_rule check_rules[] = {
     {"drift-changed", CHECK_DRIFT,
      "a migration file changed after it was applied to the shared database",
      "restore the file as it was applied and put the new change in a new migration"},
-    {"drift-vanished", CHECK_DRIFT,
-     "a migration contracted in the shared database has no file any more",
-     "restore the file, or revert the migration in the shared database"},
     {"drift-unknown", CHECK_DRIFT,
-     "the shared database has a migration applied that these files do not know",
-     "merge the branch it comes from, or ask its author to revert it in the shared database"},
+     "the shared database has a migration applied that these files do not know (another "
+     "branch's, in flight there; reported, not failed)",
+     "nothing to do here; its undo is in the history, so its branch can revert it"},
     {"drift-version-taken", CHECK_DRIFT,
      "a new migration takes a version the shared database applied for another one",
      "renumber the new migration above every version applied in the shared database"},
     {"drift-renumber", CHECK_DRIFT,
-     "a new migration is numbered below one already applied in the shared database",
-     "renumber the new migration above every version applied in the shared database"},
+     "a new migration is numbered below one already applied in the shared database: up "
+     "applies it out of order (a warning), or refuses it with strict order (an error)",
+     "renumber the new migration above every version applied in the shared database, or "
+     "let it apply out of order"},
 };
 
 const size_t check_rules_count = sizeof(check_rules) / sizeof(check_rules[0]);

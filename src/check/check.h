@@ -128,6 +128,8 @@ struct check_options {
 	/* the shared database for drift (read only); NULL skips the stage */
 	const char *db_url;
 	const char *history_schema;
+	/* [migrations] strict_order: a new migration numbered below an applied one fails drift */
+	bool strict_order;
 	int lock_timeout_ms;
 	const char *who;
 	/* progress, for --verbose; may be NULL */

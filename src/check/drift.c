@@ -131,7 +131,7 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 	int width = version_width(set);
 	int64_t max_applied = 0;
 	const struct history_entry *newest = NULL;
-	size_t matching = 0;
+	size_t matching = 0, foreign = 0;
 	for (size_t i = 0; i < h.n; i++) {
 		const struct history_entry *e = &h.items[i];
 		if (e->version > max_applied) {
@@ -141,24 +141,15 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 		const struct migration *m = file_of(set, e->version);
 		const char *applied_name = file_name(a, width, e->version, e->name, "");
 		if (!m) {
-			bool contracted =
-			    e->phase == HISTORY_CONTRACTED || e->phase == HISTORY_CONTRACTING;
-			if (contracted)
-				check_report_add(
-				    a, r, CHECK_DRIFT, "drift-vanished", LINT_ERROR, NULL, NULL, 0,
-				    0, NULL,
-				    "migration %s is contracted in the shared database "
-				    "(%s) but has no file in %s",
-				    applied_name, d.url_redacted, o->dir);
-			else
-				check_report_add(
-				    a, r, CHECK_DRIFT, "drift-unknown", LINT_WARNING, NULL, NULL, 0,
-				    0, NULL,
-				    "migration %s is %s in the shared database (%s, by %s) "
-				    "but has no file here: it comes from another branch, or "
-				    "its file was deleted",
-				    applied_name, history_phase_name(e->phase), d.url_redacted,
-				    e->applied_by ? e->applied_by : "?");
+			/* another branch's migration, in flight there: reported, not failed */
+			check_report_add(a, r, CHECK_DRIFT, "drift-unknown", LINT_WARNING, NULL,
+					 NULL, 0, 0, NULL,
+					 "migration %s is %s in the shared database (%s, by %s) "
+					 "but has no file here: it comes from another branch, or "
+					 "its file was deleted",
+					 applied_name, history_phase_name(e->phase), d.url_redacted,
+					 e->applied_by ? e->applied_by : "?");
+			foreign++;
 			continue;
 		}
 		if (strcmp(m->name, e->name) != 0) {
@@ -172,7 +163,7 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 			    (long long)e->version, applied_name, history_phase_name(e->phase));
 			continue;
 		}
-		if (strcmp(m->checksum, e->checksum) != 0) {
+		if (!migration_checksum_matches(m, e->checksum)) {
 			check_report_add(
 			    a, r, CHECK_DRIFT, "drift-changed", LINT_ERROR, m, m->path, 1, 1, NULL,
 			    "file changed since it was applied to the shared database "
@@ -192,13 +183,26 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 		if (!m->has_version || history_find(&h, m->version) || m->version >= max_applied)
 			continue;
 		renumber++;
-		check_report_add(a, r, CHECK_DRIFT, "drift-renumber", LINT_ERROR, m, m->path, 1, 1,
-				 arena_printf(a, "rename it to %s",
-					      file_name(a, width, next_version(set, &h, width),
-							m->name, file_ext(m->path))),
-				 "new migration numbered below %s, already applied in the shared "
-				 "database: it would run after newer ones; it needs renumbering",
-				 file_name(a, width, newest->version, newest->name, ""));
+		const char *above = file_name(a, width, newest->version, newest->name, "");
+		if (o->strict_order)
+			check_report_add(
+			    a, r, CHECK_DRIFT, "drift-renumber", LINT_ERROR, m, m->path, 1, 1,
+			    arena_printf(a, "rename it to %s",
+					 file_name(a, width, next_version(set, &h, width), m->name,
+						   file_ext(m->path))),
+			    "new migration numbered below %s, already applied in the "
+			    "shared database: strict order refuses it; it needs "
+			    "renumbering",
+			    above);
+		else
+			check_report_add(
+			    a, r, CHECK_DRIFT, "drift-renumber", LINT_WARNING, m, m->path, 1, 1,
+			    arena_printf(a, "to keep the order, rename it to %s",
+					 file_name(a, width, next_version(set, &h, width), m->name,
+						   file_ext(m->path))),
+			    "new migration numbered below %s, already applied in the "
+			    "shared database: up applies it out of order",
+			    above);
 	}
 	for (size_t i = 0; i < r->n_migrations; i++)
 		r->migrations[i].ran[CHECK_DRIFT] = true;
@@ -208,9 +212,9 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 			pending++;
 	st->summary = exists ? arena_printf(a,
 					    "%s: %zu of %zu applied migration%s match their files, "
-					    "%zu new (%zu to renumber)",
+					    "%zu of other branches, %zu new (%zu out of order)",
 					    d.url_redacted, matching, h.n, h.n == 1 ? "" : "s",
-					    pending, renumber)
+					    foreign, pending, renumber)
 			     : arena_printf(a, "%s: no migration applied yet, %zu new",
 					    d.url_redacted, pending);
 out:

@@ -141,6 +141,7 @@ int cmd_check(int argc, char **argv)
 	    .shadow_source = shadow_source,
 	    .db_url = cli.db,
 	    .history_schema = env.history_schema,
+	    .strict_order = env.config.strict_order,
 	    .lock_timeout_ms = env.lock_timeout_ms,
 	    .who = who_am_i(&env.arena),
 	    .say = cli.verbose ? say_progress : NULL,

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/applied.h"
 #include "cmd/cmd.h"
 #include "lint/lint.h"
 #include "lint/report.h"
@@ -14,6 +15,7 @@ enum {
 	OPT_RAW,
 	OPT_JOBS,
 	OPT_LIST_RULES,
+	OPT_ALL,
 };
 
 static void list_rules(void)
@@ -30,6 +32,7 @@ const struct option cmd_lint_options[] = {
     {"raw", no_argument, NULL, OPT_RAW},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+    {"all", no_argument, NULL, OPT_ALL},
     {NULL, 0, NULL, 0},
 };
 
@@ -42,6 +45,7 @@ int cmd_lint(int argc, char **argv)
 	struct lint_options lopts;
 	lint_options_init(&lopts, &arena);
 	int format = REPORT_TEXT;
+	bool all = false;
 	int rc = 2;
 	int c;
 
@@ -69,6 +73,9 @@ int cmd_lint(int argc, char **argv)
 			lopts.jobs = (int)n;
 			break;
 		}
+		case OPT_ALL:
+			all = true;
+			break;
 		case OPT_LIST_RULES:
 			list_rules();
 			rc = 0;
@@ -100,6 +107,27 @@ int cmd_lint(int argc, char **argv)
 		goto out;
 	}
 
+	/*
+	 * --db names a database: the phases it already ran are replayed into the
+	 * catalogue, not judged (--all reports them too).
+	 */
+	if (cli.db && !all) {
+		struct cmd_env env;
+		struct history h;
+		int got = cmd_env_init(&env, false, &err);
+		if (got == 0)
+			got = cmd_env_connect(&env, "lint", &err);
+		if (got == 0)
+			got = cmd_history_read(&env, &h, &err);
+		if (got == 0)
+			cmd_lint_drop_applied(&res, &h);
+		cmd_env_release(&env);
+		if (got < 0) {
+			rc = err.code ? err.code : 3;
+			mg_error_print(&err, "migrate lint");
+			goto out;
+		}
+	}
 	bool color = format == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (format == REPORT_TEXT && cli.quiet && !res.n_findings) {
 		/* nothing to say */

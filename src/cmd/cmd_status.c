@@ -15,7 +15,8 @@ struct status_row {
 	const char *expanded_at;
 	const char *contracted_at;
 	bool drift;
-	bool missing; /* applied, but the file is gone */
+	bool missing; /* applied, but no file in this checkout: another branch's (in_checkout false)
+		       */
 };
 
 static const char *settled_phase(enum history_phase p, bool *ret_interrupted)
@@ -103,7 +104,7 @@ int cmd_status(int argc, char **argv)
 		if (e) {
 			r->expanded_at = e->expanded_at;
 			r->contracted_at = e->contracted_at;
-			r->drift = strcmp(e->checksum, m->checksum) != 0;
+			r->drift = !migration_checksum_matches(m, e->checksum);
 		}
 	}
 	for (size_t i = 0; i < h.n; i++) {
@@ -122,8 +123,7 @@ int cmd_status(int argc, char **argv)
 		r->interrupted |= e->reverting;
 		r->expanded_at = e->expanded_at;
 		r->contracted_at = e->contracted_at;
-		r->drift = true;
-		r->missing = true;
+		r->missing = true; /* not drift: another branch's, in flight on this database */
 	}
 	/* a migration whose file is gone is listed where its version puts it */
 	qsort(rows, n, sizeof(*rows), status_row_cmp);
@@ -148,7 +148,8 @@ int cmd_status(int argc, char **argv)
 				    !r->interrupted ? "null"
 				    : r->reverting  ? "\"revert\""
 						    : "\"up\"");
-			strbuf_addf(&sb, ", \"missing\": %s", r->missing ? "true" : "false");
+			strbuf_addf(&sb, ", \"missing\": %s, \"in_checkout\": %s",
+				    r->missing ? "true" : "false", r->missing ? "false" : "true");
 			strbuf_addch(&sb, '}');
 		}
 		strbuf_addstr(&sb, n ? "\n]}\n" : "]}\n");
@@ -166,8 +167,10 @@ int cmd_status(int argc, char **argv)
 			printf("%-16lld %-*s %-11s %-21s %s%s%s%s\n", (long long)r->version, w,
 			       r->name, r->phase, r->expanded_at ? r->expanded_at : "-",
 			       r->contracted_at ? r->contracted_at : "-",
-			       r->drift && !r->missing ? "  DRIFT: file changed since applied" : "",
-			       r->missing ? "  MISSING: file gone" : "",
+			       r->drift ? "  DRIFT: file changed since applied" : "",
+			       r->missing ? "  NOT IN CHECKOUT: another branch's, or its file was "
+					    "deleted"
+					  : "",
 			       r->reverting ? "  (revert interrupted: 'migrate revert' finishes it)"
 			       : r->interrupted ? "  (interrupted: 'migrate up' resumes it)"
 						: "");
@@ -175,14 +178,15 @@ int cmd_status(int argc, char **argv)
 	}
 	cmd_note_missing_database(&env);
 	/*
-	 * --exit-code: 1 when a migration waits to be applied (or resumed), or its
-	 * file changed or is gone, as git diff --exit-code. An expanded migration
-	 * waits for its deploy, not for migrate: that is 0.
+	 * --exit-code: 1 when a migration of this checkout waits to be applied (or
+	 * resumed), or its file changed, as git diff --exit-code. An expanded
+	 * migration waits for its deploy, not for migrate: that is 0; so is another
+	 * branch's migration (no file here), which this checkout leaves alone.
 	 */
 	rc = 0;
 	for (size_t i = 0; exit_code && i < n; i++)
-		if (strcmp(rows[i].phase, "pending") == 0 || rows[i].interrupted || rows[i].drift ||
-		    rows[i].missing)
+		if (strcmp(rows[i].phase, "pending") == 0 || rows[i].drift ||
+		    (rows[i].interrupted && !rows[i].missing))
 			rc = 1;
 	cmd_env_release(&env);
 	return rc;

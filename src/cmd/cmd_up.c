@@ -16,6 +16,7 @@ enum {
 	OPT_TO,
 	OPT_DRY_RUN,
 	OPT_ALLOW_DRIFT,
+	OPT_STRICT_ORDER,
 	OPT_RETRIES,
 	OPT_LOCK_WAIT,
 	OPT_BATCH_SIZE,
@@ -62,6 +63,7 @@ const struct option cmd_up_options[] = {
     {"to", required_argument, NULL, OPT_TO},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"allow-drift", no_argument, NULL, OPT_ALLOW_DRIFT},
+    {"strict-order", no_argument, NULL, OPT_STRICT_ORDER},
     {"retries", required_argument, NULL, OPT_RETRIES},
     {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
     {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
@@ -118,6 +120,9 @@ int cmd_up(int argc, char **argv)
 		case OPT_ALLOW_DRIFT:
 			o.allow_drift = true;
 			break;
+		case OPT_STRICT_ORDER:
+			o.strict_order = true;
+			break;
 		case OPT_RETRIES:
 			if (!cmd_number_arg(self, "--retries", optarg, 0, 100, &retries))
 				return 2;
@@ -155,17 +160,18 @@ int cmd_up(int argc, char **argv)
 		mg_error_set(&err, 2, "no migration with version %lld", (long long)o.to);
 		goto fail;
 	}
-	if (cmd_lint_before_apply(&env, &err) < 0)
-		goto fail;
 	if (retries >= 0)
 		env.retries = (int)retries;
 	if (lock_wait >= 0)
 		env.lock_wait_ms = (int)lock_wait;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
+	o.strict_order = o.strict_order || env.config.strict_order;
 	/* SIGINT/SIGTERM cancel the running statement and stop the run cleanly */
 	interrupt_install();
-	if (cmd_env_connect(&env, "up", &err) < 0)
+	if (cmd_lint_before_apply(&env, "up", &err) < 0)
+		goto fail;
+	if (!env.connected && cmd_env_connect(&env, "up", &err) < 0)
 		goto fail;
 	int applied;
 	if (runner_up(&env.driver, &env.arena, &env.set, &o, &applied, &err) < 0)

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/applied.h"
 #include "cmd/cmd.h"
 #include "lint/report.h"
 #include "util/crash.h"
@@ -128,7 +129,7 @@ void cmd_env_release(struct cmd_env *env)
 	arena_release(&env->arena);
 }
 
-int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err)
+int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_error *err)
 {
 	struct lint_options opts;
 	struct lint_result res;
@@ -137,6 +138,15 @@ int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err)
 		return -1;
 	if (lint_run(&env->arena, &env->set, &opts, &res, err) < 0)
 		return -1;
+	/*
+	 * Applied phases are replayed, not judged: with errors, the history says
+	 * which are applied (a database that cannot be read leaves them all).
+	 */
+	struct mg_error ignore = MG_ERROR_INIT;
+	struct history h;
+	if (res.n_errors && (env->connected || cmd_env_connect(env, command, &ignore) == 0) &&
+	    cmd_history_read(env, &h, &ignore) == 0)
+		cmd_lint_drop_applied(&res, &h);
 	if (res.n_errors) {
 		struct lint_result errors = res;
 		report_write(stderr, REPORT_TEXT, &errors, false);

@@ -26,8 +26,12 @@ int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err
 int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *err);
 void cmd_env_release(struct cmd_env *env);
 
-/* Lints the set for a command that is about to apply it; prints findings to stderr. */
-int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err);
+/*
+ * Lints the set for a command that is about to apply it; prints findings to
+ * stderr. Errors in phases the database already ran do not count: to know
+ * them it connects (as command) when it finds errors.
+ */
+int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_error *err);
 
 /* Whether a file of the set has this version. */
 bool cmd_set_has_version(const struct migration_set *set, int64_t version);

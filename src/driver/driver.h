@@ -138,6 +138,10 @@ struct driver_settings {
 	void *trace_ctx;
 };
 
+/* Layouts of the history: 2 records each migration's statement checksum. */
+#define HISTORY_LAYOUT_FILE_CHECKSUMS	   1
+#define HISTORY_LAYOUT_STATEMENT_CHECKSUMS 2
+
 struct driver;
 struct sql_stmt;
 struct inverse_input;
@@ -176,6 +180,11 @@ struct driver_ops {
 	/* inserts or replaces the entry (by version) */
 	int (*history_save)(struct driver *d, const struct history_entry *e, struct mg_error *err);
 	int (*history_delete)(struct driver *d, int64_t version, struct mg_error *err);
+	/*
+	 * Optional: records the history's layout version (meta schema_version)
+	 * once the rows were upgraded to it (plan/branches.c upgrades checksums).
+	 */
+	int (*history_set_layout)(struct driver *d, int layout, struct mg_error *err);
 	int (*event_log)(struct driver *d, const struct event *ev, struct mg_error *err);
 	/*
 	 * Empties the trash of what contracts removed longer than older_than_ms
@@ -229,6 +238,11 @@ struct driver {
 	 * exists.
 	 */
 	const char *missing_file;
+	/*
+	 * The layout version history_ensure found (meta schema_version); 0 when
+	 * not read. Layout 1 recorded whole-file checksums, 2 the statements'.
+	 */
+	int history_layout;
 	void *impl;
 };
 

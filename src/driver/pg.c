@@ -14,7 +14,7 @@
 #include "util/interrupt.h"
 #include "util/strbuf.h"
 
-#define HISTORY_SCHEMA_VERSION 1
+#define HISTORY_SCHEMA_VERSION HISTORY_LAYOUT_STATEMENT_CHECKSUMS
 
 struct pg {
 	PGconn *conn;
@@ -666,6 +666,8 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 			      0, NULL, &rows, err);
 		if (rc < 0)
 			pg_history_error(d, err, "read", NULL);
+		if (rc == 0 && rows.n_rows == 1)
+			d->history_layout = atoi(driver_rows_get(&rows, 0, 0));
 		if (rc == 0 && rows.n_rows == 1 &&
 		    atoi(driver_rows_get(&rows, 0, 0)) > HISTORY_SCHEMA_VERSION) {
 			rc = mg_error_set(err, 2,
@@ -675,6 +677,23 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 			mg_error_set_help(err, "upgrade migrate");
 		}
 	}
+	arena_release(&a);
+	return rc;
+}
+
+static int pg_history_set_layout(struct driver *d, int layout, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	struct arena a = ARENA_INIT;
+	int rc =
+	    pg_run(d,
+		   arena_printf(&a, "UPDATE %s.meta SET value = '%d' WHERE key = 'schema_version'",
+				pg->schema, layout),
+		   err);
+	if (rc < 0)
+		pg_history_error(d, err, "write", "meta");
+	else
+		d->history_layout = layout;
 	arena_release(&a);
 	return rc;
 }
@@ -845,6 +864,7 @@ const struct driver_ops driver_pg_ops = {
     .history_load = pg_history_load,
     .history_save = pg_history_save,
     .history_delete = pg_history_delete,
+    .history_set_layout = pg_history_set_layout,
     .event_log = pg_event_log,
     .trash_purge = pg_trash_purge,
     .inverse_before = inverse_pg_before,

@@ -44,8 +44,8 @@
 #include "util/interrupt.h"
 #include "util/strbuf.h"
 
-#define HISTORY_SCHEMA_VERSION	    1
-#define HISTORY_SCHEMA_VERSION_TEXT "1"
+#define HISTORY_SCHEMA_VERSION	    HISTORY_LAYOUT_STATEMENT_CHECKSUMS
+#define HISTORY_SCHEMA_VERSION_TEXT "2"
 #define LOCK_TIMEOUT_STATE	    "55P03"
 #define NOW_SQL			    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
@@ -600,6 +600,8 @@ static int sq_history_ensure(struct driver *d, struct mg_error *err)
 		struct driver_rows rows;
 		rc = sq_query(d, &a, "SELECT value FROM _migrate_meta WHERE key = 'schema_version'",
 			      0, NULL, &rows, err);
+		if (rc == 0 && rows.n_rows == 1)
+			d->history_layout = atoi(driver_rows_get(&rows, 0, 0));
 		if (rc == 0 && rows.n_rows == 1 &&
 		    atoi(driver_rows_get(&rows, 0, 0)) > HISTORY_SCHEMA_VERSION) {
 			rc =
@@ -611,6 +613,17 @@ static int sq_history_ensure(struct driver *d, struct mg_error *err)
 		}
 	}
 	arena_release(&a);
+	return rc;
+}
+
+static int sq_history_set_layout(struct driver *d, int layout, struct mg_error *err)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+		 "UPDATE _migrate_meta SET value = '%d' WHERE key = 'schema_version'", layout);
+	int rc = sq_run(d, sq_of(d)->db, sql, err);
+	if (rc == 0)
+		d->history_layout = layout;
 	return rc;
 }
 
@@ -761,6 +774,7 @@ const struct driver_ops driver_sqlite_ops = {
     .history_load = sq_history_load,
     .history_save = sq_history_save,
     .history_delete = sq_history_delete,
+    .history_set_layout = sq_history_set_layout,
     .event_log = sq_event_log,
     .trash_purge = sq_trash_purge,
     .inverse_before = inverse_sqlite_before,

@@ -109,6 +109,17 @@ static int config_handler(void *user, const char *section, const char *name, con
 			p->failed = true;
 			return 0;
 		}
+	} else if (strcmp(section, "migrations") == 0 && strcmp(name, "strict_order") == 0) {
+		if (strcmp(value, "true") == 0) {
+			cfg->strict_order = true;
+		} else if (strcmp(value, "false") == 0) {
+			cfg->strict_order = false;
+		} else {
+			mg_error_set_at(p->err, 2, cfg->path, line, 1,
+					"strict_order is true or false, not '%s'", value);
+			p->failed = true;
+			return 0;
+		}
 	} else if (strcmp(section, "lint") == 0 && strcmp(name, "postgres_version") == 0) {
 		int64_t v;
 		if (!number_parse(value, 9, 99, &v)) {

@@ -26,6 +26,7 @@ enum config_versions {
  *
  *   [database]   url = postgres://...   history_schema = migrate
  *   [migrations] dir = migrations   versions = sequential | timestamp (for migrate new)
+ *                strict_order = true (up refuses a migration numbered below applied ones)
  *   [lint]       postgres_version = 15   enable = prefer-bigint, ...   disable = ...
  *   [rules]      drop-not-null = off     prefer-text = error
  *
@@ -37,6 +38,7 @@ struct config {
 	const char *dir;
 	const char *history_schema;
 	enum config_versions versions;
+	bool strict_order; /* [migrations] strict_order: refuse migrations out of order */
 	int pg_version; /* 0 when not set */
 	struct config_rule_setting *rules;
 	size_t n_rules, alloc_rules;

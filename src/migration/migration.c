@@ -222,7 +222,8 @@ int migration_parse_text(struct arena *a, const char *path, const char *text, si
 	m->path = arena_strdup(a, path);
 	m->text = text;
 	m->text_len = len;
-	hash_sha256_hex(text, len, m->checksum);
+	hash_sha256_hex(text, len, m->file_checksum);
+	memcpy(m->checksum, m->file_checksum, sizeof(m->checksum));
 
 	const char *base = path_basename(path);
 	const char *slug = base;
@@ -322,6 +323,7 @@ int migration_parse_text(struct arena *a, const char *path, const char *text, si
 			return -1;
 		}
 	}
+	migration_statement_checksum(m, m->checksum);
 	*ret = m;
 	return 0;
 }

@@ -56,7 +56,13 @@ struct migration {
 	enum migration_kind kind;
 	const char *text;
 	size_t text_len;
+	/*
+	 * What drift is judged by: SHA-256 of what runs (migration_statement_checksum)
+	 * for SQL, of the whole file for JSON. file_checksum is the whole file's,
+	 * what histories of layout 1 recorded.
+	 */
 	char checksum[SHA256_HEX_LEN + 1];
+	char file_checksum[SHA256_HEX_LEN + 1];
 	struct migration_section_range sections[SECTION__COUNT];
 	struct migration_allow *allows;
 	size_t n_allows;
@@ -115,6 +121,15 @@ void text_offset_to_line_column(const char *text, size_t len, size_t offset, int
  * when not NULL, is where the next line starts ("\r\n" counts once).
  */
 size_t text_line_end(const char *text, size_t pos, size_t len, size_t *ret_next);
+
+/*
+ * SHA-256 of the sections present, in file order, each with its marker and
+ * its text without comments, whitespace runs outside literals as one space.
+ */
+void migration_statement_checksum(const struct migration *m, char ret_hex[SHA256_HEX_LEN + 1]);
+/* Whether a checksum recorded in the history is this file's: the statements' or the whole file's.
+ */
+bool migration_checksum_matches(const struct migration *m, const char *stored);
 
 /* 3 when text starts with the UTF-8 byte-order mark, else 0. */
 size_t text_bom_len(const char *text, size_t len);

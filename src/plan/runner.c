@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "plan/branches.h"
 #include "plan/inverse.h"
 #include "plan/runner_mongo.h"
 #include "plan/runner_signal.h"
@@ -101,34 +102,8 @@ static void explain_lock_timeout(struct driver *d, const struct lock_waits *w, s
 int runner_check_drift(const struct history *h, const struct migration_set *set, bool allow_drift,
 		       struct mg_error *err)
 {
-	for (size_t i = 0; i < h->n; i++) {
-		const struct history_entry *e = &h->items[i];
-		const struct migration *m = NULL;
-		for (size_t k = 0; k < set->n; k++)
-			if (set->items[k]->has_version && set->items[k]->version == e->version)
-				m = set->items[k];
-		if (!m) {
-			mg_error_set(err, 2,
-				     "migration %lld (%s) is %s in the database but its file is "
-				     "missing",
-				     (long long)e->version, e->name, history_phase_name(e->phase));
-			mg_error_set_help(err,
-					  "restore the file, or 'migrate revert --to %lld' "
-					  "(revert needs no file)",
-					  (long long)e->version - 1);
-			return -1;
-		}
-		if (!allow_drift && strcmp(m->checksum, e->checksum) != 0) {
-			mg_error_set_at(err, 2, m->path, 0, 0,
-					"file changed since it was applied (%s); its checksum no "
-					"longer matches the history",
-					history_phase_name(e->phase));
-			mg_error_set_help(err, "put a new change in a new migration; "
-					       "--allow-drift applies anyway, on purpose");
-			return -1;
-		}
-	}
-	return 0;
+	struct runner_options o = {.allow_drift = allow_drift};
+	return branches_judge(h, set, &o, err);
 }
 
 int64_t runner_next_seq(const struct history *h)
@@ -810,8 +785,12 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	} else if (d->ops->history_ensure(d, err) < 0 || d->ops->history_load(d, a, &h, err) < 0) {
 		goto out;
 	}
-	if (runner_check_drift(&h, set, o->allow_drift, err) < 0 ||
-	    check_interrupted_revert(&h, err) < 0 || check_statements(d, a, set, &h, o, err) < 0)
+	/* --dry-run: the first migration it would expand; those after it see a
+	 * catalogue without its changes */
+	const struct migration *dry_earlier = NULL;
+	if ((!o->dry_run && branches_upgrade_checksums(d, &h, set, err) < 0) ||
+	    branches_judge(&h, set, o, err) < 0 || check_interrupted_revert(&h, err) < 0 ||
+	    check_statements(d, a, set, &h, o, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {
@@ -820,6 +799,8 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 			continue;
 		if (o->has_to && m->version > o->to)
 			break;
+		if ((o->phases & RUN_EXPAND) && !history_find(&h, m->version))
+			branches_say_out_of_order(&h, m, o);
 		if (m->kind == MIGRATION_JSON) {
 			if (runner_mongo_up(d, a, o, &h, m, ret_applied, err) < 0)
 				goto out;
@@ -842,9 +823,15 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 			    *ret_applied, *ret_applied == 1 ? "" : "s");
 			goto out;
 		}
+		if (o->dry_run && dry_earlier)
+			branches_say_unseen(o->say, o->say_ctx, m, dry_earlier, "  ");
 		if ((o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING)) {
-			if (apply_phase(d, a, o, &h, m, SECTION_EXPAND, err) < 0)
+			if (apply_phase(d, a, o, &h, m, SECTION_EXPAND, err) < 0 &&
+			    (!o->dry_run || branches_cannot_plan_yet(o->say, o->say_ctx, m,
+								     dry_earlier, "  ", err) < 0))
 				goto out;
+			if (o->dry_run && !dry_earlier && p == HISTORY_PENDING)
+				dry_earlier = m;
 			++*ret_applied;
 			e = history_find(&h, m->version);
 			p = o->dry_run ? HISTORY_EXPANDED : e->phase;
@@ -860,7 +847,9 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 				    (long long)m->version, m->name);
 				goto out;
 			}
-			if (apply_phase(d, a, o, &h, m, SECTION_CONTRACT, err) < 0)
+			if (apply_phase(d, a, o, &h, m, SECTION_CONTRACT, err) < 0 &&
+			    (!o->dry_run || branches_cannot_plan_yet(o->say, o->say_ctx, m,
+								     dry_earlier, "  ", err) < 0))
 				goto out;
 			++*ret_applied;
 		}
@@ -1152,6 +1141,23 @@ static const char *unit_note(unsigned flags)
 	return "";
 }
 
+/* What contract finishes of a migration not expanded yet: the planner's leftovers of expand. */
+static int plan_expand_leftovers(struct driver *d, struct arena *a, const struct migration *m,
+				 const char *history_schema, struct step_list *ret,
+				 struct mg_error *err)
+{
+	struct runner_options o = {.history_schema = history_schema};
+	struct phase_run r = {.d = d, .a = a, .o = &o, .m = m, .section = SECTION_EXPAND};
+	*ret = (struct step_list){0};
+	if (!m->sections[SECTION_EXPAND].present)
+		return 0;
+	if (sql_parse_section(a, m, SECTION_EXPAND, &r.sec, err) < 0 ||
+	    build_units(&r, NULL, false, err) < 0)
+		return -1;
+	*ret = r.planned_contract;
+	return 0;
+}
+
 static int plan_phase(struct driver *d, struct arena *a, const struct migration *m,
 		      enum migration_section s, const struct history_entry *e,
 		      const char *history_schema, runner_say_fn fn, void *ctx, struct mg_error *err)
@@ -1164,6 +1170,14 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 	enum migration_section rs = expand ? SECTION_REVERT_EXPAND : SECTION_REVERT_CONTRACT;
 	bool applied =
 	    e && (expand ? e->phase >= HISTORY_EXPANDED : e->phase == HISTORY_CONTRACTED);
+	struct history_entry unexpanded = {0};
+	if (!expand && (!e || e->phase == HISTORY_PENDING)) {
+		/* contract finishes what the planner makes of expand: plan that first */
+		if (plan_expand_leftovers(d, a, m, history_schema, &unexpanded.planned_contract,
+					  err) < 0)
+			return -1;
+		e = &unexpanded;
+	}
 	if (applied && expand && e->planned_expand.n) {
 		if (units_from_steps(&r, &e->planned_expand, err) < 0)
 			return -1;
@@ -1171,6 +1185,8 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 	} else if (build_units(&r, e, false, err) < 0) {
 		return -1;
 	}
+	bool derive = !applied && !m->sections[rs].present;
+	struct step_list all = {0};
 	runner_say(fn, ctx, "-- %lld_%s: %s (%s)%s", (long long)m->version, m->name,
 		   migration_section_name(s),
 		   section_needs_no_transaction(&r) ? "step by step" : "one transaction",
@@ -1179,9 +1195,24 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 			       : "");
 	if (!r.units.n)
 		runner_say(fn, ctx, "-- (nothing)");
-	for (size_t i = 0; i < r.units.n; i++)
-		runner_say(fn, ctx, "%s;%s", r.units.items[i].sql,
-			   unit_note(r.units.items[i].flags));
+	for (size_t i = 0; i < r.units.n; i++) {
+		const struct unit *u = &r.units.items[i];
+		if (!derive || (u->flags & UNIT_BACKFILL)) {
+			runner_say(fn, ctx, "%s;%s", u->sql, unit_note(u->flags));
+			continue;
+		}
+		struct inverse_input in = unit_input(&r, i, false);
+		struct inverse_result res;
+		if (d->ops->inverse_before(&in, &res, err) < 0)
+			return -1;
+		/* contract: what runs, the copies into the trash included */
+		if (expand)
+			runner_say(fn, ctx, "%s;%s", u->sql, unit_note(u->flags));
+		for (size_t k = 0; !expand && k < res.forward.n; k++)
+			runner_say(fn, ctx, "%s;%s", res.forward.items[k].sql,
+				   k == 0 ? unit_note(u->flags) : "");
+		runner_revert_prepend(a, &all, &res.inverse);
+	}
 	if (expand && !applied && r.planned_contract.n) {
 		runner_say(fn, ctx, "-- contract then finishes:");
 		/* each transaction of it opens with a unit marked UNIT_OWN_TRANSACTION */
@@ -1206,11 +1237,10 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 		for (size_t i = 0; i < hand.n_stmts; i++)
 			runner_say(fn, ctx, "%s;", stmt_text(a, &hand.stmts[i]));
 	}
-	struct step_list all = {0};
-	for (size_t i = 0; i < r.units.n; i++) {
-		if (r.units.items[i].flags & UNIT_BACKFILL)
-			continue;
-		if (m->sections[rs].present && !(r.units.items[i].flags & UNIT_PLANNED))
+	/* beside a hand-written revert, what the planner added is undone too */
+	for (size_t i = 0; m->sections[rs].present && i < r.units.n; i++) {
+		if ((r.units.items[i].flags & UNIT_BACKFILL) ||
+		    !(r.units.items[i].flags & UNIT_PLANNED))
 			continue;
 		struct inverse_input in = unit_input(&r, i, false);
 		struct inverse_result res;
@@ -1232,12 +1262,20 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 	    (exists && d->ops->history_load(d, a, &h, err) < 0))
 		return -1;
 	bool found = false;
+	/* the first migration planned that is not applied: those after it are
+	 * planned against a catalogue that lacks its changes */
+	const struct migration *earlier = NULL;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct migration *m = set->items[i];
 		if (!m->has_version)
 			continue;
-		if (has_version && m->version != version)
+		if (has_version && m->version != version) {
+			const struct history_entry *pe = history_find(&h, m->version);
+			if (!earlier && m->version < version &&
+			    (!pe || pe->phase == HISTORY_PENDING))
+				earlier = m;
 			continue;
+		}
 		const struct history_entry *e = history_find(&h, m->version);
 		if (!has_version && e && e->phase == HISTORY_CONTRACTED)
 			continue; /* nothing left to plan */
@@ -1247,12 +1285,18 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 			continue;
 		}
 		found = true;
+		if (earlier)
+			branches_say_unseen(fn, ctx, m, earlier, "-- ");
 		if ((phases & RUN_EXPAND) && m->sections[SECTION_EXPAND].present &&
-		    plan_phase(d, a, m, SECTION_EXPAND, e, history_schema, fn, ctx, err) < 0)
+		    plan_phase(d, a, m, SECTION_EXPAND, e, history_schema, fn, ctx, err) < 0 &&
+		    branches_cannot_plan_yet(fn, ctx, m, earlier, "-- ", err) < 0)
 			return -1;
 		if ((phases & RUN_CONTRACT) && m->sections[SECTION_CONTRACT].present &&
-		    plan_phase(d, a, m, SECTION_CONTRACT, e, history_schema, fn, ctx, err) < 0)
+		    plan_phase(d, a, m, SECTION_CONTRACT, e, history_schema, fn, ctx, err) < 0 &&
+		    branches_cannot_plan_yet(fn, ctx, m, earlier, "-- ", err) < 0)
 			return -1;
+		if (!earlier && (!e || e->phase == HISTORY_PENDING))
+			earlier = m;
 		runner_say(fn, ctx, "%s", "");
 	}
 	if (has_version && !found)

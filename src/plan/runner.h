@@ -30,6 +30,8 @@ struct runner_options {
 	int64_t to;
 	bool dry_run;
 	bool allow_drift;
+	/* refuse (exit 2) a pending migration numbered below an applied one */
+	bool strict_order;
 	int retries;
 	const char *history_schema;
 	runner_say_fn say;

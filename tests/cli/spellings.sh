@@ -65,7 +65,7 @@ if command -v sqlite3 >/dev/null; then
 	expect_exit 0 "$MIGRATE" --dir m --db sqlite:s3.db down --to 0
 	expect_eq "down --to 0" "$(applied s3.db)" ""
 
-	# status --exit-code: 1 while something is pending, drifted or missing, else 0
+	# status --exit-code: 1 while something of this checkout is pending or drifted, else 0
 	expect_exit 1 "$MIGRATE" --dir m --db sqlite:s3.db status --exit-code
 	expect_match "$OUT" '^2 +add_email +pending'
 	expect_exit 0 "$MIGRATE" --dir m --db sqlite:s3.db status
@@ -74,12 +74,15 @@ if command -v sqlite3 >/dev/null; then
 	expect_exit 0 "$MIGRATE" --dir m --db sqlite:s3.db up
 	expect_exit 0 "$MIGRATE" --dir m --db sqlite:s3.db status --exit-code --format json
 	json_check "$OUT" "all(m['phase'] == 'contracted' and m['interrupted'] is False and m['missing'] is False for m in d['migrations'])"
-	echo '-- changed' >>m/0002_add_email.sql
+	echo '-- a comment is no change' >>m/0002_add_email.sql
+	expect_exit 0 "$MIGRATE" --dir m --db sqlite:s3.db status --exit-code
+	echo 'SELECT 1;' >>m/0002_add_email.sql
 	expect_exit 1 "$MIGRATE" --dir m --db sqlite:s3.db status --exit-code
 	expect_contains "$OUT" "DRIFT"
 	rm m/0002_add_email.sql
-	expect_exit 1 "$MIGRATE" --dir m --db sqlite:s3.db status --exit-code --format json
-	json_check "$OUT" "d['migrations'][1]['missing'] is True"
+	# another branch's migration: not this checkout's to apply or to fix
+	expect_exit 0 "$MIGRATE" --dir m --db sqlite:s3.db status --exit-code --format json
+	json_check "$OUT" "d['migrations'][1]['missing'] is True and d['migrations'][1]['in_checkout'] is False"
 	migration m/0002_add_email.sql <<<'ALTER TABLE users ADD COLUMN email text;'
 	expect_exit 0 "$MIGRATE" --dir m --db sqlite:s3.db status --exit-code
 fi

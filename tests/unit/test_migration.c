@@ -214,10 +214,10 @@ static void test_byte_order_mark(void **state)
 	assert_int_equal(sql_parse_section(&a, m, SECTION_EXPAND, &sec, &err), 0);
 	assert_int_equal(sec.n_stmts, 1);
 	assert_int_equal(sec.stmts[0].line, 2);
-	/* the checksum is of the file as it is, mark included */
+	/* the whole-file checksum is of the file as it is, mark included */
 	m = parse(&a, "6_bom.sql", "\xEF\xBB\xBF", &err);
 	assert_non_null(m);
-	assert_string_equal(m->checksum,
+	assert_string_equal(m->file_checksum,
 			    "f1945cd6c19e56b3c1c78943ef5ec18116907a4ca1efc40a57d48ab1db7adfc5");
 	arena_release(&a);
 }
@@ -287,7 +287,7 @@ static void test_syntax_error_after_utf8(void **state)
 	}
 }
 
-static void test_checksum(void **state)
+static void test_file_checksum(void **state)
 {
 	struct arena a = ARENA_INIT;
 	struct mg_error err = MG_ERROR_INIT;
@@ -295,19 +295,64 @@ static void test_checksum(void **state)
 	struct migration *m = parse(&a, "1_x.sql", "abc", &err);
 	assert_non_null(m);
 	/* SHA-256("abc") from FIPS 180-2 */
-	assert_string_equal(m->checksum,
+	assert_string_equal(m->file_checksum,
 			    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 	/* the bytes of the file as they are, line ends included: what sha256sum says
 	 * (reading "\r" as a line end must not change what an applied file hashed to) */
 	m = parse(&a, "1_x.sql", "-- migrate:expand\nSELECT 1;\n", &err);
 	assert_non_null(m);
-	assert_string_equal(m->checksum,
+	assert_string_equal(m->file_checksum,
 			    "9a40e8d2e708450206cc22a3f331d1cc4744e4176c62a4170a297632a2fedcea");
 	m = parse(&a, "1_x.sql", "-- migrate:expand\rSELECT 1;\r", &err);
 	assert_non_null(m);
-	assert_string_equal(m->checksum,
+	assert_string_equal(m->file_checksum,
 			    "7047c56c524b9761de50f1cd565afb20276eeaf4c3d26169986543417ff939b1");
 	arena_release(&a);
+}
+
+/*
+ * The checksum drift is judged by covers what runs: comments, allow comments
+ * and whitespace outside literals do not count; statements, literals and
+ * section markers do.
+ */
+static void test_statement_checksum(void **state)
+{
+	static const struct {
+		const char *a, *b;
+		bool same;
+	} rows[] = {
+	    {"-- migrate:expand\nSELECT 1;\n", "-- migrate:expand\n-- a note\nSELECT 1;\n", true},
+	    {"-- migrate:expand\nSELECT 1;\n", "-- migrate:expand\r\n\r\nSELECT   1 ;\r\n", true},
+	    {"-- migrate:expand\nDROP TABLE t;\n",
+	     "-- migrate:expand\n-- migrate:allow drop-table -- gone\nDROP TABLE t;\n", true},
+	    {"-- migrate:expand\nSELECT 1;\n",
+	     "-- migrate:expand\n/* a /* nested */ note */SELECT 1;", true},
+	    {"SELECT 1;\n", "-- migrate:expand\nSELECT 1;\n", true},
+	    {"-- migrate:expand\nSELECT 1;\n", "-- migrate:expand\nSELECT 2;\n", false},
+	    {"-- migrate:expand\nSELECT 'a  b';\n", "-- migrate:expand\nSELECT 'a b';\n", false},
+	    {"-- migrate:expand\nSELECT '--x';\n", "-- migrate:expand\nSELECT '';\n", false},
+	    {"-- migrate:expand\nSELECT $$ -- x $$;\n", "-- migrate:expand\nSELECT $$  $$;\n",
+	     false},
+	    {"-- migrate:expand\nSELECT 1;\n", "-- migrate:contract\nSELECT 1;\n", false},
+	    {"-- migrate:expand\nSELECT 1;\n",
+	     "-- migrate:expand\nSELECT 1;\n-- migrate:revert-expand\n", false},
+	    {"-- migrate:expand\nSELECT 1;\nSELECT 2;\n", "-- migrate:expand\nSELECT 1;SELECT 2;",
+	     true},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct arena a = ARENA_INIT;
+		struct mg_error err = MG_ERROR_INIT;
+		struct migration *x = parse(&a, "1_x.sql", rows[i].a, &err);
+		struct migration *y = parse(&a, "1_x.sql", rows[i].b, &err);
+		assert_non_null(x);
+		assert_non_null(y);
+		if (rows[i].same != (strcmp(x->checksum, y->checksum) == 0))
+			fail_msg("row %zu: checksums should %s", i,
+				 rows[i].same ? "match" : "differ");
+		assert_true(migration_checksum_matches(x, x->file_checksum));
+		arena_release(&a);
+	}
 }
 
 static void test_line_column(void **state)
@@ -503,7 +548,8 @@ int main(void)
 	    cmocka_unit_test(test_no_marker_is_all_expand),
 	    cmocka_unit_test(test_bad_markers),
 	    cmocka_unit_test(test_allow_comments),
-	    cmocka_unit_test(test_checksum),
+	    cmocka_unit_test(test_file_checksum),
+	    cmocka_unit_test(test_statement_checksum),
 	    cmocka_unit_test(test_line_column),
 	    cmocka_unit_test(test_line_ends),
 	    cmocka_unit_test(test_byte_order_mark),
