@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pg_query.h>
+
 #include "cmd/cmd.h"
 
 const struct cmd commands[] = {
@@ -292,9 +294,19 @@ static const char *suggest_common_flag(const char *arg)
 	return buf;
 }
 
+/*
+ * Lint reads SQL with the grammar of the PostgreSQL release libpg_query was
+ * cut from: syntax newer than that is a syntax error, so the version says
+ * which one it is. libpg_query 15 and 17 both define these in pg_query.h.
+ */
 static int print_version(void)
 {
+#if defined(PG_MAJORVERSION) && defined(PG_VERSION)
+	printf("migrate %s (PostgreSQL %s grammar, libpg_query from PostgreSQL %s)\n",
+	       MIGRATE_VERSION, PG_MAJORVERSION, PG_VERSION);
+#else
 	printf("migrate %s\n", MIGRATE_VERSION);
+#endif
 	return 0;
 }
 

@@ -41,6 +41,7 @@ int cmd_lint(int argc, char **argv)
 	struct mg_error err = MG_ERROR_INIT;
 	struct lint_options lopts;
 	lint_options_init(&lopts, &arena);
+	lopts.keep_going = true;
 	int format = REPORT_TEXT;
 	int rc = 2;
 	int c;
@@ -100,6 +101,15 @@ int cmd_lint(int argc, char **argv)
 		goto out;
 	}
 
+	/* a file that cannot be parsed is bad input (exit 2, on stderr, as always) and also a
+	 * finding of the report, which still covers every other file */
+	for (size_t i = 0; i < res.n_findings && res.n_syntax_errors; i++) {
+		const struct lint_finding *f = &res.findings[i];
+		if (strcmp(f->rule->id, "syntax-error") != 0)
+			continue;
+		mg_error_set_at(&err, 2, f->file, f->line, f->column, "%s", f->message);
+		mg_error_print(&err, "migrate lint");
+	}
 	bool color = format == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (format == REPORT_TEXT && cli.quiet && !res.n_findings) {
 		/* nothing to say */
@@ -107,7 +117,7 @@ int cmd_lint(int argc, char **argv)
 		report_write(stdout, format, &res, color);
 	}
 	fflush(stdout);
-	rc = res.n_errors ? 1 : 0;
+	rc = res.n_syntax_errors ? 2 : res.n_errors ? 1 : 0;
 out:
 	arena_release(&arena);
 	return rc;

@@ -10,6 +10,7 @@
 #include "plan/planner.h"
 #include "lint/rules_mongo.h"
 #include "sql/ast.h"
+#include "sql/scan.h"
 
 const char *lint_severity_name(enum lint_severity s)
 {
@@ -82,6 +83,12 @@ int lint_options_apply_config(struct lint_options *opts, const struct config *cf
 			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'",
 					s->rule);
 			mg_error_set_help(err, "'migrate lint --list-rules' lists them");
+			return -1;
+		}
+		if (strcmp(r->id, "syntax-error") == 0) {
+			mg_error_set_at(err, 2, cfg->path, s->line, 1,
+					"rule 'syntax-error' cannot be changed: a file that cannot "
+					"be parsed is always an error");
 			return -1;
 		}
 		enum lint_severity *sev = &opts->severity[r - lint_rules];
@@ -499,6 +506,26 @@ static void lint_migration(struct lint_ctx *ctx, const struct migration *m,
 	report_allows(ctx, m);
 }
 
+/*
+ * A file the parser could not read, with keep_going: one finding where the
+ * parser stopped, and what the file may have done to the objects it names is
+ * unknown from here on.
+ */
+static void lint_unparsed(struct lint_ctx *ctx, const struct migration *m,
+			  const struct mg_error *perr)
+{
+	const struct lint_rule *rule = lint_rule_find("syntax-error");
+	ctx->migration = m;
+	finding_add(ctx, rule, LINT_ERROR, m->path, perr->line, perr->column,
+		    arena_strdup(ctx->arena, perr->message), SECTION_EXPAND);
+	ctx->result->n_syntax_errors++;
+	const char **names;
+	size_t n = sql_scan_names(ctx->arena, m->text, m->text_len, &names);
+	for (size_t i = 0; i < n; i++)
+		catalog_forget(ctx->catalog, names[i]);
+	table_memo_epoch++;
+}
+
 int lint_run(struct arena *a, const struct migration_set *set, const struct lint_options *opts,
 	     struct lint_result *ret, struct mg_error *err)
 {
@@ -512,6 +539,12 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 	pipeline_start(a, &pipe, set, opts->jobs);
 	for (size_t i = 0; i < set->n; i++) {
 		pipeline_wait(&pipe, i);
+		if (pipe.failed[i] && opts->keep_going) {
+			ret->n_files++;
+			lint_unparsed(&ctx, set->items[i], &pipe.errors[i]);
+			pipeline_release(&pipe, i);
+			continue;
+		}
 		if (pipe.failed[i]) {
 			/* the first failure in version order, whichever thread met it */
 			*err = pipe.errors[i];
