@@ -11,6 +11,7 @@ const struct cmd commands[] = {
      "Check migrations for changes that break running app versions or block "
      "their traffic.",
      "migrate lint [PATH...] [--format text|json|github|sarif] [--raw] [--jobs N]\n"
+     "                   [--pg-version N]\n"
      "   or: migrate lint --list-rules",
      "Lints every migration of --dir (default: migrations), or the files and directories\n"
      "named. Each directory is one migration set; files are linted in version order.\n"
@@ -19,9 +20,15 @@ const struct cmd commands[] = {
      "  --format FORMAT    text (default), json, github (workflow commands), sarif (2.1.0)\n"
      "  --raw              files are plain SQL for other runners: every hazard is an error\n"
      "  --jobs N           parser threads, 1 to 256 (default: one per core)\n"
+     "  --pg-version N     the PostgreSQL major release the migrations run on (9 to 99;\n"
+     "                     else the server of --db, else [lint] postgres_version, else 15)\n"
      "  --list-rules       print the rule catalogue and exit\n"
      "\n"
-     "exit status: 0 clean or warnings only, 1 any error, 2 bad input\n",
+     "A file the grammar cannot parse is a syntax-error finding; the others are still\n"
+     "linted; the version (migrate -v) names the grammar.\n"
+     "\n"
+     "exit status: 0 clean or warnings only, 1 any error, 2 bad input (a file that\n"
+     "cannot be parsed too)\n",
      true,
      cmd_lint_options,
      {NULL}},
@@ -122,7 +129,7 @@ const struct cmd commands[] = {
      cmd_check,
      "The CI gate: lint, replay, round trip, lock trace, drift.",
      "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]\n"
-     "                     [--report FORMAT=FILE]...",
+     "                     [--report FORMAT=FILE]... [--pg-version N]",
      "Runs every migration of --dir through the stages a pull request must pass, each\n"
      "reported by name with its findings and time:\n"
      "  lint         migrate lint over the whole set\n"
@@ -148,6 +155,8 @@ const struct cmd commands[] = {
      "  --format FORMAT    text (default), json, github (annotations), sarif (2.1.0),\n"
      "                     junit (XML: a testsuite per stage, a testcase per migration)\n"
      "  --report FORMAT=FILE  also write the report in FORMAT to FILE (repeatable)\n"
+     "  --pg-version N     the PostgreSQL major release lint judges for (9 to 99; else\n"
+     "                     the server of --db, else [lint] postgres_version, else 15)\n"
      "\n"
      "When GITHUB_STEP_SUMMARY is set, a Markdown job summary is appended to it.\n"
      "\n"

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd.h"
+#include "cmd/common.h"
 #include "lint/lint.h"
 #include "lint/report.h"
 #include "migration/config.h"
@@ -14,6 +15,7 @@ enum {
 	OPT_RAW,
 	OPT_JOBS,
 	OPT_LIST_RULES,
+	OPT_PG_VERSION,
 };
 
 static void list_rules(void)
@@ -30,6 +32,7 @@ const struct option cmd_lint_options[] = {
     {"raw", no_argument, NULL, OPT_RAW},
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
+    {"pg-version", required_argument, NULL, OPT_PG_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -43,6 +46,7 @@ int cmd_lint(int argc, char **argv)
 	lint_options_init(&lopts, &arena);
 	lopts.keep_going = true;
 	int format = REPORT_TEXT;
+	int pg_version = 0;
 	int rc = 2;
 	int c;
 
@@ -70,6 +74,13 @@ int cmd_lint(int argc, char **argv)
 			lopts.jobs = (int)n;
 			break;
 		}
+		case OPT_PG_VERSION: {
+			int64_t n;
+			if (!cmd_number_arg(self, "--pg-version", optarg, 9, 99, &n))
+				goto out;
+			pg_version = (int)n;
+			break;
+		}
 		case OPT_LIST_RULES:
 			list_rules();
 			rc = 0;
@@ -84,6 +95,15 @@ int cmd_lint(int argc, char **argv)
 		mg_error_print(&err, "migrate lint");
 		goto out;
 	}
+	/* the release to lint for: --pg-version, else the server of --db, else migrate.conf */
+	int server = 0;
+	if (!pg_version && cli.db && cmd_server_pg_version(&arena, cli.db, &server, &err) < 0) {
+		rc = err.code ? err.code : 3;
+		mg_error_print(&err, "migrate lint");
+		goto out;
+	}
+	if (pg_version || server)
+		lopts.pg_version = pg_version ? pg_version : server;
 
 	struct migration_set set = {0};
 	int loaded;

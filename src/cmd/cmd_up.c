@@ -154,15 +154,20 @@ int cmd_up(int argc, char **argv)
 		mg_error_set(&err, 2, "no migration with version %lld", (long long)o.to);
 		goto fail;
 	}
-	if (cmd_lint_before_apply(&env, &err) < 0)
-		goto fail;
 	if (retries >= 0)
 		env.retries = (int)retries;
 	if (lock_wait >= 0)
 		env.lock_wait_ms = (int)lock_wait;
+	/* lint judges for the server's release: connect to PostgreSQL first (connecting
+	 * writes nothing); a SQLite file is created by the run, so lint comes before it */
+	bool connect_first = cmd_env_url_is_postgres(&env);
+	if (connect_first && cmd_env_connect(&env, "up", &err) < 0)
+		goto fail;
+	if (cmd_lint_before_apply(&env, &err) < 0)
+		goto fail;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
-	if (cmd_env_connect(&env, "up", &err) < 0)
+	if (!connect_first && cmd_env_connect(&env, "up", &err) < 0)
 		goto fail;
 	int applied;
 	if (runner_up(&env.driver, &env.arena, &env.set, &o, &applied, &err) < 0)
@@ -269,10 +274,6 @@ int cmd_revert(int argc, char **argv)
 	int rc;
 	if (cmd_env_init(&env, false, &err) < 0)
 		goto fail;
-	if (retries >= 0)
-		env.retries = (int)retries;
-	if (lock_wait >= 0)
-		env.lock_wait_ms = (int)lock_wait;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
 	bool to_known = !o.has_to || revert_to_in_files(&env, o.to);

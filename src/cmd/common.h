@@ -26,8 +26,19 @@ int cmd_env_init(struct cmd_env *env, bool load_migrations, struct mg_error *err
 int cmd_env_connect(struct cmd_env *env, const char *command, struct mg_error *err);
 void cmd_env_release(struct cmd_env *env);
 
-/* Lints the set for a command that is about to apply it; prints findings to stderr. */
+/*
+ * Lints the set for a command that is about to apply it; prints findings to
+ * stderr. Connected to PostgreSQL, for the server's release; else for
+ * migrate.conf's postgres_version (or the default).
+ */
 int cmd_lint_before_apply(struct cmd_env *env, struct mg_error *err);
+/* Whether the URL the verb would connect to is PostgreSQL's (not SQLite's, nor MongoDB's). */
+bool cmd_env_url_is_postgres(struct cmd_env *env);
+/*
+ * The major release of the PostgreSQL server at url (a short connection of
+ * its own); 0 for SQLite and MongoDB URLs. Fails as driver_open does (exit 3).
+ */
+int cmd_server_pg_version(struct arena *a, const char *url, int *ret_major, struct mg_error *err);
 
 /* Whether a file of the set has this version. */
 bool cmd_set_has_version(const struct migration_set *set, int64_t version);

@@ -212,6 +212,12 @@ struct driver {
 	 * exists.
 	 */
 	const char *missing_file;
+	/*
+	 * PostgreSQL's server_version_num (150004, 180001), read once when the
+	 * connection starts (pg_release_major() gives the release); 0 for other
+	 * targets.
+	 */
+	int server_version_num;
 	void *impl;
 };
 

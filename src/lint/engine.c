@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "plan/planner.h"
+#include "lint/pg_release.h"
 #include "lint/rules_mongo.h"
 #include "sql/ast.h"
 #include "sql/scan.h"
@@ -300,6 +301,18 @@ static enum lint_severity effective_severity(const struct lint_ctx *ctx,
 	return sev;
 }
 
+/*
+ * Whether the planner's safe form works on the target release: it replaces
+ * SET NOT NULL with a validated CHECK and a SET NOT NULL in contract that the
+ * check spares its scan, which only PostgreSQL 12 and later do.
+ */
+static bool planned_form_works(const struct lint_ctx *ctx, const struct lint_rule *rule)
+{
+	if (strcmp(rule->id, "set-not-null") == 0)
+		return pg_release_has(ctx->opts->pg_version, PG_FEATURE_NOT_NULL_FROM_CHECK);
+	return true;
+}
+
 void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location, const char *fmt,
 		 ...)
 {
@@ -309,7 +322,8 @@ void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int locatio
 	/* what the planner makes safe is planned work, not a finding to fix (not --raw:
 	 * other runners have no planner) */
 	if (rule->plannable && sev == LINT_ERROR && !ctx->opts->raw && !ctx->nested &&
-	    ctx->section->section == SECTION_EXPAND && planner_handles(ctx->stmt->node))
+	    ctx->section->section == SECTION_EXPAND && planner_handles(ctx->stmt->node) &&
+	    planned_form_works(ctx, rule))
 		sev = LINT_PLANNED;
 
 	const struct migration *m = ctx->migration;
