@@ -274,6 +274,10 @@ int cmd_revert(int argc, char **argv)
 	int rc;
 	if (cmd_env_init(&env, false, &err) < 0)
 		goto fail;
+	if (retries >= 0)
+		env.retries = (int)retries;
+	if (lock_wait >= 0)
+		env.lock_wait_ms = (int)lock_wait;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
 	bool to_known = !o.has_to || revert_to_in_files(&env, o.to);
