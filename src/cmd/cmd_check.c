@@ -163,7 +163,7 @@ int cmd_check(int argc, char **argv)
 	int server = 0;
 	if (!pg_version && cli.db) {
 		struct mg_error ignored = MG_ERROR_INIT;
-		cmd_server_pg_version(&env.arena, cli.db, &server, &ignored);
+		cmd_server_pg_version(&env.arena, cli.db, "check", &server, &ignored);
 	}
 	if (pg_version || server)
 		o.lint.pg_version = pg_version ? pg_version : server;

@@ -97,7 +97,8 @@ int cmd_lint(int argc, char **argv)
 	}
 	/* the release to lint for: --pg-version, else the server of --db, else migrate.conf */
 	int server = 0;
-	if (!pg_version && cli.db && cmd_server_pg_version(&arena, cli.db, &server, &err) < 0) {
+	if (!pg_version && cli.db &&
+	    cmd_server_pg_version(&arena, cli.db, "lint", &server, &err) < 0) {
 		rc = err.code ? err.code : 3;
 		mg_error_print(&err, "migrate lint");
 		goto out;

@@ -132,7 +132,8 @@ bool cmd_env_url_is_postgres(struct cmd_env *env)
 	return strncmp(url, "sqlite", 6) != 0 && strncmp(url, "mongodb", 7) != 0;
 }
 
-int cmd_server_pg_version(struct arena *a, const char *url, int *ret_major, struct mg_error *err)
+int cmd_server_pg_version(struct arena *a, const char *url, const char *command, int *ret_major,
+			  struct mg_error *err)
 {
 	*ret_major = 0;
 	if (!url || strncmp(url, "sqlite", 6) == 0 || strncmp(url, "mongodb", 7) == 0)
@@ -142,7 +143,7 @@ int cmd_server_pg_version(struct arena *a, const char *url, int *ret_major, stru
 	    .history_schema = "migrate",
 	    .lock_timeout_ms = 2000,
 	    .who = who_am_i(a),
-	    .command = "migrate lint",
+	    .command = arena_printf(a, "migrate %s", command),
 	    .trace = cli.verbose ? cmd_trace : NULL,
 	};
 	int rc = driver_open(&d, url, &s, err);

@@ -38,7 +38,8 @@ bool cmd_env_url_is_postgres(struct cmd_env *env);
  * The major release of the PostgreSQL server at url (a short connection of
  * its own); 0 for SQLite and MongoDB URLs. Fails as driver_open does (exit 3).
  */
-int cmd_server_pg_version(struct arena *a, const char *url, int *ret_major, struct mg_error *err);
+int cmd_server_pg_version(struct arena *a, const char *url, const char *command, int *ret_major,
+			  struct mg_error *err);
 
 /* Whether a file of the set has this version. */
 bool cmd_set_has_version(const struct migration_set *set, int64_t version);
