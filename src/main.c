@@ -1,6 +1,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <pg_query.h>
+
 #include "cmd/cmd.h"
 
 const struct cmd commands[] = {
@@ -9,7 +11,7 @@ const struct cmd commands[] = {
      "Check migrations for changes that break running app versions or block "
      "their traffic.",
      "migrate lint [PATH...] [--format text|json|github|sarif] [--raw] [--jobs N]\n"
-     "                  [--db URL [--all]]\n"
+     "                  [--db URL [--all]] [--pg-version N]\n"
      "   or: migrate lint --list-rules",
      "Lints every migration of --dir (default: migrations), or the files and directories\n"
      "named. Each directory is one migration set; files are linted in version order.\n"
@@ -18,13 +20,18 @@ const struct cmd commands[] = {
      "  --format FORMAT    text (default), json, github (workflow commands), sarif (2.1.0)\n"
      "  --raw              files are plain SQL for other runners: every hazard is an error\n"
      "  --jobs N           parser threads, 1 to 256 (default: one per core)\n"
+     "  --pg-version N     the PostgreSQL major release the migrations run on (9 to 99;\n"
+     "                     else the server of --db, else [lint] postgres_version, else 15)\n"
      "  --list-rules       print the rule catalogue and exit\n"
      "  --db URL           leave out findings in phases that database already ran (they\n"
      "                     are replayed into the catalogue, not judged)\n"
      "  --all              with --db, report those too\n"
      "\n"
-     "exit status: 0 clean or warnings only, 1 any error, 2 bad input, 3 the --db\n"
-     "database failed\n",
+     "A file the grammar cannot parse is a syntax-error finding; the others are still\n"
+     "linted; the version (migrate -v) names the grammar.\n"
+     "\n"
+     "exit status: 0 clean or warnings only, 1 any error, 2 bad input (a file that\n"
+     "cannot be parsed too), 3 the --db database failed\n",
      true,
      cmd_lint_options,
      {NULL}},
@@ -138,7 +145,7 @@ const struct cmd commands[] = {
      cmd_check,
      "The CI gate: lint, replay, round trip, lock trace, drift.",
      "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]\n"
-     "                     [--report FORMAT=FILE]...",
+     "                     [--report FORMAT=FILE]... [--pg-version N]",
      "Runs every migration of --dir through the stages a pull request must pass, each\n"
      "reported by name with its findings and time:\n"
      "  lint         migrate lint over the whole set\n"
@@ -165,6 +172,8 @@ const struct cmd commands[] = {
      "  --format FORMAT    text (default), json, github (annotations), sarif (2.1.0),\n"
      "                     junit (XML: a testsuite per stage, a testcase per migration)\n"
      "  --report FORMAT=FILE  also write the report in FORMAT to FILE (repeatable)\n"
+     "  --pg-version N     the PostgreSQL major release lint judges for (9 to 99; else\n"
+     "                     the server of --db, else [lint] postgres_version, else 15)\n"
      "\n"
      "When GITHUB_STEP_SUMMARY is set, a Markdown job summary is appended to it.\n"
      "\n"
@@ -311,9 +320,19 @@ static const char *suggest_common_flag(const char *arg)
 	return buf;
 }
 
+/*
+ * Lint reads SQL with the grammar of the PostgreSQL release libpg_query was
+ * cut from: syntax newer than that is a syntax error, so the version says
+ * which one it is. libpg_query 15 and 17 both define these in pg_query.h.
+ */
 static int print_version(void)
 {
+#if defined(PG_MAJORVERSION) && defined(PG_VERSION)
+	printf("migrate %s (PostgreSQL %s grammar, libpg_query from PostgreSQL %s)\n",
+	       MIGRATE_VERSION, PG_MAJORVERSION, PG_VERSION);
+#else
 	printf("migrate %s\n", MIGRATE_VERSION);
+#endif
 	return 0;
 }
 

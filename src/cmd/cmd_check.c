@@ -14,6 +14,7 @@ enum {
 	OPT_SHADOW_DB = 1,
 	OPT_FORMAT,
 	OPT_REPORT,
+	OPT_PG_VERSION,
 };
 
 #define MAX_REPORTS 8
@@ -64,6 +65,7 @@ const struct option cmd_check_options[] = {
     {"shadow-db", required_argument, NULL, OPT_SHADOW_DB},
     {"format", required_argument, NULL, OPT_FORMAT},
     {"report", required_argument, NULL, OPT_REPORT},
+    {"pg-version", required_argument, NULL, OPT_PG_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -76,6 +78,7 @@ int cmd_check(int argc, char **argv)
 	size_t n_reports = 0;
 	const char *shadow = NULL, *shadow_source = NULL;
 	enum check_format format = CHECK_FORMAT_TEXT;
+	int pg_version = 0;
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -92,6 +95,13 @@ int cmd_check(int argc, char **argv)
 			if (f < 0)
 				return cmd_usage_error(self, "unknown format '%s'", optarg);
 			format = (enum check_format)f;
+			break;
+		}
+		case OPT_PG_VERSION: {
+			int64_t n;
+			if (!cmd_number_arg(self, "--pg-version", optarg, 9, 99, &n))
+				return 2;
+			pg_version = (int)n;
 			break;
 		}
 		case OPT_REPORT: {
@@ -149,6 +159,15 @@ int cmd_check(int argc, char **argv)
 	lint_options_init(&o.lint, &env.arena);
 	if (lint_options_apply_config(&o.lint, &env.config, &err) < 0)
 		goto fail;
+	/* the release to lint for: --pg-version, else the shared database's (--db), else
+	 * migrate.conf; an unreachable --db is the drift stage's to report */
+	int server = 0;
+	if (!pg_version && cli.db) {
+		struct mg_error ignored = MG_ERROR_INIT;
+		cmd_server_pg_version(&env.arena, cli.db, "check", &server, &ignored);
+	}
+	if (pg_version || server)
+		o.lint.pg_version = pg_version ? pg_version : server;
 	struct check_report report;
 	if (check_run(&env.arena, &o, &report, &err) < 0)
 		goto fail;

@@ -5,6 +5,7 @@
 
 #include "cmd/applied.h"
 #include "cmd/cmd.h"
+#include "cmd/common.h"
 #include "lint/lint.h"
 #include "lint/report.h"
 #include "migration/config.h"
@@ -16,6 +17,7 @@ enum {
 	OPT_JOBS,
 	OPT_LIST_RULES,
 	OPT_ALL,
+	OPT_PG_VERSION,
 };
 
 static void list_rules(void)
@@ -33,6 +35,7 @@ const struct option cmd_lint_options[] = {
     {"jobs", required_argument, NULL, OPT_JOBS},
     {"list-rules", no_argument, NULL, OPT_LIST_RULES},
     {"all", no_argument, NULL, OPT_ALL},
+    {"pg-version", required_argument, NULL, OPT_PG_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -44,8 +47,10 @@ int cmd_lint(int argc, char **argv)
 	struct mg_error err = MG_ERROR_INIT;
 	struct lint_options lopts;
 	lint_options_init(&lopts, &arena);
+	lopts.keep_going = true;
 	int format = REPORT_TEXT;
 	bool all = false;
+	int pg_version = 0;
 	int rc = 2;
 	int c;
 
@@ -76,6 +81,13 @@ int cmd_lint(int argc, char **argv)
 		case OPT_ALL:
 			all = true;
 			break;
+		case OPT_PG_VERSION: {
+			int64_t n;
+			if (!cmd_number_arg(self, "--pg-version", optarg, 9, 99, &n))
+				goto out;
+			pg_version = (int)n;
+			break;
+		}
 		case OPT_LIST_RULES:
 			list_rules();
 			rc = 0;
@@ -90,6 +102,16 @@ int cmd_lint(int argc, char **argv)
 		mg_error_print(&err, "migrate lint");
 		goto out;
 	}
+	/* the release to lint for: --pg-version, else the server of --db, else migrate.conf */
+	int server = 0;
+	if (!pg_version && cli.db &&
+	    cmd_server_pg_version(&arena, cli.db, "lint", &server, &err) < 0) {
+		rc = err.code ? err.code : 3;
+		mg_error_print(&err, "migrate lint");
+		goto out;
+	}
+	if (pg_version || server)
+		lopts.pg_version = pg_version ? pg_version : server;
 
 	struct migration_set set = {0};
 	int loaded;
@@ -107,6 +129,15 @@ int cmd_lint(int argc, char **argv)
 		goto out;
 	}
 
+	/* a file that cannot be parsed is bad input (exit 2, on stderr, as always) and also a
+	 * finding of the report, which still covers every other file */
+	for (size_t i = 0; i < res.n_findings && res.n_syntax_errors; i++) {
+		const struct lint_finding *f = &res.findings[i];
+		if (strcmp(f->rule->id, "syntax-error") != 0)
+			continue;
+		mg_error_set_at(&err, 2, f->file, f->line, f->column, "%s", f->message);
+		mg_error_print(&err, "migrate lint");
+	}
 	/*
 	 * --db names a database: the phases it already ran are replayed into the
 	 * catalogue, not judged (--all reports them too).
@@ -135,7 +166,7 @@ int cmd_lint(int argc, char **argv)
 		report_write(stdout, format, &res, color);
 	}
 	fflush(stdout);
-	rc = res.n_errors ? 1 : 0;
+	rc = res.n_syntax_errors ? 2 : res.n_errors ? 1 : 0;
 out:
 	arena_release(&arena);
 	return rc;

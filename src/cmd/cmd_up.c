@@ -164,6 +164,11 @@ int cmd_up(int argc, char **argv)
 		env.retries = (int)retries;
 	if (lock_wait >= 0)
 		env.lock_wait_ms = (int)lock_wait;
+	/* lint judges for the server's release: connect to PostgreSQL first (connecting
+	 * writes nothing); a SQLite file is created by the run, so lint comes before it */
+	bool connect_first = cmd_env_url_is_postgres(&env);
+	if (connect_first && cmd_env_connect(&env, "up", &err) < 0)
+		goto fail;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
 	o.strict_order = o.strict_order || env.config.strict_order;

@@ -9,6 +9,7 @@
 
 #include "cmd/applied.h"
 #include "cmd/cmd.h"
+#include "lint/pg_release.h"
 #include "lint/report.h"
 #include "util/crash.h"
 #include "util/fileio.h"
@@ -136,6 +137,9 @@ int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_er
 	lint_options_init(&opts, &env->arena);
 	if (lint_options_apply_config(&opts, &env->config, err) < 0)
 		return -1;
+	int server = env->connected ? pg_release_major(env->driver.server_version_num) : 0;
+	if (server)
+		opts.pg_version = server;
 	if (lint_run(&env->arena, &env->set, &opts, &res, err) < 0)
 		return -1;
 	/*
@@ -154,6 +158,37 @@ int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_er
 				    res.n_errors, res.n_errors == 1 ? "" : "s");
 	}
 	return 0;
+}
+
+bool cmd_env_url_is_postgres(struct cmd_env *env)
+{
+	const char *url, *source;
+	struct mg_error ignored = MG_ERROR_INIT;
+	if (url_resolve(&env->arena, cli.db, cli.env_file, env->config.db_url, &url, &source,
+			&ignored) < 0)
+		return false;
+	return strncmp(url, "sqlite", 6) != 0 && strncmp(url, "mongodb", 7) != 0;
+}
+
+int cmd_server_pg_version(struct arena *a, const char *url, const char *command, int *ret_major,
+			  struct mg_error *err)
+{
+	*ret_major = 0;
+	if (!url || strncmp(url, "sqlite", 6) == 0 || strncmp(url, "mongodb", 7) == 0)
+		return 0;
+	struct driver d;
+	struct driver_settings s = {
+	    .history_schema = "migrate",
+	    .lock_timeout_ms = 2000,
+	    .who = who_am_i(a),
+	    .command = arena_printf(a, "migrate %s", command),
+	    .trace = cli.verbose ? cmd_trace : NULL,
+	};
+	int rc = driver_open(&d, url, &s, err);
+	if (rc == 0)
+		*ret_major = pg_release_major(d.server_version_num);
+	driver_close(&d);
+	return rc;
 }
 
 bool cmd_set_has_version(const struct migration_set *set, int64_t version)

@@ -32,6 +32,14 @@ void cmd_env_release(struct cmd_env *env);
  * them it connects (as command) when it finds errors.
  */
 int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_error *err);
+/* Whether the URL the verb would connect to is PostgreSQL's (not SQLite's, nor MongoDB's). */
+bool cmd_env_url_is_postgres(struct cmd_env *env);
+/*
+ * The major release of the PostgreSQL server at url (a short connection of
+ * its own); 0 for SQLite and MongoDB URLs. Fails as driver_open does (exit 3).
+ */
+int cmd_server_pg_version(struct arena *a, const char *url, const char *command, int *ret_major,
+			  struct mg_error *err);
 
 /* Whether a file of the set has this version. */
 bool cmd_set_has_version(const struct migration_set *set, int64_t version);

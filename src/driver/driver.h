@@ -243,6 +243,12 @@ struct driver {
 	 * not read. Layout 1 recorded whole-file checksums, 2 the statements'.
 	 */
 	int history_layout;
+	/*
+	 * PostgreSQL's server_version_num (150004, 180001), read once when the
+	 * connection starts (pg_release_major() gives the release); 0 for other
+	 * targets.
+	 */
+	int server_version_num;
 	void *impl;
 };
 

@@ -182,6 +182,8 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 	pg->cancel = PQgetCancel(pg->conn);
 	if (pg->cancel)
 		interrupt_set_cancel(pg_cancel_running, pg->cancel);
+	/* the server reports server_version at connection start: no query needed */
+	d->server_version_num = PQserverVersion(pg->conn);
 
 	const char *schema = d->settings.history_schema ? d->settings.history_schema : "migrate";
 	char *id = PQescapeIdentifier(pg->conn, schema, strlen(schema));

@@ -791,6 +791,22 @@ static void table_drop(struct catalog *cat, struct catalog_table *t)
 			cat->constraints[j].dropped = true;
 }
 
+void catalog_forget(struct catalog *cat, const char *name)
+{
+	/* a forgotten object is one that was dropped: lookups no longer see it */
+	for (struct catalog_table *t; (t = catalog_table_find(cat, NULL, name));)
+		table_drop(cat, t);
+	for (size_t j = 0; j < cat->n_indexes; j++)
+		if (cat->indexes[j].name && strcmp(cat->indexes[j].name, name) == 0)
+			cat->indexes[j].dropped = true;
+	for (size_t j = 0; j < cat->n_constraints; j++)
+		if (cat->constraints[j].name && strcmp(cat->constraints[j].name, name) == 0)
+			cat->constraints[j].dropped = true;
+	for (size_t j = 0; j < cat->n_objects; j++)
+		if (cat->objects[j].name && strcmp(cat->objects[j].name, name) == 0)
+			cat->objects[j].dropped = true;
+}
+
 /* DROP SCHEMA takes everything qualified with it along. */
 static void schema_drop_contents(struct catalog *cat, const char *schema)
 {

@@ -124,6 +124,14 @@ void catalog_init(struct catalog *cat, struct arena *a);
 /* Replays one statement (from migration `order`, section `section`) into the catalogue. */
 void catalog_apply(struct catalog *cat, const PgQuery__Node *stmt, int order, int section);
 
+/*
+ * Forgets every table, index, constraint and other object called `name` (in
+ * any schema): what a file the parser could not read may have done to it is
+ * unknown, so later migrations see it as an object that predates them (in
+ * use, never new), as they see anything the catalogue has not met.
+ */
+void catalog_forget(struct catalog *cat, const char *name);
+
 /* Lookups ignore dropped objects. schema NULL or "" matches any schema. */
 struct catalog_table *catalog_table_find(const struct catalog *cat, const char *schema,
 					 const char *name);

@@ -8,8 +8,10 @@
 #include <unistd.h>
 
 #include "plan/planner.h"
+#include "lint/pg_release.h"
 #include "lint/rules_mongo.h"
 #include "sql/ast.h"
+#include "sql/scan.h"
 
 const char *lint_severity_name(enum lint_severity s)
 {
@@ -82,6 +84,12 @@ int lint_options_apply_config(struct lint_options *opts, const struct config *cf
 			mg_error_set_at(err, 2, cfg->path, s->line, 1, "unknown rule '%s'",
 					s->rule);
 			mg_error_set_help(err, "'migrate lint --list-rules' lists them");
+			return -1;
+		}
+		if (strcmp(r->id, "syntax-error") == 0) {
+			mg_error_set_at(err, 2, cfg->path, s->line, 1,
+					"rule 'syntax-error' cannot be changed: a file that cannot "
+					"be parsed is always an error");
 			return -1;
 		}
 		enum lint_severity *sev = &opts->severity[r - lint_rules];
@@ -293,6 +301,18 @@ static enum lint_severity effective_severity(const struct lint_ctx *ctx,
 	return sev;
 }
 
+/*
+ * Whether the planner's safe form works on the target release: it replaces
+ * SET NOT NULL with a validated CHECK and a SET NOT NULL in contract that the
+ * check spares its scan, which only PostgreSQL 12 and later do.
+ */
+static bool planned_form_works(const struct lint_ctx *ctx, const struct lint_rule *rule)
+{
+	if (strcmp(rule->id, "set-not-null") == 0)
+		return pg_release_has(ctx->opts->pg_version, PG_FEATURE_NOT_NULL_FROM_CHECK);
+	return true;
+}
+
 void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location, const char *fmt,
 		 ...)
 {
@@ -302,7 +322,8 @@ void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int locatio
 	/* what the planner makes safe is planned work, not a finding to fix (not --raw:
 	 * other runners have no planner) */
 	if (rule->plannable && sev == LINT_ERROR && !ctx->opts->raw && !ctx->nested &&
-	    ctx->section->section == SECTION_EXPAND && planner_handles(ctx->stmt->node))
+	    ctx->section->section == SECTION_EXPAND && planner_handles(ctx->stmt->node) &&
+	    planned_form_works(ctx, rule))
 		sev = LINT_PLANNED;
 
 	const struct migration *m = ctx->migration;
@@ -499,6 +520,26 @@ static void lint_migration(struct lint_ctx *ctx, const struct migration *m,
 	report_allows(ctx, m);
 }
 
+/*
+ * A file the parser could not read, with keep_going: one finding where the
+ * parser stopped, and what the file may have done to the objects it names is
+ * unknown from here on.
+ */
+static void lint_unparsed(struct lint_ctx *ctx, const struct migration *m,
+			  const struct mg_error *perr)
+{
+	const struct lint_rule *rule = lint_rule_find("syntax-error");
+	ctx->migration = m;
+	finding_add(ctx, rule, LINT_ERROR, m->path, perr->line, perr->column,
+		    arena_strdup(ctx->arena, perr->message), SECTION_EXPAND);
+	ctx->result->n_syntax_errors++;
+	const char **names;
+	size_t n = sql_scan_names(ctx->arena, m->text, m->text_len, &names);
+	for (size_t i = 0; i < n; i++)
+		catalog_forget(ctx->catalog, names[i]);
+	table_memo_epoch++;
+}
+
 int lint_run(struct arena *a, const struct migration_set *set, const struct lint_options *opts,
 	     struct lint_result *ret, struct mg_error *err)
 {
@@ -512,6 +553,12 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 	pipeline_start(a, &pipe, set, opts->jobs);
 	for (size_t i = 0; i < set->n; i++) {
 		pipeline_wait(&pipe, i);
+		if (pipe.failed[i] && opts->keep_going) {
+			ret->n_files++;
+			lint_unparsed(&ctx, set->items[i], &pipe.errors[i]);
+			pipeline_release(&pipe, i);
+			continue;
+		}
 		if (pipe.failed[i]) {
 			/* the first failure in version order, whichever thread met it */
 			*err = pipe.errors[i];

@@ -74,6 +74,12 @@ struct lint_options {
 	bool raw;	/* files for other runners: every hazard is an error */
 	int pg_version; /* major version of the target, e.g. 15 */
 	int jobs;	/* parser threads; 0 = one per core */
+	/*
+	 * A file the parser cannot read is a `syntax-error` finding and the
+	 * others are still linted (migrate lint); without it, the first such
+	 * file fails the run (exit 2), as a command about to apply needs.
+	 */
+	bool keep_going;
 	/* per rule (index into lint_rules): LINT_OFF disables, other values override */
 	enum lint_severity *severity;
 };
@@ -93,13 +99,19 @@ struct lint_result {
 	size_t n_findings, alloc_findings;
 	size_t n_files;
 	size_t n_statements;
-	size_t n_errors, n_warnings, n_planned;
+	size_t n_errors, n_warnings, n_planned; /* syntax errors are among n_errors */
+	size_t n_syntax_errors;			/* files that could not be parsed (keep_going) */
 };
 
 /*
  * Parses every SQL migration of the set (in parallel) and runs the rules in
  * version order over a catalogue that replays them. Fails (exit 2) on a
- * syntax error; findings are not failures. Everything lives in the arena.
+ * syntax error unless opts->keep_going; findings are not failures. With
+ * keep_going, a file that cannot be parsed is one `syntax-error` finding at
+ * the parser's file:line:column, none of its statements are linted, and the
+ * catalogue forgets every object whose name it mentions (catalog_forget):
+ * later files are judged as on objects that predate them. Everything lives
+ * in the arena.
  */
 int lint_run(struct arena *a, const struct migration_set *set, const struct lint_options *opts,
 	     struct lint_result *ret, struct mg_error *err);

@@ -45,6 +45,9 @@ static void write_text(FILE *out, const struct lint_result *res, bool color)
 		res->n_warnings == 1 ? "" : "s");
 	if (res->n_planned)
 		fprintf(out, ", %zu planned", res->n_planned);
+	if (res->n_syntax_errors)
+		fprintf(out, "; %zu file%s could not be parsed", res->n_syntax_errors,
+			res->n_syntax_errors == 1 ? "" : "s");
 	fputc('\n', out);
 }
 

@@ -237,6 +237,9 @@ const struct lint_rule lint_rules[] = {
 	 .check = NULL},
 
 	/* meta: the allow comments themselves */
+	META("syntax-error", LINT_ERROR,
+	     "a file PostgreSQL's grammar (the release `migrate --version` names) cannot parse",
+	     "fix the SQL; syntax newer than that grammar needs a migrate built with a newer libpg_query"),
 	META("unknown-allow", LINT_ERROR, "`-- migrate:allow` names a rule that does not exist",
 	     "use a rule id from the catalogue (migrate lint --list-rules lists them)"),
 	META("unused-allow", LINT_WARNING,

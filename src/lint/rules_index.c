@@ -1,3 +1,4 @@
+#include "lint/pg_release.h"
 #include "lint/rules.h"
 #include "sql/ast.h"
 
@@ -89,9 +90,18 @@ void check_reindex_concurrently(struct lint_ctx *ctx, const struct lint_rule *ru
 	if (stmt->node_case != PG_QUERY__NODE__NODE_REINDEX_STMT)
 		return;
 	const PgQuery__ReindexStmt *rs = stmt->reindex_stmt;
-	if (ast_option_enabled(rs->params, rs->n_params, "concurrently"))
-		return;
 	const PgQuery__RangeVar *rv = rs->relation;
+	if (ast_option_enabled(rs->params, rs->n_params, "concurrently")) {
+		/* older servers refuse the option: the statement fails, or is rewritten as a
+		 * plain REINDEX that blocks */
+		if (!pg_release_has(ctx->opts->pg_version, PG_FEATURE_REINDEX_CONCURRENTLY))
+			lint_report(ctx, rule, rv ? rv->location : -1,
+				    "REINDEX CONCURRENTLY needs PostgreSQL %d; on the target, "
+				    "PostgreSQL %d, it fails, and a plain REINDEX blocks writes",
+				    pg_release_since(PG_FEATURE_REINDEX_CONCURRENTLY),
+				    ctx->opts->pg_version);
+		return;
+	}
 	switch (rs->kind) {
 	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_INDEX:
 		if (!rv || !rv->relname || index_is_new(ctx, rv->schemaname, rv->relname))

@@ -1,5 +1,6 @@
 #include <string.h>
 
+#include "lint/pg_release.h"
 #include "lint/rules.h"
 #include "sql/ast.h"
 
@@ -193,12 +194,12 @@ void check_add_column_volatile_default(struct lint_ctx *ctx, const struct lint_r
 		if (!def || expr_is_null(def))
 			continue;
 		int where = k ? k->location : cd->location;
-		if (ctx->opts->pg_version > 0 && ctx->opts->pg_version < 11) {
+		if (!pg_release_has(ctx->opts->pg_version, PG_FEATURE_FAST_DEFAULT)) {
 			lint_report(
 			    ctx, rule, where,
-			    "column '%s' added to '%s' with a DEFAULT: before PostgreSQL 11 "
+			    "column '%s' added to '%s' with a DEFAULT: before PostgreSQL %d "
 			    "any default rewrites the table under an ACCESS EXCLUSIVE lock",
-			    cd->colname, table);
+			    cd->colname, table, pg_release_since(PG_FEATURE_FAST_DEFAULT));
 			continue;
 		}
 		struct volatility v = {.location = -1};

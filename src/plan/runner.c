@@ -1261,6 +1261,17 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 	if (d->ops->history_exists(d, &exists, err) < 0 ||
 	    (exists && d->ops->history_load(d, a, &h, err) < 0))
 		return -1;
+	/* a file that cannot be parsed is bad input, whatever else cannot be
+	 * planned yet: refused before anything is planned */
+	for (size_t i = 0; i < set->n; i++) {
+		const struct migration *m = set->items[i];
+		for (int s = 0; m->kind != MIGRATION_JSON && s < SECTION__COUNT; s++) {
+			struct sql_section sec;
+			if (m->sections[s].present &&
+			    sql_parse_section(a, m, (enum migration_section)s, &sec, err) < 0)
+				return -1;
+		}
+	}
 	bool found = false;
 	/* the first migration planned that is not applied: those after it are
 	 * planned against a catalogue that lacks its changes */

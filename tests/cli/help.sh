@@ -13,7 +13,7 @@ expect_exit 0 "$MIGRATE" -h
 expect_contains "$OUT" "usage: migrate"
 
 expect_exit 0 "$MIGRATE" --version
-expect_match "$OUT" '^migrate [0-9]+\.[0-9]+\.[0-9]+$'
+expect_match "$OUT" '^migrate [0-9]+\.[0-9]+\.[0-9]+ \(PostgreSQL [0-9]+ grammar, libpg_query from PostgreSQL [0-9]+\.[0-9]+\)$'
 
 for verb in lint up revert status plan check new purge; do
 	expect_exit 0 "$MIGRATE" "$verb" --help

@@ -95,7 +95,7 @@ expect_match "$OUT" '^m/0003_add_phone\.sql$'
 # -v, --version and version print the version
 expect_exit 0 "$MIGRATE" --version
 cp "$OUT" version.txt
-expect_match version.txt '^migrate [0-9]+\.[0-9]+\.[0-9]+$'
+expect_match version.txt '^migrate [0-9]+\.[0-9]+\.[0-9]+ \(PostgreSQL [0-9]+ grammar'
 for spelling in -v version; do
 	expect_exit 0 "$MIGRATE" $spelling
 	expect_same version.txt "$OUT" "'migrate $spelling' is not 'migrate --version'"

@@ -37,6 +37,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < lint_rules_count; i++)
 			opts.severity[i] = lint_rules[i].severity; /* style rules too */
 		opts.jobs = 1;
+		/* as migrate lint runs: a file that does not parse is scanned for names */
+		opts.keep_going = true;
 		struct lint_result res;
 		if (lint_run(&a, &set, &opts, &res, &err) == 0) {
 			FILE *devnull = fopen("/dev/null", "w");

@@ -11,7 +11,8 @@
 # the statements are the blocking forms lint exists to catch; here they test the engine alone
 {
 	echo "[rules]"
-	"$MIGRATE" lint --list-rules | awk '{print $1 " = off"}'
+	# (syntax-error cannot be turned off)
+	"$MIGRATE" lint --list-rules | awk '$1 != "syntax-error" {print $1 " = off"}'
 } >migrate.conf
 
 migration 1 base <<'SQL'
