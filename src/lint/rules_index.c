@@ -64,6 +64,11 @@ void check_drop_index_concurrently(struct lint_ctx *ctx, const struct lint_rule 
 	const PgQuery__DropStmt *ds = stmt->drop_stmt;
 	if (ds->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX || ds->concurrent)
 		return;
+	/* in expand, drop-index reports the same statement, and its help says CONCURRENTLY */
+	const struct lint_rule *drop_index = lint_rule_find("drop-index");
+	if (lint_section(ctx) == SECTION_EXPAND && drop_index &&
+	    ctx->opts->severity[drop_index - lint_rules] != LINT_OFF)
+		return;
 	for (size_t i = 0; i < ds->n_objects; i++) {
 		const char *schema, *name;
 		ast_object_name(ds->objects[i], &schema, &name);
@@ -116,12 +121,20 @@ void check_reindex_concurrently(struct lint_ctx *ctx, const struct lint_rule *ru
 			    "table in it",
 			    rs->name && *rs->name ? rs->name : "?");
 		break;
+	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM:
+		/* PostgreSQL rejects CONCURRENTLY for the system catalogs */
+		lint_report_help(
+		    ctx, rule,
+		    "run REINDEX SYSTEM by hand in a maintenance window, outside "
+		    "migrations (the system catalogs cannot be reindexed concurrently)",
+		    -1,
+		    "reindexing the system catalogs locks them and stalls every query "
+		    "until it ends");
+		break;
 	default:
 		lint_report(ctx, rule, -1,
-			    "reindexing the %s without CONCURRENTLY blocks writes to every table",
-			    rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM
-				? "system catalogs"
-				: "database");
+			    "reindexing the database without CONCURRENTLY blocks writes to every "
+			    "table");
 		break;
 	}
 }

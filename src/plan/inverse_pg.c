@@ -1184,8 +1184,11 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 static int alter_enum(const struct inverse_input *in, const PgQuery__AlterEnumStmt *es,
 		      struct step_list *block, struct mg_error *err)
 {
+	(void)err;
+	/* ADD VALUE: PostgreSQL cannot remove a value; the code reverted to never uses
+	 * it, so revert leaves it in place (no undo step) */
 	if (!es->old_val || !*es->old_val)
-		return irreversible(in, err, "PostgreSQL cannot remove an enum value");
+		return 0;
 	inv(in, block, 0, "ALTER TYPE %s RENAME VALUE %s TO %s",
 	    name_list(in->arena, es->type_name, es->n_type_name),
 	    sql_literal(in->arena, es->new_val), sql_literal(in->arena, es->old_val));
