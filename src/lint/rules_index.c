@@ -43,6 +43,11 @@ void check_create_index_concurrently(struct lint_ctx *ctx, const struct lint_rul
 	const PgQuery__IndexStmt *is = stmt->index_stmt;
 	if (is->concurrent || !is->relation || lint_table_is_new(ctx, is->relation))
 		return;
+	/* a materialized view created by this migration: no running query reads it */
+	const struct catalog_object *v = catalog_object_find(
+	    ctx->catalog, CATALOG_OBJECT_VIEW, is->relation->schemaname, is->relation->relname);
+	if (v && v->created_in == ctx->migration->order)
+		return;
 	const char *table = lint_rangevar_name(ctx, is->relation);
 	if (is->idxname && *is->idxname)
 		lint_report(ctx, rule, is->relation->location,

@@ -280,6 +280,17 @@ static void test_new_rules(void **state)
 	     "set-tablespace", false},
 
 	    {SCHEMA, "REFRESH MATERIALIZED VIEW space_counts;", "refresh-materialized-view", true},
+	    {SCHEMA,
+	     "CREATE MATERIALIZED VIEW owners AS SELECT DISTINCT owner_id FROM spaces;\n"
+	     "REFRESH MATERIALIZED VIEW owners;",
+	     "refresh-materialized-view", false},
+	    /* found while writing tests/corpus: an index on a new materialized view */
+	    {SCHEMA,
+	     "CREATE MATERIALIZED VIEW owners AS SELECT DISTINCT owner_id FROM spaces;\n"
+	     "CREATE UNIQUE INDEX owners_idx ON owners (owner_id);",
+	     "create-index-concurrently", false},
+	    {SCHEMA, "CREATE UNIQUE INDEX space_counts_idx ON space_counts (owner_id);",
+	     "create-index-concurrently", true},
 	    {SCHEMA, "REFRESH MATERIALIZED VIEW CONCURRENTLY space_counts;",
 	     "refresh-materialized-view", false},
 
