@@ -559,6 +559,36 @@ static bool constraint_has_index(enum catalog_constraint_kind kind)
 	       kind == CATALOG_CONSTRAINT_EXCLUSION;
 }
 
+/* The column of a CHECK expression `col IS NOT NULL`, folded as stored; NULL otherwise. */
+static const char *check_not_null_column(struct arena *a, const PgQuery__Node *e)
+{
+	if (!e || e->node_case != PG_QUERY__NODE__NODE_NULL_TEST)
+		return NULL;
+	const PgQuery__NullTest *nt = e->null_test;
+	if (nt->nulltesttype != PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL || nt->argisrow || !nt->arg ||
+	    nt->arg->node_case != PG_QUERY__NODE__NODE_COLUMN_REF ||
+	    nt->arg->column_ref->n_fields != 1)
+		return NULL;
+	const char *col = ast_string(nt->arg->column_ref->fields[0]);
+	return col ? arena_strdup(a, col) : NULL;
+}
+
+const struct catalog_constraint *catalog_not_null_check_find(const struct catalog *cat,
+							     const struct catalog_table *t,
+							     const char *column)
+{
+	if (!t || !column)
+		return NULL;
+	for (size_t i = cat->n_constraints; i-- > 0;) {
+		const struct catalog_constraint *c = &cat->constraints[i];
+		if (!c->dropped && !c->not_valid && c->not_null_column &&
+		    strcmp(c->not_null_column, column) == 0 && strcmp(c->table, t->name) == 0 &&
+		    schema_matches(c->schema, t->schema))
+			return c;
+	}
+	return NULL;
+}
+
 static void constraint_add(struct catalog *cat, struct catalog_table *t,
 			   const PgQuery__Constraint *k, const char *colname, int order,
 			   int section)
@@ -590,6 +620,8 @@ static void constraint_add(struct catalog *cat, struct catalog_table *t,
 	c->name = arena_strdup(cat->arena, name ? name : "");
 	c->kind = constraint_kind(k->contype);
 	c->not_valid = k->skip_validation;
+	if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+		c->not_null_column = check_not_null_column(cat->arena, k->raw_expr);
 	c->created_in = order;
 	c->created_section = section;
 	if (constraint_has_index(c->kind) && *c->name) {
@@ -1078,10 +1110,24 @@ void catalog_apply(struct catalog *cat, const PgQuery__Node *stmt, int order, in
 				   stmt->composite_type_stmt->typevar->schemaname,
 				   stmt->composite_type_stmt->typevar->relname, order);
 		break;
-	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
-		ast_qualified_name(stmt->create_function_stmt->funcname,
-				   stmt->create_function_stmt->n_funcname, &schema, &name);
+	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT: {
+		const PgQuery__CreateFunctionStmt *fs = stmt->create_function_stmt;
+		ast_qualified_name(fs->funcname, fs->n_funcname, &schema, &name);
 		object_add(cat, CATALOG_OBJECT_FUNCTION, schema, name, order);
+		struct catalog_object *fn =
+		    catalog_object_find(cat, CATALOG_OBJECT_FUNCTION, schema, name);
+		const char *ret = fs->return_type ? ast_last_name(fs->return_type->names,
+								  fs->return_type->n_names)
+						  : NULL;
+		if (fn)
+			fn->returns_trigger = ret && strcmp(ret, "trigger") == 0;
+		break;
+	}
+	case PG_QUERY__NODE__NODE_CREATE_POLICY_STMT:
+		if (stmt->create_policy_stmt->table)
+			object_add(cat, CATALOG_OBJECT_POLICY,
+				   stmt->create_policy_stmt->table->schemaname,
+				   stmt->create_policy_stmt->table->relname, order);
 		break;
 	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
 		object_add(cat, CATALOG_OBJECT_SCHEMA, NULL, stmt->create_schema_stmt->schemaname,

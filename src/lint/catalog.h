@@ -66,6 +66,8 @@ struct catalog_constraint {
 	const char *name;
 	enum catalog_constraint_kind kind;
 	bool not_valid;
+	/* a CHECK (col IS NOT NULL): the column it proves NOT NULL, else NULL */
+	const char *not_null_column;
 	int created_in;
 	int created_section;
 	bool dropped;
@@ -87,6 +89,7 @@ enum catalog_object_kind {
 	CATALOG_OBJECT_FUNCTION,
 	CATALOG_OBJECT_SCHEMA,
 	CATALOG_OBJECT_SEQUENCE,
+	CATALOG_OBJECT_POLICY, /* named by its table: some policy exists on that table */
 };
 
 struct catalog_object {
@@ -94,6 +97,7 @@ struct catalog_object {
 	const char *schema;
 	const char *name;
 	int created_in;
+	bool returns_trigger; /* a function: RETURNS trigger (only triggers call it) */
 	bool dropped;
 };
 
@@ -144,6 +148,11 @@ struct catalog_constraint *catalog_constraint_find(const struct catalog *cat, co
 						   const char *table, const char *name);
 struct catalog_object *catalog_object_find(const struct catalog *cat, enum catalog_object_kind kind,
 					   const char *schema, const char *name);
+
+/* The validated CHECK (col IS NOT NULL) of the table's column, or NULL. */
+const struct catalog_constraint *catalog_not_null_check_find(const struct catalog *cat,
+							     const struct catalog_table *t,
+							     const char *column);
 
 /*
  * True when a table (named by a RangeVar) was created by migration `order`:

@@ -313,8 +313,8 @@ static bool planned_form_works(const struct lint_ctx *ctx, const struct lint_rul
 	return true;
 }
 
-void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location, const char *fmt,
-		 ...)
+static void lint_vreport(struct lint_ctx *ctx, const struct lint_rule *rule, const char *help,
+			 int location, const char *fmt, va_list ap)
 {
 	enum lint_severity sev = effective_severity(ctx, rule);
 	if (sev == LINT_OFF)
@@ -344,13 +344,30 @@ void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int locatio
 	int line = ctx->stmt->line, column = ctx->stmt->column;
 	if (location >= 0)
 		sql_section_line_column(ctx->section, location, &line, &column);
-	va_list ap;
-	va_start(ap, fmt);
 	char *msg = arena_vprintf(ctx->arena, fmt, ap);
-	va_end(ap);
 	if (at)
 		msg = arena_printf(ctx->arena, "in %s: %s", at->where, msg);
 	finding_add(ctx, rule, sev, m->path, line, column, msg, ctx->section->section);
+	if (help)
+		ctx->result->findings[ctx->result->n_findings - 1].help = help;
+}
+
+void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location, const char *fmt,
+		 ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	lint_vreport(ctx, rule, NULL, location, fmt, ap);
+	va_end(ap);
+}
+
+void lint_report_help(struct lint_ctx *ctx, const struct lint_rule *rule, const char *help,
+		      int location, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	lint_vreport(ctx, rule, help, location, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -414,7 +431,8 @@ static bool rule_applies(const struct lint_rule *rule, enum migration_section s,
 		return false; /* other runners leave transactions to the file */
 	switch (rule->kind) {
 	case LINT_KIND_BREAKING:
-		return s == SECTION_EXPAND;
+		/* a few also break the app version running during contract */
+		return s == SECTION_EXPAND || (s == SECTION_CONTRACT && rule->in_contract);
 	case LINT_KIND_STYLE:
 		return s == SECTION_EXPAND || s == SECTION_CONTRACT;
 	case LINT_KIND_REVERSIBLE:

@@ -51,6 +51,7 @@ struct lint_rule {
 	const char *help;	     /* the safe alternative */
 	lint_check_fn check;	     /* NULL for rules the engine raises itself */
 	bool plannable;		     /* the planner makes it safe: `planned` in expand */
+	bool in_contract;	     /* breaking in contract too: the running app uses it */
 };
 
 /* The catalogue of rules, in the order the README lists them. */
@@ -159,6 +160,11 @@ void lint_check_nested(struct lint_ctx *ctx, const PgQuery__Node *stmt,
  */
 void lint_report(struct lint_ctx *ctx, const struct lint_rule *rule, int location, const char *fmt,
 		 ...) __attribute__((format(printf, 4, 5)));
+
+/* lint_report with a help line of its own instead of the rule's (a case the rule's help is wrong
+ * for). */
+void lint_report_help(struct lint_ctx *ctx, const struct lint_rule *rule, const char *help,
+		      int location, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* True when the table was created earlier in this same migration (any section). */
 bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv);

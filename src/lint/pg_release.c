@@ -10,6 +10,7 @@ static const struct {
     [PG_FEATURE_DETACH_CONCURRENTLY] = {14, "DETACH PARTITION CONCURRENTLY"},
     [PG_FEATURE_NULLS_NOT_DISTINCT] = {15, "NULLS NOT DISTINCT"},
     [PG_FEATURE_NOT_NULL_CONSTRAINTS] = {18, "NOT NULL constraints in pg_constraint"},
+    [PG_FEATURE_TIMESTAMPTZ_UTC] = {12, "timestamp to timestamptz under UTC without a rewrite"},
 };
 
 int pg_release_since(enum pg_feature feature)

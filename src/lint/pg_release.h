@@ -16,6 +16,7 @@ enum pg_feature {
 	PG_FEATURE_DETACH_CONCURRENTLY,	 /* ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY */
 	PG_FEATURE_NULLS_NOT_DISTINCT,	 /* UNIQUE NULLS NOT DISTINCT */
 	PG_FEATURE_NOT_NULL_CONSTRAINTS, /* NOT NULL recorded, named, in pg_constraint */
+	PG_FEATURE_TIMESTAMPTZ_UTC, /* timestamp -> timestamptz under TimeZone UTC: no rewrite */
 	PG_FEATURE__COUNT,
 };
 

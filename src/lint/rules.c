@@ -8,6 +8,13 @@
 #define BREAKING(id_, sev_, fn_, summary_, help_)                                                 \
 	{.id = id_, .kind = LINT_KIND_BREAKING, .severity = sev_, .enabled = true,                 \
 	 .summary = summary_, .help = help_, .check = fn_}
+/* breaking rules that also apply in contract: the app version running then uses the old form */
+#define BREAKING_CONTRACT_PLANNED(id_, sev_, fn_, summary_, help_)                                \
+	{.id = id_, .kind = LINT_KIND_BREAKING, .severity = sev_, .enabled = true,                 \
+	 .summary = summary_, .help = help_, .check = fn_, .plannable = true, .in_contract = true}
+#define BREAKING_CONTRACT(id_, sev_, fn_, summary_, help_)                                        \
+	{.id = id_, .kind = LINT_KIND_BREAKING, .severity = sev_, .enabled = true,                 \
+	 .summary = summary_, .help = help_, .check = fn_, .in_contract = true}
 #define BLOCKING(id_, sev_, fn_, summary_, help_)                                                 \
 	{.id = id_, .kind = LINT_KIND_BLOCKING, .severity = sev_, .enabled = true,                 \
 	 .summary = summary_, .help = help_, .check = fn_}
@@ -60,8 +67,8 @@ const struct lint_rule lint_rules[] = {
 		 "RENAME TABLE breaks every query that uses the old name",
 		 "create the new table (or an updatable view under the new name), move the app, "
 		 "drop the old one in contract"),
-	BREAKING_PLANNED("rename-column", LINT_ERROR, check_rename_column,
-		 "RENAME COLUMN breaks every query that uses the old name",
+	BREAKING_CONTRACT_PLANNED("rename-column", LINT_ERROR, check_rename_column,
+		 "RENAME COLUMN (in expand or contract) breaks every query that uses the old name",
 		 "add the new column, keep both in sync with a trigger and backfill, drop the old "
 		 "one in contract"),
 	BREAKING("rename-view", LINT_ERROR, check_rename_view,
@@ -74,9 +81,23 @@ const struct lint_rule lint_rules[] = {
 		 "ALTER TYPE ... RENAME VALUE breaks code and rows that use the old label",
 		 "add the new value with ADD VALUE, migrate rows, stop using the old one"),
 	BREAKING("rename-constraint", LINT_ERROR, check_rename_constraint,
-		 "RENAME CONSTRAINT breaks code that names the constraint (ON CONFLICT, error "
-		 "handling)",
+		 "RENAME CONSTRAINT of a unique, primary key or exclusion constraint breaks ON "
+		 "CONFLICT ON CONSTRAINT and error handling that name it",
 		 "add a new constraint under the new name; drop the old one in contract"),
+	BREAKING("rename-type", LINT_ERROR, check_rename_type,
+		 "ALTER TYPE / DOMAIN ... RENAME TO breaks every cast and declaration that names "
+		 "the type",
+		 "create the type under the new name, move columns and code, drop the old one in "
+		 "contract"),
+	BREAKING("set-schema", LINT_ERROR, check_set_schema,
+		 "ALTER ... SET SCHEMA breaks every name qualified with the old schema",
+		 "create the object in the new schema (or a view there), move the app, drop the "
+		 "old one in contract"),
+	BREAKING_CONTRACT("enable-rls-without-policy", LINT_ERROR, check_enable_rls_without_policy,
+		 "ENABLE ROW LEVEL SECURITY on a table with no policy: the app's queries see no "
+		 "rows",
+		 "CREATE POLICY for the app's role in the same migration, before or with the "
+		 "ENABLE"),
 	BREAKING("add-column-not-null", LINT_ERROR, check_add_column_not_null,
 		 "ADD COLUMN ... NOT NULL without a default on an existing table fails old "
 		 "inserts",
@@ -148,6 +169,35 @@ const struct lint_rule lint_rules[] = {
 	BLOCKING("set-logged", LINT_ERROR, check_set_logged,
 		 "SET LOGGED / SET UNLOGGED rewrites the table under an ACCESS EXCLUSIVE lock",
 		 "create the table with the persistence it needs"),
+	BLOCKING("detach-partition", LINT_ERROR, check_detach_partition,
+		 "DETACH PARTITION without CONCURRENTLY takes an ACCESS EXCLUSIVE lock on the "
+		 "partitioned table",
+		 "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (PostgreSQL 14+, outside a "
+		 "transaction)"),
+	BLOCKING("attach-partition", LINT_ERROR, check_attach_partition,
+		 "ATTACH PARTITION without a validated CHECK that proves the bound scans the "
+		 "partition under lock",
+		 "ADD a CHECK matching the bound NOT VALID, VALIDATE it in a later transaction, "
+		 "then ATTACH"),
+	BLOCKING("add-exclusion-constraint", LINT_ERROR, check_add_exclusion_constraint,
+		 "ADD CONSTRAINT ... EXCLUDE builds its index under an ACCESS EXCLUSIVE lock",
+		 "create the table with the constraint, or add it in a maintenance window (it "
+		 "cannot be built CONCURRENTLY)"),
+	BLOCKING("set-tablespace", LINT_ERROR, check_set_tablespace,
+		 "SET TABLESPACE copies the table or index under an ACCESS EXCLUSIVE lock",
+		 "move it with pg_repack --tablespace outside migrations"),
+	BLOCKING("refresh-materialized-view", LINT_ERROR, check_refresh_materialized_view,
+		 "REFRESH MATERIALIZED VIEW without CONCURRENTLY locks out every query of the view",
+		 "REFRESH MATERIALIZED VIEW CONCURRENTLY (the view needs a unique index)"),
+	BLOCKING("alter-domain-constraint", LINT_ERROR, check_alter_domain_constraint,
+		 "ALTER DOMAIN ... ADD CONSTRAINT / SET NOT NULL checks every column of the "
+		 "domain under lock",
+		 "ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT in a later transaction"),
+	BLOCKING("enum-value-same-transaction", LINT_ERROR, check_enum_value_same_transaction,
+		 "an enum value used in the same transaction as the ADD VALUE that added it fails "
+		 "on PostgreSQL",
+		 "add the value in an earlier migration (or the expand section) and use it in a "
+		 "later one"),
 	BLOCKING("lock-table", LINT_ERROR, check_lock_table,
 		 "LOCK TABLE stalls every query on the table until the phase commits",
 		 "rely on the locks each statement takes, with lock_timeout"),

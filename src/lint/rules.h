@@ -26,6 +26,8 @@ void check_rename_view(struct lint_ctx *, const struct lint_rule *, const PgQuer
 void check_rename_schema(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_rename_enum_value(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_rename_constraint(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+void check_rename_type(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+void check_set_schema(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 
 /* rules_column.c */
 void check_add_column_not_null(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
@@ -43,6 +45,21 @@ void check_create_index_concurrently(struct lint_ctx *, const struct lint_rule *
 void check_drop_index_concurrently(struct lint_ctx *, const struct lint_rule *,
 				   const PgQuery__Node *);
 void check_reindex_concurrently(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+
+/* rules_lock.c */
+void check_detach_partition(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+void check_attach_partition(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+void check_add_exclusion_constraint(struct lint_ctx *, const struct lint_rule *,
+				    const PgQuery__Node *);
+void check_set_tablespace(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+void check_refresh_materialized_view(struct lint_ctx *, const struct lint_rule *,
+				     const PgQuery__Node *);
+void check_alter_domain_constraint(struct lint_ctx *, const struct lint_rule *,
+				   const PgQuery__Node *);
+void check_enable_rls_without_policy(struct lint_ctx *, const struct lint_rule *,
+				     const PgQuery__Node *);
+void check_enum_value_same_transaction(struct lint_ctx *, const struct lint_rule *,
+				       const PgQuery__Node *);
 
 /* rules_constraint.c */
 void check_add_foreign_key(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);

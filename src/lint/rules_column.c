@@ -1,5 +1,7 @@
 #include <string.h>
+#include <strings.h>
 
+#include "lint/pg_release.h"
 #include "lint/rules.h"
 #include "plan/planner.h"
 #include "sql/ast.h"
@@ -139,6 +141,73 @@ void check_add_column_not_null(struct lint_ctx *ctx, const struct lint_rule *rul
 
 /* ---- SET NOT NULL / DROP NOT NULL ---- */
 
+/*
+ * Release-dependent behaviour, by name, so it can be looked up in one table of
+ * PostgreSQL releases later.
+ */
+
+/* PostgreSQL 12+: SET NOT NULL skips its scan when a validated CHECK (col IS NOT NULL) proves it.
+ */
+static bool release_set_not_null_uses_check(int pg_version)
+{
+	return pg_release_has(pg_version, PG_FEATURE_NOT_NULL_FROM_CHECK);
+}
+
+/* PostgreSQL 12+: timestamp -> timestamptz needs no rewrite when the session's TimeZone is UTC. */
+static bool release_timestamptz_utc_no_rewrite(int pg_version)
+{
+	return pg_release_has(pg_version, PG_FEATURE_TIMESTAMPTZ_UTC);
+}
+
+/* The statement adds or validates constraint name. */
+static bool adds_or_validates(const PgQuery__Node *n, const char *name)
+{
+	if (n->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
+		return false;
+	const PgQuery__AlterTableStmt *as = n->alter_table_stmt;
+	for (size_t i = 0; i < as->n_cmds; i++) {
+		const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(as->cmds[i]);
+		if (!cmd)
+			continue;
+		if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint &&
+		    cmd->name && strcmp(cmd->name, name) == 0)
+			return true;
+		const PgQuery__Constraint *k = ast_constraint(cmd->def);
+		if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint && k &&
+		    k->conname && strcmp(k->conname, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * True when the constraint was added and validated in a transaction that has
+ * committed before this statement: an earlier migration or section, or before
+ * a COMMIT of this section (a file that runs its own transactions).
+ */
+static bool check_from_earlier_transaction(const struct lint_ctx *ctx,
+					   const struct catalog_constraint *k)
+{
+	if (ctx->nested)
+		return k->created_in != ctx->migration->order ||
+		       k->created_section != (int)ctx->section->section;
+	for (size_t i = ctx->stmt_index; i-- > 0;) {
+		const PgQuery__Node *n = ctx->section->stmts[i].node;
+		if (n->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT &&
+		    n->transaction_stmt->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT)
+			return true;
+		if (adds_or_validates(n, k->name))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * A column added to an existing table earlier in this migration holds a row
+ * for every row of the table: SET NOT NULL still scans it under the lock and
+ * fails old inserts, and a type change still rewrites it. Only a new table is
+ * exempt there.
+ */
 void check_set_not_null(struct lint_ctx *ctx, const struct lint_rule *rule,
 			const PgQuery__Node *stmt)
 {
@@ -147,13 +216,21 @@ void check_set_not_null(struct lint_ctx *ctx, const struct lint_rule *rule,
 		return;
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(as->cmds[i]);
-		if (!cmd || cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull ||
-		    column_is_new(ctx, as, i, cmd->name))
+		if (!cmd || cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull)
 			continue;
 		/* already NOT NULL: PostgreSQL neither scans nor changes anything */
 		const struct catalog_column *c = column_before(ctx, as, cmd->name);
-		if (c && c->not_null)
+		if (c && c->not_null && !added_before(as, i, cmd->name))
 			continue;
+		/* a validated CHECK (col IS NOT NULL) from an earlier transaction proves it: no
+		 * scan, and old inserts of NULL fail already */
+		if (release_set_not_null_uses_check(ctx->opts->pg_version)) {
+			const struct catalog_constraint *k = catalog_not_null_check_find(
+			    ctx->catalog, catalog_table_find_rangevar(ctx->catalog, as->relation),
+			    cmd->name);
+			if (k && check_from_earlier_transaction(ctx, k))
+				continue;
+		}
 		/* the command carries no location of its own: point at the statement */
 		lint_report(ctx, rule, -1,
 			    "setting '%s' NOT NULL scans the table under an ACCESS EXCLUSIVE lock "
@@ -186,6 +263,56 @@ void check_drop_not_null(struct lint_ctx *ctx, const struct lint_rule *rule,
 
 /* ---- ALTER COLUMN TYPE ---- */
 
+/* USING col, the column itself (perhaps cast to the new type's name): no expression per row. */
+static bool using_is_column(const PgQuery__Node *e, const char *column)
+{
+	if (e && e->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && column &&
+	    e->column_ref->n_fields == 1) {
+		const char *name = ast_string(e->column_ref->fields[0]);
+		return name && strcmp(name, column) == 0;
+	}
+	return false;
+}
+
+static bool is_timestamp_to_timestamptz(const struct catalog_type *old_type,
+					const struct catalog_type *new_type)
+{
+	return old_type->name && new_type->name && !old_type->array_dims && !new_type->array_dims &&
+	       strcmp(old_type->name, "timestamp") == 0 &&
+	       strcmp(new_type->name, "timestamptz") == 0;
+}
+
+static bool time_zone_is_utc(const char *tz)
+{
+	static const char *const utc[] = {"utc",       "etc/utc",      "gmt", "etc/gmt",
+					  "z",	       "zulu",	       "uct", "etc/uct",
+					  "universal", "etc/universal"};
+	for (size_t i = 0; tz && i < sizeof(utc) / sizeof(utc[0]); i++)
+		if (strcasecmp(tz, utc[i]) == 0)
+			return true;
+	return false;
+}
+
+/* True when the last SET timezone / SET TIME ZONE before this statement, in this section's
+ * transaction, names UTC. */
+static bool session_time_zone_is_utc(const struct lint_ctx *ctx)
+{
+	for (size_t k = ctx->stmt_index; k-- > 0;) {
+		const PgQuery__Node *n = ctx->section->stmts[k].node;
+		if (n->node_case != PG_QUERY__NODE__NODE_VARIABLE_SET_STMT)
+			continue;
+		const PgQuery__VariableSetStmt *vs = n->variable_set_stmt;
+		if (!vs->name || strcmp(vs->name, "timezone") != 0)
+			continue;
+		if (vs->kind != PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE || vs->n_args != 1 ||
+		    vs->args[0]->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+		    vs->args[0]->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL)
+			return false;
+		return time_zone_is_utc(vs->args[0]->a_const->sval->sval);
+	}
+	return false;
+}
+
 void check_change_column_type(struct lint_ctx *ctx, const struct lint_rule *rule,
 			      const PgQuery__Node *stmt)
 {
@@ -195,8 +322,7 @@ void check_change_column_type(struct lint_ctx *ctx, const struct lint_rule *rule
 	for (size_t i = 0; i < as->n_cmds; i++) {
 		const PgQuery__AlterTableCmd *cmd = ast_alter_cmd(as->cmds[i]);
 		const PgQuery__ColumnDef *cd = cmd ? column_def(cmd->def) : NULL;
-		if (!cd || cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType ||
-		    column_is_new(ctx, as, i, cmd->name))
+		if (!cd || cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType)
 			continue;
 		const char *column = column_name(ctx, as->relation, cmd->name);
 		struct catalog_type new_type;
@@ -205,8 +331,9 @@ void check_change_column_type(struct lint_ctx *ctx, const struct lint_rule *rule
 		/* in ALTER COLUMN TYPE the ColumnDef sits at the column name */
 		int location = cd->location;
 
-		/* the USING expression is evaluated for every row */
-		if (cd->raw_default) {
+		/* the USING expression is evaluated for every row; USING col itself is the
+		 * plain conversion */
+		if (cd->raw_default && !using_is_column(cd->raw_default, cmd->name)) {
 			lint_report(ctx, rule, location,
 				    "changing the type of '%s' to %s with USING rewrites the table "
 				    "under an ACCESS EXCLUSIVE lock",
@@ -224,6 +351,10 @@ void check_change_column_type(struct lint_ctx *ctx, const struct lint_rule *rule
 			continue;
 		}
 		const char *old_name = catalog_type_format(ctx->arena, &c->type);
+		if (is_timestamp_to_timestamptz(&c->type, &new_type) &&
+		    release_timestamptz_utc_no_rewrite(ctx->opts->pg_version) &&
+		    session_time_zone_is_utc(ctx))
+			continue;
 		if (!catalog_type_change_is_safe(&c->type, &new_type)) {
 			lint_report(
 			    ctx, rule, location,

@@ -44,6 +44,11 @@ void check_create_index_concurrently(struct lint_ctx *ctx, const struct lint_rul
 	const PgQuery__IndexStmt *is = stmt->index_stmt;
 	if (is->concurrent || !is->relation || lint_table_is_new(ctx, is->relation))
 		return;
+	/* a materialized view created by this migration: no running query reads it */
+	const struct catalog_object *v = catalog_object_find(
+	    ctx->catalog, CATALOG_OBJECT_VIEW, is->relation->schemaname, is->relation->relname);
+	if (v && v->created_in == ctx->migration->order)
+		return;
 	const char *table = lint_rangevar_name(ctx, is->relation);
 	if (is->idxname && *is->idxname)
 		lint_report(ctx, rule, is->relation->location,
@@ -64,6 +69,11 @@ void check_drop_index_concurrently(struct lint_ctx *ctx, const struct lint_rule 
 		return;
 	const PgQuery__DropStmt *ds = stmt->drop_stmt;
 	if (ds->remove_type != PG_QUERY__OBJECT_TYPE__OBJECT_INDEX || ds->concurrent)
+		return;
+	/* in expand, drop-index reports the same statement, and its help says CONCURRENTLY */
+	const struct lint_rule *drop_index = lint_rule_find("drop-index");
+	if (lint_section(ctx) == SECTION_EXPAND && drop_index &&
+	    ctx->opts->severity[drop_index - lint_rules] != LINT_OFF)
 		return;
 	for (size_t i = 0; i < ds->n_objects; i++) {
 		const char *schema, *name;
@@ -126,12 +136,20 @@ void check_reindex_concurrently(struct lint_ctx *ctx, const struct lint_rule *ru
 			    "table in it",
 			    rs->name && *rs->name ? rs->name : "?");
 		break;
+	case PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM:
+		/* PostgreSQL rejects CONCURRENTLY for the system catalogs */
+		lint_report_help(
+		    ctx, rule,
+		    "run REINDEX SYSTEM by hand in a maintenance window, outside "
+		    "migrations (the system catalogs cannot be reindexed concurrently)",
+		    -1,
+		    "reindexing the system catalogs locks them and stalls every query "
+		    "until it ends");
+		break;
 	default:
 		lint_report(ctx, rule, -1,
-			    "reindexing the %s without CONCURRENTLY blocks writes to every table",
-			    rs->kind == PG_QUERY__REINDEX_OBJECT_TYPE__REINDEX_OBJECT_SYSTEM
-				? "system catalogs"
-				: "database");
+			    "reindexing the database without CONCURRENTLY blocks writes to every "
+			    "table");
 		break;
 	}
 }

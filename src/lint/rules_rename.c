@@ -154,6 +154,11 @@ void check_rename_constraint(struct lint_ctx *ctx, const struct lint_rule *rule,
 		      : NULL;
 		if (c && created_here(ctx, c->created_in))
 			return;
+		/* only ON CONFLICT ON CONSTRAINT names a constraint in a query, and it takes
+		 * no foreign key (nor a check) */
+		if (c &&
+		    (c->kind == CATALOG_CONSTRAINT_FOREIGN || c->kind == CATALOG_CONSTRAINT_CHECK))
+			return;
 		lint_report(ctx, rule, -1,
 			    "renaming constraint '%s' of '%s' to '%s' breaks code of running app "
 			    "versions that names it",
@@ -169,4 +174,68 @@ void check_rename_constraint(struct lint_ctx *ctx, const struct lint_rule *rule,
 		    "app versions that names it",
 		    rs->subname, qualified(ctx, schema, name), rs->newname);
 	}
+}
+
+void check_rename_type(struct lint_ctx *ctx, const struct lint_rule *rule,
+		       const PgQuery__Node *stmt)
+{
+	const PgQuery__RenameStmt *rs = rename_stmt(stmt);
+	if (!rs || (rs->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_TYPE &&
+		    rs->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN))
+		return;
+	const char *schema, *name;
+	ast_object_name(rs->object, &schema, &name);
+	if (!name || object_is_new(ctx, CATALOG_OBJECT_TYPE, schema, name))
+		return;
+	lint_report(ctx, rule, -1,
+		    "renaming %s '%s' to '%s' breaks every cast and declaration of running app "
+		    "versions that names it",
+		    rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN ? "domain" : "type",
+		    qualified(ctx, schema, name), rs->newname);
+}
+
+void check_set_schema(struct lint_ctx *ctx, const struct lint_rule *rule, const PgQuery__Node *stmt)
+{
+	if (stmt->node_case != PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT)
+		return;
+	const PgQuery__AlterObjectSchemaStmt *os = stmt->alter_object_schema_stmt;
+	const char *what = NULL, *schema = NULL, *name = NULL;
+	bool is_new = false;
+	switch (os->object_type) {
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_MATVIEW:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+		if (!os->relation || !os->relation->relname)
+			return;
+		what = os->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE	   ? "table"
+		       : os->object_type == PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE ? "sequence"
+										   : "view";
+		schema = os->relation->schemaname;
+		name = os->relation->relname;
+		is_new = lint_table_is_new(ctx, os->relation) ||
+			 object_is_new(ctx, CATALOG_OBJECT_VIEW, schema, name) ||
+			 object_is_new(ctx, CATALOG_OBJECT_SEQUENCE, schema, name);
+		break;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_DOMAIN:
+		what = "type";
+		ast_object_name(os->object, &schema, &name);
+		is_new = name && object_is_new(ctx, CATALOG_OBJECT_TYPE, schema, name);
+		break;
+	case PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION:
+	case PG_QUERY__OBJECT_TYPE__OBJECT_PROCEDURE:
+		what = "function";
+		ast_object_name(os->object, &schema, &name);
+		is_new = name && object_is_new(ctx, CATALOG_OBJECT_FUNCTION, schema, name);
+		break;
+	default:
+		return;
+	}
+	if (!name || is_new)
+		return;
+	lint_report(ctx, rule, -1,
+		    "moving %s '%s' to schema '%s' breaks every name of running app versions that "
+		    "qualifies it with the old schema",
+		    what, qualified(ctx, schema, name), os->newschema ? os->newschema : "?");
 }

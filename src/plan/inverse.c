@@ -139,8 +139,9 @@ enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct cata
 	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT:
 		if (stmt->alter_enum_stmt->old_val && *stmt->alter_enum_stmt->old_val)
 			return INVERSE_DERIVED;
-		*ret_reason = "PostgreSQL cannot remove an enum value once added";
-		return INVERSE_IRREVERSIBLE;
+		/* PostgreSQL cannot remove the value, and it is harmless to the code reverted
+		 * to: revert leaves it in place */
+		return INVERSE_NOTHING;
 	case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
 		if (!stmt->alter_seq_stmt->for_identity)
 			return INVERSE_DERIVED;

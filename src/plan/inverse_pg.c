@@ -1182,10 +1182,27 @@ static int create_stmt(const struct inverse_input *in, const PgQuery__Node *stmt
 }
 
 static int alter_enum(const struct inverse_input *in, const PgQuery__AlterEnumStmt *es,
-		      struct step_list *block, struct mg_error *err)
+		      struct step_list *block, struct pending *pend, struct mg_error *err)
 {
-	if (!es->old_val || !*es->old_val)
-		return irreversible(in, err, "PostgreSQL cannot remove an enum value");
+	(void)err;
+	/*
+	 * ADD VALUE: PostgreSQL cannot remove a value, and the code reverted to
+	 * never uses it, so revert leaves it in place (no undo step). Applied
+	 * again after such a revert, the value is there already: the statement
+	 * runs as ADD VALUE IF NOT EXISTS.
+	 */
+	if (!es->old_val || !*es->old_val) {
+		if (!es->skip_if_new_val_exists) {
+			PgQuery__AlterEnumStmt *again = arena_alloc(in->arena, sizeof(*again));
+			*again = *es;
+			again->skip_if_new_val_exists = true;
+			PgQuery__Node n = PG_QUERY__NODE__INIT;
+			n.node_case = PG_QUERY__NODE__NODE_ALTER_ENUM_STMT;
+			n.alter_enum_stmt = again;
+			pend->forward_sql = sql_deparse_node(in->arena, &n);
+		}
+		return 0;
+	}
 	inv(in, block, 0, "ALTER TYPE %s RENAME VALUE %s TO %s",
 	    name_list(in->arena, es->type_name, es->n_type_name),
 	    sql_literal(in->arena, es->new_val), sql_literal(in->arena, es->old_val));
@@ -1261,7 +1278,7 @@ int inverse_pg_before(const struct inverse_input *in, struct inverse_result *ret
 		rc = comment_stmt(in, stmt->comment_stmt, block, err);
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_ENUM_STMT:
-		rc = alter_enum(in, stmt->alter_enum_stmt, block, err);
+		rc = alter_enum(in, stmt->alter_enum_stmt, block, pend, err);
 		break;
 	case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
 		rc = alter_sequence(in, stmt->alter_seq_stmt, block, err);

@@ -34,7 +34,7 @@ sys.exit(0 if ok else 1)
 PY
 
 # ---- the rules reported as planned in expand: those of rules.c's *_PLANNED rows ----
-grep -oE '^[[:space:]]*[A-Z]+_PLANNED\("[a-z0-9-]+"' "$SRCDIR/src/lint/rules.c" |
+grep -oE '^[[:space:]]*[A-Z_]+_PLANNED\("[a-z0-9-]+"' "$SRCDIR/src/lint/rules.c" |
 	sed -E 's/^[^"]*"//; s/"$//' | sort >plannable
 [ -s plannable ] || fail "found no *_PLANNED rules in src/lint/rules.c"
 tr '\n' ' ' <"$README" | sed -nE 's/.*<!-- planned-rules -->(.*)<!-- \/planned-rules -->.*/\1/p' |

@@ -51,6 +51,11 @@ size_t count_rule(const struct lint_result *res, const char *rule)
 
 void run_rule_cases(const struct rule_case *cases, size_t n)
 {
+	run_rule_cases_at(cases, n, 0);
+}
+
+void run_rule_cases_at(const struct rule_case *cases, size_t n, int pg_version)
+{
 	for (size_t i = 0; i < n; i++) {
 		const struct rule_case *c = &cases[i];
 		struct arena a = ARENA_INIT;
@@ -60,6 +65,8 @@ void run_rule_cases(const struct rule_case *cases, size_t n)
 		if (!rule)
 			fail_msg("row %zu: unknown rule '%s'", i, c->rule);
 		opts.severity[rule - lint_rules] = rule->severity;
+		if (pg_version)
+			opts.pg_version = pg_version;
 		struct lint_result res;
 		lint_texts_opts(&a, c->setup, c->sql, &opts, &res);
 		size_t got = count_rule(&res, c->rule);

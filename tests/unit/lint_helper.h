@@ -31,5 +31,7 @@ size_t count_rule(const struct lint_result *res, const char *rule);
  * with the row's SQL on a mismatch.
  */
 void run_rule_cases(const struct rule_case *cases, size_t n);
+/* The same against a target of PostgreSQL major version pg_version. */
+void run_rule_cases_at(const struct rule_case *cases, size_t n, int pg_version);
 
 #endif

@@ -1,0 +1,2 @@
+-- migrate:expand
+ALTER TYPE factor_type ADD VALUE 'phone';
