@@ -12,6 +12,7 @@
 #include "plan/inverse.h"
 #include "plan/runner_mongo.h"
 #include "plan/planner.h"
+#include "plan/revert_steps.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
 
@@ -712,7 +713,8 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
 			   (long long)e->version, e->name, steps->n, steps->n == 1 ? "" : "s");
 		for (size_t i = 0; i < steps->n; i++)
-			runner_say(o->say, o->say_ctx, "  %s", steps->items[i].sql);
+			runner_say(o->say, o->say_ctx, "  %s%s", steps->items[i].sql,
+				   revert_step_note(&steps->items[i]));
 		return 0;
 	}
 	runner_say(o->say, o->say_ctx, "reverting %s of %lld_%s ...",
@@ -725,35 +727,33 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		after.contract_ms = 0;
 		after.revert_contract = (struct step_list){0};
 	}
-	bool stepwise = step_list_needs_no_transaction(steps);
+	bool stepwise = revert_steps_stepwise(steps);
 	for (int attempt = 0;; attempt++) {
 		int rc = 0;
 		size_t i = 0;
-		if (!stepwise)
-			rc = d->ops->begin(d, err);
-		for (; rc == 0 && i < steps->n; i++) {
-			if (stepwise && !(steps->items[i].flags & STEP_NO_TRANSACTION)) {
+		bool in_transaction = false;
+		if (stepwise) {
+			/* a lock-timeout retry goes on after what already committed */
+			rc = revert_steps_run(d, a, o, e->version, contract, steps, &i, err);
+			if (rc == 0)
 				rc = d->ops->begin(d, err);
-				if (rc == 0)
-					rc = d->ops->exec(d, &steps->items[i], err);
-				if (rc == 0)
-					rc = d->ops->commit(d, err);
-				else
-					d->ops->rollback(d);
-			} else {
+			in_transaction = rc == 0;
+			if (rc == 0)
+				rc = revert_steps_forget(d, a, o, e->version, contract, err);
+		} else {
+			rc = d->ops->begin(d, err);
+			in_transaction = rc == 0;
+			for (; rc == 0 && i < steps->n; i++)
 				rc = d->ops->exec(d, &steps->items[i], err);
-			}
-			if (rc < 0)
-				break;
 		}
 		if (rc == 0)
 			rc = contract ? d->ops->history_save(d, &after, err)
 				      : d->ops->history_delete(d, e->version, err);
-		if (rc == 0 && !stepwise)
+		if (rc == 0)
 			rc = d->ops->commit(d, err);
 		if (rc == 0)
 			break;
-		if (!stepwise)
+		if (in_transaction)
 			d->ops->rollback(d);
 		if (!is_lock_timeout(err) || attempt >= o->retries) {
 			explain_lock_timeout(d, o->retries, err);
@@ -767,8 +767,7 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 				    err, "note",
 				    "%s of %lld_%s (run step by step) stopped at step %zu of "
 				    "%zu: the steps before it are undone, the history still "
-				    "shows it %s; 'migrate revert' runs it again from its "
-				    "first step",
+				    "shows it %s; 'migrate revert' goes on from there",
 				    phase, (long long)e->version, e->name,
 				    i < steps->n ? i + 1 : steps->n, steps->n,
 				    history_phase_name(e->phase));
@@ -854,9 +853,7 @@ out:
 static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		runner_say(fn, ctx, "%s;%s", l->items[i].sql,
-			   l->items[i].flags & STEP_NO_TRANSACTION ? "  -- outside a transaction"
-								   : "");
+		runner_say(fn, ctx, "%s;%s", l->items[i].sql, revert_step_note(&l->items[i]));
 }
 
 static const char *unit_note(unsigned flags)
