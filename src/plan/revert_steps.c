@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plan/inverse.h"
 #include "plan/planner.h"
 #include "sql/quote.h"
 #include "plan/runner_internal.h"
@@ -168,7 +169,8 @@ const char *revert_step_note(const struct step *s)
 	if (strncmp(q, "UPDATE ", 7) == 0)
 		return "  -- long lock: one UPDATE of the whole table, its row locks held to "
 		       "the end of the transaction";
-	if (strncmp(q, "CREATE INDEX ", 13) == 0 || strncmp(q, "CREATE UNIQUE INDEX ", 20) == 0)
+	if ((strncmp(q, "CREATE INDEX ", 13) == 0 || strncmp(q, "CREATE UNIQUE INDEX ", 20) == 0) &&
+	    !strstr(q, " ON " PG_TRASH_SCHEMA "."))
 		return "  -- long lock: builds the index while writes to the table wait";
 	if (strncmp(q, "ALTER TABLE ", 12) == 0 &&
 	    (strstr(q, " ADD CONSTRAINT ") &&
