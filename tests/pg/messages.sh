@@ -201,7 +201,7 @@ history_state before.history
 hold mg-holder
 expect_exit 3 lock_mg revert --retries 0
 expect_match "$ERR" "^  blocked by: pid $HOLDER 'mg-holder' "
-expect_match "$ERR" "^  note: revert-expand of 2_lock \(run step by step\) stopped at step [0-9] of 3: the steps before it are undone, the history still shows it expanded; 'migrate revert' runs it again from its first step$"
+expect_match "$ERR" "^  note: revert-expand of 2_lock \(run step by step\) stopped at step [0-9] of 3: the steps before it are undone, the history still shows it expanded; 'migrate revert' goes on from there$"
 expect_not_contains "$ERR" "sekrit"
 history_state after.history
 expect_same before.history after.history "a revert that gave up on a lock changed the history"
