@@ -318,9 +318,12 @@ static int restore_batched(const struct inverse_input *in, const struct restore 
 		set_sql = arena_printf(a, "%s = %s", qc, sql_ident(a, r->partner));
 	} else if (r->partner) {
 		const char *qp = sql_ident(a, r->partner);
-		set_sql = arena_printf(
-		    a, "%s = CASE WHEN (%s)::%s IS NOT DISTINCT FROM %s THEN %s ELSE %s::%s END",
-		    qc, old_value, partner_type, qp, old_value, qp, r->ci->type);
+		/* the old value looked up once per row */
+		set_sql =
+		    arena_printf(a,
+				 "%s = (SELECT CASE WHEN mg_old.v::%s IS NOT DISTINCT FROM %s "
+				 "THEN mg_old.v ELSE %s::%s END FROM (SELECT %s AS v) AS mg_old)",
+				 qc, partner_type, qp, qp, r->ci->type, old_value);
 	} else {
 		set_sql =
 		    arena_printf(a, "%s = CASE WHEN %s THEN %s ELSE %s END", qc, has_old, old_value,

@@ -360,10 +360,13 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			"END\n"
 			"$migrate$",
 			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
-		    plan_add(p, p->contract, UNIT_TRASH_LOG,
-			     "CREATE TRIGGER %s AFTER INSERT OR UPDATE ON %s FOR EACH ROW "
-			     "EXECUTE FUNCTION %s()",
-			     trig, rel, log) < 0 ||
+		    plan_add(
+			p, p->contract, UNIT_TRASH_LOG,
+			/* a revert's restore batches are no app writes to log */
+			"CREATE TRIGGER %s AFTER INSERT OR UPDATE ON %s FOR EACH ROW "
+			"WHEN (current_setting('migrate.backfill', true) IS DISTINCT FROM 'on') "
+			"EXECUTE FUNCTION %s()",
+			trig, rel, log) < 0 ||
 		    plan_add(p, after_drop, UNIT_TRASH_LOG, "DROP TRIGGER %s ON %s", trig, rel) <
 			0 ||
 		    plan_add(p, after_drop, UNIT_TRASH_LOG, "DROP FUNCTION %s()", log) < 0)
