@@ -303,11 +303,17 @@ static int restore_batched(const struct inverse_input *in, const struct restore 
 					    r->trash, qk, row_key);
 	/* the value at contract time: the log's (written while the copy ran) over the copy's */
 	const char *old_value = in_trash;
+	/*
+	 * A scalar lookup, not EXISTS: PostgreSQL may run an EXISTS as a hashed
+	 * subplan, which reads the whole trash for every batch of 1000 rows.
+	 */
 	const char *has_old =
-	    arena_printf(a, "EXISTS (SELECT FROM %s AS x WHERE x.%s = %s)", r->trash, qk, row_key);
+	    arena_printf(a, "coalesce((SELECT true FROM %s AS x WHERE x.%s = %s), false)", r->trash,
+			 qk, row_key);
 	if (r->log) {
-		const char *in_log = arena_printf(a, "EXISTS (SELECT FROM %s AS w WHERE w.%s = %s)",
-						  r->log, qk, row_key);
+		const char *in_log =
+		    arena_printf(a, "coalesce((SELECT true FROM %s AS w WHERE w.%s = %s), false)",
+				 r->log, qk, row_key);
 		old_value = arena_printf(
 		    a, "CASE WHEN %s THEN (SELECT w.%s FROM %s AS w WHERE w.%s = %s) ELSE %s END",
 		    in_log, qc, r->log, qk, row_key, in_trash);
