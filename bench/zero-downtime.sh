@@ -9,7 +9,12 @@
 #   dbmate    the same statements as written, one dbmate 2.36 migration,
 #             under the old app (then the new app, with nothing left to apply)
 # The changes: a type change (qty int -> bigint), a column rename (note ->
-# remark), an index, SET NOT NULL and a foreign key.
+# remark), an index, SET NOT NULL and a foreign key; contract drops a column
+# no app uses (legacy).
+# Then `migrate revert --to 0` of it all under the probe workload (point
+# SELECT and UPDATE by key of an untouched column, 4 clients), and the data
+# check: every value back, the rows written during the transition and after
+# the contract with their newest values.
 # Reported per phase: aborted clients, failed transactions, p99 and worst
 # transaction latency, transactions over 100 ms, migration wall time. Then,
 # without load, the backfill's throughput against one plain full-table UPDATE
@@ -83,8 +88,9 @@ psql_on postgres -c "CREATE DATABASE zd_seed"
 psql_on zd_seed <<SQL
 CREATE TABLE accounts (id bigint PRIMARY KEY, name text NOT NULL);
 INSERT INTO accounts SELECT g, 'account ' || g FROM generate_series(1, 1000) g;
-CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, qty int, note text, status text);
-INSERT INTO orders SELECT g, g % 1000 + 1, g % 100, 'note ' || g, 'open'
+CREATE TABLE orders (id bigint PRIMARY KEY, account_id bigint, qty int, note text, status text,
+	legacy text);
+INSERT INTO orders SELECT g, g % 1000 + 1, g % 100, 'note ' || g, 'open', 'legacy ' || g
 	FROM generate_series(1, $rows) g;
 -- the apps' new ids come from here, not from a column default the change could touch
 CREATE SEQUENCE bench_ids START $((rows + 1));
@@ -101,8 +107,11 @@ CREATE INDEX orders_account_idx ON orders (account_id);
 ALTER TABLE orders ALTER COLUMN status SET NOT NULL;
 ALTER TABLE orders ADD CONSTRAINT orders_account_fkey FOREIGN KEY (account_id) REFERENCES accounts (id);"
 mkdir -p "$work/migrate" "$work/dbmate" "$work/backfill"
-printf -- '-- migrate:expand\n%s\n' "$change" >"$work/migrate/0001_orders_change.sql"
-printf -- '-- migrate:up\n%s\n\n-- migrate:down\n' "$change" >"$work/dbmate/20261126000000_orders_change.sql"
+drop="ALTER TABLE orders DROP COLUMN legacy;"
+printf -- '-- migrate:expand\n%s\n-- migrate:contract\n%s\n' "$change" "$drop" \
+	>"$work/migrate/0001_orders_change.sql"
+printf -- '-- migrate:up\n%s\n%s\n\n-- migrate:down\n' "$change" "$drop" \
+	>"$work/dbmate/20261126000000_orders_change.sql"
 printf -- '-- migrate:expand\nALTER TABLE orders RENAME COLUMN note TO remark;\n' \
 	>"$work/backfill/0001_rename.sql"
 
@@ -183,6 +192,47 @@ phase migrate_expand "$work/old_app.sql" zd_migrate env PGOPTIONS="$logged" \
 phase migrate_contract "$work/new_app.sql" zd_migrate env PGOPTIONS="$logged" \
 	"$migrate" --db "$(conn zd_migrate)" --dir "$work/migrate" up --phase contract
 
+# its contracted columns, kept for the comparison with dbmate's
+psql_on postgres -c "CREATE DATABASE zd_migrate_contracted"
+psql_on zd_migrate -c "SELECT string_agg(format('%I %s%s', attname, format_type(atttypid, atttypmod),
+	CASE WHEN attnotnull THEN ' NOT NULL' ELSE '' END), ', ' ORDER BY attnum)
+	FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped" \
+	>"$work/contracted_columns"
+psql_on zd_migrate_contracted -c "CREATE TABLE orders ($(cat "$work/contracted_columns"))"
+
+# ---- migrate revert --to 0 under the probe workload, 4 clients ----
+# the newest values, after the new app's writes: what the revert must keep
+psql_on zd_migrate -c "CREATE TABLE bench_newest AS SELECT id, remark, qty FROM orders"
+phase_probe() {
+	local name=$1
+	shift
+	say "$name: probe clients running, then: $*"
+	load "$name" "$work/probe.sql" zd_migrate "$clients" "$threads" "$rate" "$mode" \
+		"$work/$name.stop" &
+	local loader=$!
+	sleep "$warmup"
+	local t0 rc=0
+	t0=$(now_ms)
+	"$@" >"$logs/$name.migration.log" 2>&1 || rc=$?
+	echo $(($(now_ms) - t0)) >"$work/$name.ms"
+	echo "$rc" >"$work/$name.rc"
+	sleep "$tail_s"
+	touch "$work/$name.stop"
+	wait "$loader"
+}
+phase_probe migrate_revert env PGOPTIONS="$logged" \
+	"$migrate" --db "$(conn zd_migrate)" --dir "$work/migrate" revert --to 0
+# every value back: note holds remark's newest value, qty its own, legacy the seed's
+psql_on zd_migrate -c "SELECT
+	(SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM bench_newest) || ' ' ||
+	(SELECT count(*) FROM orders o JOIN bench_newest n USING (id)
+		WHERE o.note IS DISTINCT FROM n.remark OR o.qty IS DISTINCT FROM n.qty::int) || ' ' ||
+	(SELECT count(*) FROM orders WHERE id <= $rows AND legacy IS DISTINCT FROM 'legacy ' || id) || ' ' ||
+	(SELECT count(*) FROM orders WHERE id > $rows AND legacy IS NOT NULL)" >"$work/revert_check"
+read -r rows_after rows_newest lost legacy_lost legacy_new <"$work/revert_check"
+echo "$rows_after $rows_newest $lost $legacy_lost $legacy_new" >"$logs/revert_check"
+[ "$(cat "$work/migrate_revert.rc")" = 0 ] || { cat "$logs/migrate_revert.migration.log" >&2; exit 1; }
+
 # ---- dbmate: the same statements as written, on a fresh copy ----
 copy_of_seed zd_dbmate
 dbmate_url="postgres://postgres@localhost/zd_dbmate?sslmode=disable&host=$work/pg"
@@ -190,8 +240,8 @@ phase dbmate_up "$work/old_app.sql" zd_dbmate \
 	env DATABASE_URL="$dbmate_url" "$dbmate" --no-dump-schema --migrations-dir "$work/dbmate" up
 phase dbmate_after "$work/new_app.sql" zd_dbmate true
 
-# both end with the same columns
-for db in zd_migrate zd_dbmate; do
+# both end with the same columns (migrate's, as its contract left them)
+for db in zd_migrate_contracted zd_dbmate; do
 	got=$(psql_on "$db" -c "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) ||
 		CASE WHEN attnotnull THEN ' not null' ELSE '' END, ', ' ORDER BY attname)
 		FROM pg_attribute WHERE attrelid = 'orders'::regclass AND attnum > 0 AND NOT attisdropped")
@@ -254,6 +304,7 @@ def phase(name):
 rowsout = [
     ("migrate", "expand (old app)", "migrate_expand"),
     ("migrate", "contract (new app)", "migrate_contract"),
+    ("migrate", "revert --to 0 (probe, 4 clients)", "migrate_revert"),
     ("dbmate 2.36", "up (old app)", "dbmate_up"),
     ("dbmate 2.36", "after (new app)", "dbmate_after"),
 ]
@@ -261,7 +312,7 @@ print("| tool | phase | migration time | exit | app transactions | aborted clien
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for tool, label, name in rowsout:
     r = phase(name)
-    probe = phase(name + ".probe")
+    probe = phase(name + ".probe") if name != "migrate_revert" else r
     ms = int(open(f"{work}/{name}.ms").read())
     rc = open(f"{work}/{name}.rc").read().strip()
     mig = "-" if name == "dbmate_after" else f"{ms / 1000:.1f} s"
@@ -283,6 +334,12 @@ print(f"| one plain `UPDATE orders SET remark = note` | {plain_ms / 1000:.1f} s 
 print(f"| `migrate up --phase expand` of the rename (trigger, batches of 1000, whole phase) | {backfill_ms / 1000:.1f} s | {wall_rate:,.0f} |")
 if rate_m:
     print(f"| the backfill alone, as migrate reports it | | {rate_m:,} |")
+print()
+after, newest, lost, legacy_lost, legacy_new = open(f"{logs}/revert_check").read().split()
+print(f"revert data check: {after} rows after the revert ({newest} before it), {lost} rows whose "
+      f"note or qty is not the newest value written before the revert, {legacy_lost} rows whose "
+      f"dropped column did not come back with its value, {legacy_new} rows inserted after the "
+      f"contract with a value in it (want 0 0 0)")
 print()
 best = max(wall_rate, rate_m or 0)
 print(f"backfill / plain UPDATE: {wall_rate / plain_rate:.2f} (whole phase), "

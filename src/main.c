@@ -83,10 +83,13 @@ const struct cmd commands[] = {
     {"revert",
      cmd_revert,
      "Undo applied phases, newest first.",
-     "migrate revert [--steps N | --to VERSION] [--dry-run] [--retries N] [--lock-wait DUR]",
+     "migrate revert [--steps N | --to VERSION] [--dry-run] [--retries N] [--lock-wait DUR]\n"
+     "                  [--batch-size N] [--batch-delay DUR]",
      "Undoes the newest applied phase (contracted -> expanded -> pending) from the SQL the\n"
-     "history recorded when it was applied; the migration files are not needed. Data a\n"
-     "contract removed comes back from schema migrate_trash.\n"
+     "history recorded when it was applied; the migration files are not needed. A column\n"
+     "a contract dropped comes back in a short transaction, its values in keyset batches\n"
+     "(from the column that took over, else from schema migrate_trash), never over a\n"
+     "value the app wrote since; an interrupted revert goes on where it stopped.\n"
      "\n"
      "options:\n"
      "  --steps N          undo the N newest phases (default: 1)\n"
@@ -95,10 +98,12 @@ const struct cmd commands[] = {
      "  --dry-run          show what would run; change nothing\n"
      "  --retries N        retries after a lock timeout, 0 to 100 (default: 10)\n"
      "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n"
+     "  --batch-size N     rows per restore batch, each its own transaction (default: 1000)\n"
+     "  --batch-delay DUR  pause between restore batches (default: none)\n"
      "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
      "exit status: 0 done, 2 bad input, 3 the database failed, 4 another migrate holds\n"
-     "the lock, 130 / 143 stopped by SIGINT / SIGTERM ('migrate revert' runs it again)\n",
+     "the lock, 130 / 143 stopped by SIGINT / SIGTERM ('migrate revert' goes on)\n",
      true,
      cmd_revert_options,
      {"rollback", "down", NULL}},

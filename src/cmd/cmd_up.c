@@ -195,7 +195,7 @@ fail:
 	return rc;
 }
 
-enum { R_STEPS = 1, R_TO, R_DRY_RUN, R_RETRIES, R_LOCK_WAIT };
+enum { R_STEPS = 1, R_TO, R_DRY_RUN, R_RETRIES, R_LOCK_WAIT, R_BATCH_SIZE, R_BATCH_DELAY };
 
 const struct option cmd_revert_options[] = {
     {"steps", required_argument, NULL, R_STEPS},
@@ -203,6 +203,8 @@ const struct option cmd_revert_options[] = {
     {"dry-run", no_argument, NULL, R_DRY_RUN},
     {"retries", required_argument, NULL, R_RETRIES},
     {"lock-wait", required_argument, NULL, R_LOCK_WAIT},
+    {"batch-size", required_argument, NULL, R_BATCH_SIZE},
+    {"batch-delay", required_argument, NULL, R_BATCH_DELAY},
     {NULL, 0, NULL, 0},
 };
 
@@ -236,7 +238,8 @@ int cmd_revert(int argc, char **argv)
 {
 	const struct option *opts = cmd_revert_options;
 	const struct cmd *self = cmd_find("revert");
-	struct revert_options o = {.steps = 1, .say = cmd_say};
+	struct revert_options o = {
+	    .steps = 1, .say = cmd_say, .progress = up_progress, .batch_size = 1000};
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
 	bool has_steps = false;
@@ -271,6 +274,16 @@ int cmd_revert(int argc, char **argv)
 					      &lock_wait))
 				return 2;
 			break;
+		case R_BATCH_SIZE:
+			if (!cmd_number_arg(self, "--batch-size", optarg, 1, 1000000, &v))
+				return 2;
+			o.batch_size = (int)v;
+			break;
+		case R_BATCH_DELAY:
+			if (!cmd_duration_arg(self, "--batch-delay", optarg, 0, MAX_WAIT_MS, &v))
+				return 2;
+			o.batch_delay_ms = (int)v;
+			break;
 		}
 	}
 	if (optind < argc) {
@@ -278,6 +291,8 @@ int cmd_revert(int argc, char **argv)
 		return cmd_usage_error(self, "unexpected argument '%s'",
 				       cmd_shown_arg(argv[optind], shown, sizeof(shown)));
 	}
+	/* kill -9 between two batches of a restore, for the test suite */
+	o.crash_after_batches = test_env_number("MIGRATE_TEST_CRASH_AFTER_BATCHES");
 	if (has_steps && o.has_to)
 		return cmd_usage_error(self, "--steps and --to go alone");
 	int rc;

@@ -27,6 +27,13 @@ enum step_flags {
 	 * another dialect (SQLite) translates it when it runs.
 	 */
 	STEP_SOURCE = 1 << 3,
+	/*
+	 * A revert step that runs in a transaction of its own (a VALIDATE, which
+	 * scans the table: apart from the ADD that takes the long lock).
+	 */
+	STEP_OWN_TRANSACTION = 1 << 4,
+	/* SET NOT NULL with a validated CHECK (col IS NOT NULL) in place: no scan */
+	STEP_CHECKED_NOT_NULL = 1 << 5,
 };
 
 struct backfill;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "plan/inverse.h"
+#include "plan/planner.h"
 #include "sql/ast.h"
 #include "util/hash.h"
 
@@ -238,6 +239,208 @@ static int trash_key(const struct inverse_input *in, const char *rel, const char
 	    2, params);
 }
 
+/* What a dropped column's batched restore needs (trash_column). */
+struct restore {
+	const char *rel, *table, *col;
+	const struct column_info *ci;
+	const char *key; /* the primary key's one column */
+	const char *trash, *trash_index, *tname;
+	const char *log, *lname;       /* the planner's write log, or NULL */
+	const char *partner;	       /* the column that took over (a rename, a type change) */
+	const struct driver_rows *seq; /* a serial's sequence, kept in the trash */
+	const char *sname;
+};
+
+/*
+ * The undo of a dropped column, the way expand adds one: the column back in a
+ * short transaction (nullable, its default for new rows only), then its values
+ * in keyset batches (backfill_run; the sync trigger, back in the same short
+ * transaction, keeps the rows the app writes meanwhile), then NOT NULL through
+ * a validated check, indexes CONCURRENTLY, constraints NOT VALID + VALIDATE.
+ *
+ * Where the values come from (never over a value the app wrote since the
+ * contract): a rename's old column is a copy of the column that took over,
+ * which holds each row's newest value; a type change's old column is the
+ * trash's value where that value, cast to the new type, is still what the new
+ * column holds (the row is unchanged since), else the new column cast back; a
+ * plain DROP COLUMN's is the trash's value (the default for rows inserted
+ * since). A type change with USING has no cast to tell changed rows by: 1, the
+ * caller undoes it in one transaction, as it does for a key of several columns.
+ */
+static int restore_batched(const struct inverse_input *in, const struct restore *r,
+			   struct step_list *block, struct mg_error *err)
+{
+	struct arena *a = in->arena;
+	const char *qc = sql_ident(a, r->col), *qk = sql_ident(a, r->key);
+	const char *mode = NULL, *partner_type = NULL, *key_type = NULL;
+	const char *pk[] = {r->rel, r->key};
+	if (q1(in, &key_type, err,
+	       "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+	       "to_regclass($1) AND attname = $2",
+	       2, pk) < 0)
+		return -1;
+	if (r->partner) {
+		const char *pp[] = {r->rel, r->partner};
+		const char *pl[] = {r->log, r->col};
+		if (q1(in, &partner_type, err,
+		       "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+		       "to_regclass($1) AND attname = $2 AND NOT attisdropped",
+		       2, pp) < 0 ||
+		    q1(in, &mode, err,
+		       "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid "
+		       "= "
+		       "to_regclass($1) AND attname = $2",
+		       2, pl) < 0)
+			return -1;
+		/* a log from before restore modes were written, or a USING: one transaction */
+		if (!partner_type || !mode || strcmp(mode, "trash") == 0)
+			return 1;
+	}
+	if (!key_type)
+		return 1;
+	const char *row_key = arena_printf(a, "%s.%s", r->rel, qk);
+	const char *in_trash = arena_printf(a, "(SELECT x.%s FROM %s AS x WHERE x.%s = %s)", qc,
+					    r->trash, qk, row_key);
+	/* the value at contract time: the log's (written while the copy ran) over the copy's */
+	const char *old_value = in_trash;
+	/*
+	 * A scalar lookup, not EXISTS: PostgreSQL may run an EXISTS as a hashed
+	 * subplan, which reads the whole trash for every batch of 1000 rows.
+	 */
+	const char *has_old =
+	    arena_printf(a, "coalesce((SELECT true FROM %s AS x WHERE x.%s = %s), false)", r->trash,
+			 qk, row_key);
+	if (r->log) {
+		const char *in_log =
+		    arena_printf(a, "coalesce((SELECT true FROM %s AS w WHERE w.%s = %s), false)",
+				 r->log, qk, row_key);
+		old_value = arena_printf(
+		    a, "CASE WHEN %s THEN (SELECT w.%s FROM %s AS w WHERE w.%s = %s) ELSE %s END",
+		    in_log, qc, r->log, qk, row_key, in_trash);
+		has_old = arena_printf(a, "(%s OR %s)", in_log, has_old);
+	}
+	const char *set_sql;
+	if (r->partner && strcmp(mode, "copy") == 0) {
+		set_sql = arena_printf(a, "%s = %s", qc, sql_ident(a, r->partner));
+	} else if (r->partner) {
+		const char *qp = sql_ident(a, r->partner);
+		/* the old value looked up once per row */
+		set_sql =
+		    arena_printf(a,
+				 "%s = (SELECT CASE WHEN mg_old.v::%s IS NOT DISTINCT FROM %s "
+				 "THEN mg_old.v ELSE %s::%s END FROM (SELECT %s AS v) AS mg_old)",
+				 qc, partner_type, qp, qp, r->ci->type, old_value);
+	} else {
+		set_sql =
+		    arena_printf(a, "%s = CASE WHEN %s THEN %s ELSE %s END", qc, has_old, old_value,
+				 r->ci->default_expr
+				     ? arena_printf(a, "COALESCE(%s, %s)", qc, r->ci->default_expr)
+				     : qc);
+	}
+	struct backfill *bf = arena_alloc(a, sizeof(*bf));
+	bf->table = r->rel;
+	bf->key = qk;
+	bf->key_type = key_type;
+	bf->set_sql = set_sql;
+	bf->where_sql = NULL; /* the cursor alone: a row the app wrote behind it stays */
+	bf->label = arena_printf(a, "%s.%s", r->table, r->col);
+
+	/* one short transaction: the trash's index (a trash from before it was made
+	 * with one), the column, its sequence and its default for new rows */
+	inv(in, block, 0, "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)", r->trash_index,
+	    r->trash, qk);
+	inv(in, block, 0, "ALTER TABLE %s ADD COLUMN %s %s", r->rel, qc, r->ci->type);
+	if (r->sname) {
+		inv(in, block, 0, "ALTER SEQUENCE " TRASH_SCHEMA ".%s RENAME TO %s",
+		    sql_ident(a, r->sname), driver_rows_get(r->seq, 0, 2));
+		inv(in, block, 0, "ALTER SEQUENCE " TRASH_SCHEMA ".%s SET SCHEMA %s",
+		    driver_rows_get(r->seq, 0, 2), driver_rows_get(r->seq, 0, 1));
+		inv(in, block, 0, "ALTER SEQUENCE %s OWNED BY %s.%s", driver_rows_get(r->seq, 0, 0),
+		    r->rel, qc);
+		trash_unregister(in, block, r->sname);
+	}
+	if (r->ci->default_expr)
+		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", r->rel, qc,
+		    r->ci->default_expr);
+	inv(in, block, STEP_BACKFILL, "UPDATE %s SET %s -- in keyset batches along %s", r->rel,
+	    set_sql, qk);
+	block->items[block->n - 1].backfill = bf;
+	if (r->log)
+		trash_unregister(in, block, r->lname);
+	if (r->ci->not_null) {
+		const char *check = sql_ident(
+		    a, sql_name_fit(a, arena_printf(a, "%s_%s_not_null_r%lld", r->table, r->col,
+						    (long long)in->migration->version)));
+		inv(in, block, 0,
+		    "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID", r->rel,
+		    check, qc);
+		inv(in, block, STEP_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+		    r->rel, check);
+		inv(in, block, STEP_CHECKED_NOT_NULL, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL",
+		    r->rel, qc);
+		inv(in, block, 0, "ALTER TABLE %s DROP CONSTRAINT %s", r->rel, check);
+	}
+	struct driver_rows defs;
+	const char *p2[] = {r->rel, r->ci->attnum};
+	if (qrows(in, &defs, err,
+		  "SELECT pg_get_indexdef(i.indexrelid), format('%I.%I', n.nspname, c.relname) "
+		  "FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON "
+		  "n.oid = c.relnamespace WHERE i.indrelid = to_regclass($1) AND $2::int2 = ANY "
+		  "(i.indkey) AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = "
+		  "i.indexrelid AND k.conrelid = i.indrelid)",
+		  2, p2) < 0)
+		return -1;
+	for (size_t i = 0; i < defs.n_rows; i++) {
+		const char *def = driver_rows_get(&defs, i, 0);
+		const char *at = def ? strstr(def, "INDEX ") : NULL;
+		if (!at)
+			continue;
+		/* a build that failed leaves an invalid index: a rerun drops it first */
+		inv(in, block, STEP_NO_TRANSACTION, "DROP INDEX CONCURRENTLY IF EXISTS %s",
+		    driver_rows_get(&defs, i, 1));
+		inv(in, block, STEP_NO_TRANSACTION, "%.*sINDEX CONCURRENTLY %s", (int)(at - def),
+		    def, at + 6);
+	}
+	if (qrows(in, &defs, err,
+		  "SELECT conname, pg_get_constraintdef(oid), contype, pg_get_indexdef(conindid), "
+		  "(SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN "
+		  "pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = conindid), "
+		  "(SELECT relname FROM pg_class WHERE oid = conindid) FROM pg_constraint "
+		  "WHERE conrelid = to_regclass($1) AND $2::int2 = ANY (conkey) AND contype <> 'n'",
+		  2, p2) < 0)
+		return -1;
+	for (size_t i = 0; i < defs.n_rows; i++) {
+		const char *name = sql_ident(a, driver_rows_get(&defs, i, 0));
+		const char *def = driver_rows_get(&defs, i, 1);
+		char type = *driver_rows_get(&defs, i, 2);
+		const char *idx = driver_rows_get(&defs, i, 3);
+		const char *at = idx ? strstr(idx, "INDEX ") : NULL;
+		if (type == 'c' || type == 'f') {
+			inv(in, block, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", r->rel,
+			    name, def);
+			inv(in, block, STEP_OWN_TRANSACTION,
+			    "ALTER TABLE %s VALIDATE CONSTRAINT %s", r->rel, name);
+		} else if ((type == 'u' || type == 'p') && at && !strstr(def, "DEFERRABLE")) {
+			/* the index first, without blocking writes; the constraint takes it */
+			inv(in, block, STEP_NO_TRANSACTION, "DROP INDEX CONCURRENTLY IF EXISTS %s",
+			    driver_rows_get(&defs, i, 4));
+			inv(in, block, STEP_NO_TRANSACTION, "%.*sINDEX CONCURRENTLY %s",
+			    (int)(at - idx), idx, at + 6);
+			inv(in, block, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s USING INDEX %s",
+			    r->rel, name, type == 'p' ? "PRIMARY KEY" : "UNIQUE",
+			    sql_ident(a, driver_rows_get(&defs, i, 5)));
+		} else {
+			inv(in, block, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", r->rel, name, def);
+		}
+	}
+	if (r->ci->comment)
+		inv(in, block, 0, "COMMENT ON COLUMN %s.%s IS %s", r->rel, qc,
+		    sql_literal(a, r->ci->comment));
+	inv(in, block, 0, "DROP TABLE %s", r->trash);
+	trash_unregister(in, block, r->tname);
+	return 0;
+}
+
 /* Copies a column's values (by a key, trash_key) to migrate_trash before it is dropped. */
 static int trash_column(const struct inverse_input *in, struct step_list *pre,
 			struct step_list *block, const char *rel, const char *table,
@@ -279,6 +482,9 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	/* a copy an interrupted contract made (the registry says whose it is) */
 	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
 	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, qc, rel);
+	/* revert finds each row's value by key, batch by batch */
+	const char *trash_index = sql_ident(a, sql_name_fit(a, arena_printf(a, "%s_key", tname)));
+	inv(in, pre, 0, "CREATE UNIQUE INDEX %s ON %s (%s)", trash_index, trash, keys);
 	trash_register(in, pre, tname, "column", source);
 	/* the planner's write log: what the copy could not see yet (pg_trash_log_name) */
 	const char *lname = pg_trash_log_name(a, in->migration->version, table, col);
@@ -313,6 +519,24 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		trash_register(in, pre, sname, "sequence", source);
 	}
 
+	if (key.n_rows == 1 && !by_other_key) {
+		struct restore r = {.rel = rel,
+				    .table = table,
+				    .col = col,
+				    .ci = &ci,
+				    .key = driver_rows_get(&key, 0, 0),
+				    .trash = trash,
+				    .trash_index = trash_index,
+				    .tname = tname,
+				    .log = has_log ? log : NULL,
+				    .lname = lname,
+				    .partner = partner,
+				    .seq = sname ? &seq : NULL,
+				    .sname = sname};
+		int rc = restore_batched(in, &r, block, err);
+		if (rc <= 0)
+			return rc;
+	}
 	/* the undo: the column back, its values, its default, its NOT NULL, its
 	 * indexes and constraints. The default comes after the values: a volatile
 	 * one (a serial's nextval) would otherwise be computed for every row. */
@@ -556,7 +780,8 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 			if ((*type == 'c' || *type == 'f') && validated) {
 				inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s NOT VALID", rel,
 				    sql_ident(a, col), def);
-				inv(in, u, 0, "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
+				inv(in, u, STEP_OWN_TRANSACTION,
+				    "ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
 				    sql_ident(a, col));
 			} else {
 				inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", rel,

@@ -306,8 +306,8 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
  * log once the column is gone.
  */
 static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
-				const char *col, const char *new_col, const struct unit_list *drops,
-				struct unit_list *after_drop)
+				const char *col, const char *new_col, const char *restore,
+				const struct unit_list *drops, struct unit_list *after_drop)
 {
 	size_t first = p->contract->n;
 	if (plan_add_all(p, p->contract, drops) < 0)
@@ -343,6 +343,10 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		    /* where a revert finds the value of a row the log never saw */
 		    plan_add(p, p->contract, UNIT_TRASH_LOG, "COMMENT ON TABLE %s IS %s", log,
 			     sql_literal(p->a, new_col)) < 0 ||
+		    /* how a revert gives col its values back (inverse_pg.c, restore_batched):
+		     * copy (a rename), cast (back from the new type), trash (USING) */
+		    plan_add(p, p->contract, UNIT_TRASH_LOG, "COMMENT ON COLUMN %s.%s IS %s", log,
+			     qc, sql_literal(p->a, restore)) < 0 ||
 		    /* the app's role writes the table, not the trash: SECURITY DEFINER */
 		    plan_add(
 			p, p->contract, UNIT_TRASH_LOG,
@@ -356,10 +360,13 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			"END\n"
 			"$migrate$",
 			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
-		    plan_add(p, p->contract, UNIT_TRASH_LOG,
-			     "CREATE TRIGGER %s AFTER INSERT OR UPDATE ON %s FOR EACH ROW "
-			     "EXECUTE FUNCTION %s()",
-			     trig, rel, log) < 0 ||
+		    plan_add(
+			p, p->contract, UNIT_TRASH_LOG,
+			/* a revert's restore batches are no app writes to log */
+			"CREATE TRIGGER %s AFTER INSERT OR UPDATE ON %s FOR EACH ROW "
+			"WHEN (current_setting('migrate.backfill', true) IS DISTINCT FROM 'on') "
+			"EXECUTE FUNCTION %s()",
+			trig, rel, log) < 0 ||
 		    plan_add(p, after_drop, UNIT_TRASH_LOG, "DROP TRIGGER %s ON %s", trig, rel) <
 			0 ||
 		    plan_add(p, after_drop, UNIT_TRASH_LOG, "DROP FUNCTION %s()", log) < 0)
@@ -402,8 +409,9 @@ static const char *sync_function_name(struct plan_ctx *p, const PgQuery__RangeVa
 static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
 			    const char *old_col, const char *new_col, const char *trig,
 			    const char *fn, const char *label, const char *set_sql,
-			    const char *where_sql, bool not_null, struct unit_list *drops,
-			    const char **ret_check, struct unit_list *ret_renames)
+			    const char *where_sql, bool not_null, const char *restore,
+			    struct unit_list *drops, const char **ret_check,
+			    struct unit_list *ret_renames)
 {
 	if (plan_add(p, p->expand, 0,
 		     "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
@@ -428,7 +436,7 @@ static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, con
 		return -1;
 	if (plan_copy_indexes(p, rel, old_col, new_col, ret_renames) < 0 ||
 	    plan_copy_constraints(p, rel, old_col, new_col, drops, ret_renames) < 0 ||
-	    add_contract_prelude(p, rv, rel, old_col, new_col, drops, &after_drop) < 0)
+	    add_contract_prelude(p, rv, rel, old_col, new_col, restore, drops, &after_drop) < 0)
 		return -1;
 	/* the drop comes first in its transaction, so its copy to the trash reads the
 	 * table before any statement holds an ACCESS EXCLUSIVE lock on it */
@@ -555,10 +563,10 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	/* a SET NOT NULL still to contract makes the column NOT NULL: b must be too */
 	const char *check = NULL;
 	struct unit_list renames = {0};
-	if (plan_move_column(p, rv, rel, a_col, b_col, trig, fn, label,
-			     arena_printf(p->a, "%s = %s", qb, qa),
-			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa),
-			     cs.not_null || cs.not_null_check, &views, &check, &renames) < 0)
+	if (plan_move_column(
+		p, rv, rel, a_col, b_col, trig, fn, label, arena_printf(p->a, "%s = %s", qb, qa),
+		arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa),
+		cs.not_null || cs.not_null_check, "copy", &views, &check, &renames) < 0)
 		return -1;
 	if (plan_add_all(p, p->contract, &renames) < 0)
 		return -1;
@@ -679,6 +687,18 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	const char *in_trigger =
 	    using_sql ? arena_printf(p->a, "(SELECT %s FROM (SELECT (NEW).*) AS mg_row)", using_sql)
 		      : arena_printf(p->a, "NEW.%s", qc);
+	/*
+	 * A plain cast reads col alone: an UPDATE that leaves col as it was leaves the
+	 * shadow too. Which keeps a revert of contract safe: while col is back but
+	 * not restored yet (NULL), the app's writes of other columns must not cast
+	 * that NULL over the shadow, the newest value of the row.
+	 */
+	const char *in_trigger_when =
+	    using_sql ? ""
+		      : arena_printf(p->a,
+				     "  IF TG_OP = 'INSERT' OR NEW.%s IS DISTINCT FROM OLD.%s OR "
+				     "NEW.%s IS NULL THEN\n",
+				     qc, qc, qs);
 	const char *fn = sync_function_name(p, rv, col);
 	const char *trig = sql_ident(
 	    p->a, plan_pg_name(p->a, "migrate_sync_v%lld_%s", (long long)p->m->version, col));
@@ -697,11 +717,13 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		     "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrate$\n"
 		     "BEGIN\n"
 		     "  /* every write of %s also writes its new-type shadow */\n"
+		     "%s"
 		     "  NEW.%s := %s;\n"
+		     "%s"
 		     "  RETURN NEW;\n"
 		     "END\n"
 		     "$migrate$",
-		     fn, col, qs, in_trigger) < 0)
+		     fn, col, in_trigger_when, qs, in_trigger, using_sql ? "" : "  END IF;\n") < 0)
 		return -1;
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, col);
 	/* only rows the trigger has not written yet; a resumed backfill checks by it */
@@ -710,7 +732,8 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	if (plan_move_column(p, rv, rel, col, shadow, trig, fn, label,
 			     arena_printf(p->a, "%s = %s", qs, new_value),
 			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qs, new_value),
-			     cs.not_null || cs.not_null_check, &first, &check, &renames) < 0 ||
+			     cs.not_null || cs.not_null_check, using_sql ? "trash" : "cast", &first,
+			     &check, &renames) < 0 ||
 	    plan_add(p, p->contract, 0, "ALTER TABLE %s RENAME COLUMN %s TO %s", rel, qs, qc) < 0 ||
 	    (sequence_default &&
 	     plan_add(p, p->contract, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", rel, qc,

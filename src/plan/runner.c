@@ -14,6 +14,7 @@
 #include "plan/runner_mongo.h"
 #include "plan/runner_signal.h"
 #include "plan/planner.h"
+#include "plan/revert_steps.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
 
@@ -883,7 +884,8 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
 			   (long long)e->version, e->name, steps->n, steps->n == 1 ? "" : "s");
 		for (size_t i = 0; i < steps->n; i++)
-			runner_say(o->say, o->say_ctx, "  %s", steps->items[i].sql);
+			runner_say(o->say, o->say_ctx, "  %s%s", steps->items[i].sql,
+				   revert_step_note(&steps->items[i]));
 		return 0;
 	}
 	runner_say(o->say, o->say_ctx, "reverting %s of %lld_%s ...",
@@ -898,13 +900,22 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		after.contract_ms = 0;
 		after.revert_contract = (struct step_list){0};
 	}
-	bool stepwise = step_list_needs_no_transaction(steps);
+	/*
+	 * A revert the planner made of a contract (batched restores, steps in
+	 * transactions of their own) runs through revert_steps.c, which keeps its
+	 * own record of how far it got; other step-by-step reverts record it in
+	 * the history, step by step.
+	 */
+	bool batched = false;
+	for (size_t k = 0; k < steps->n; k++)
+		batched |= (steps->items[k].flags & (STEP_OWN_TRANSACTION | STEP_BACKFILL)) != 0;
+	bool stepwise = batched || step_list_needs_no_transaction(steps);
 	bool resumed = stepwise && e->reverting;
 	size_t i = 0;
-	if (resumed) {
+	if (resumed && !batched) {
 		i = (size_t)e->steps_done < steps->n ? (size_t)e->steps_done : steps->n;
 		runner_say(o->say, o->say_ctx, "  resuming after step %zu of %zu", i, steps->n);
-	} else if (stepwise) {
+	} else if (stepwise && !resumed) {
 		/* recorded before the first step: a run killed during it shows as an
 		 * interrupted revert, and the next one resumes there */
 		e->reverting = true;
@@ -920,9 +931,19 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 	struct lock_waits waits = {0};
 	for (int attempt = 0;; attempt++) {
 		int rc = 0;
+		bool in_transaction = false;
 		lock_waits_start(&waits);
-		if (!stepwise) {
+		if (batched) {
+			/* a lock-timeout retry, or a rerun, goes on after what committed */
+			rc = revert_steps_run(d, a, o, e->version, contract, steps, &i, err);
+			if (rc == 0)
+				rc = d->ops->begin(d, err);
+			in_transaction = rc == 0;
+			if (rc == 0)
+				rc = revert_steps_forget(d, a, o, e->version, contract, err);
+		} else if (!stepwise) {
 			rc = d->ops->begin(d, err);
+			in_transaction = rc == 0;
 			for (i = 0; rc == 0 && i < steps->n; i++) {
 				if (runner_interrupted()) {
 					rc = runner_interrupt_stop(err);
@@ -931,7 +952,7 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 				rc = d->ops->exec(d, &steps->items[i], err);
 			}
 		}
-		for (; stepwise && rc == 0 && i < steps->n; i++) {
+		for (; stepwise && !batched && rc == 0 && i < steps->n; i++) {
 			const struct step *st = &steps->items[i];
 			if (runner_interrupted()) {
 				rc = runner_interrupt_stop(err);
@@ -969,11 +990,11 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		if (rc == 0)
 			rc = contract ? d->ops->history_save(d, &after, err)
 				      : d->ops->history_delete(d, e->version, err);
-		if (rc == 0 && !stepwise)
+		if (rc == 0 && in_transaction)
 			rc = d->ops->commit(d, err);
 		if (rc == 0)
 			break;
-		if (!stepwise)
+		if (in_transaction)
 			d->ops->rollback(d);
 		if (runner_interrupted()) {
 			if (!stepwise)
@@ -1125,9 +1146,7 @@ out:
 static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		runner_say(fn, ctx, "%s;%s", l->items[i].sql,
-			   l->items[i].flags & STEP_NO_TRANSACTION ? "  -- outside a transaction"
-								   : "");
+		runner_say(fn, ctx, "%s;%s", l->items[i].sql, revert_step_note(&l->items[i]));
 }
 
 static const char *unit_note(unsigned flags)

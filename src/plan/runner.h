@@ -66,6 +66,12 @@ struct revert_options {
 	const char *history_schema;
 	runner_say_fn say;
 	void *say_ctx;
+	/* the batched restores of a revert (values a contract removed) */
+	int batch_size;
+	int batch_delay_ms;
+	void (*progress)(void *say_ctx, const char *label, long long rows, long long total,
+			 double rate, bool done);
+	int crash_after_batches; /* tests: kill -9 after this many batches */
 };
 
 /*

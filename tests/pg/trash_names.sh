@@ -61,7 +61,10 @@ done
 
 # a table's indexes and sequences go with it, under names of the trash's
 expect_eq "what moved with the dropped tables" \
-	"$(q "SELECT count(*) || ' ' || count(DISTINCT c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'migrate_trash' AND c.relkind IN ('i', 'S')")" "4 4"
+	"$(q "SELECT count(*) || ' ' || count(DISTINCT c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'migrate_trash' AND c.relkind IN ('i', 'S') AND NOT EXISTS (SELECT FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN migrate.trash r ON r.name = t.relname AND r.kind = 'column' WHERE i.indexrelid = c.oid)")" "4 4"
+# each column's copy has its own key index, which revert finds the rows by
+expect_eq "the copies' key indexes" \
+	"$(q "SELECT count(DISTINCT i.indrelid) FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid JOIN migrate.trash r ON r.name = t.relname AND r.kind = 'column' WHERE i.indisunique")" 6
 
 expect_exit 0 mg revert --steps 1
 data_snapshot reverted

@@ -100,7 +100,7 @@ SQL
 expect_exit 0 mg up --to 1
 expect_exit 0 mg up --phase expand
 # kill -9 in contract's second transaction: the write log is there, a too
-MIGRATE_TEST_CRASH_AFTER=7 expect_exit $KILLED mg up --phase contract
+MIGRATE_TEST_CRASH_AFTER=8 expect_exit $KILLED mg up --phase contract
 expect_q "the write log after the first transaction" "SELECT to_regclass('migrate_trash.w2_t_a') IS NOT NULL" t
 expect_q "a after the first transaction" "SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'a'" 1
 psql "$CONN" -X -q -v ON_ERROR_STOP=1 >"$T/late.out" 2>&1 <<'SQL' &
