@@ -114,7 +114,7 @@ int revert_steps_run(struct driver *d, struct arena *a, const struct revert_opti
 		return -1;
 	if (i > 0)
 		runner_say(o->say, o->say_ctx, "  resuming after step %zu of %zu", i, steps->n);
-	while (i < steps->n) {
+	for (bool first = true; i < steps->n; first = false) {
 		const struct step *s = &steps->items[i];
 		*ret_stopped = i;
 		if (runner_interrupted())
@@ -139,7 +139,13 @@ int revert_steps_run(struct driver *d, struct arena *a, const struct revert_opti
 			if (rc == 0)
 				rc = progress_save(d, a, o, version, contract, end, steps->n, err);
 		} else if (s->flags & STEP_NO_TRANSACTION) {
-			rc = d->ops->exec(d, s, err);
+			/* the first step of a run may have run (or half run) before an
+			 * interruption: the driver makes it safe to run again */
+			bool skip = false;
+			rc = first && d->ops->step_resume ? d->ops->step_resume(d, a, s, &skip, err)
+							  : 0;
+			if (rc == 0 && !skip)
+				rc = d->ops->exec(d, s, err);
 			if (rc == 0)
 				rc = progress_save(d, a, o, version, contract, end, steps->n, err);
 		} else {
