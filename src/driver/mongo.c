@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,25 @@ static void mongo_log_silent(mongoc_log_level_t level, const char *domain, const
 	(void)domain;
 	(void)message;
 	(void)data;
+}
+
+/*
+ * mongo-c-driver keeps counters in shared memory (/dev/shm/mongoc-<pid>): a
+ * killed process leaves the file behind, and a later one that gets the same
+ * pid warns about it on stderr. MONGOC_DISABLE_SHM turns them off before
+ * mongoc_init, which runs only when a MongoDB target is used
+ * (mongo_connect). mongo-c-driver 1.23 as Debian builds it (automatic init)
+ * also calls mongoc_init from its own initialiser, before main, in every
+ * process that links it, and makes the file then: this constructor runs right
+ * after that one and removes its name (the counters stay mapped; the
+ * driver's cleanup at exit finds nothing to remove).
+ */
+__attribute__((constructor)) static void mongo_no_shm(void)
+{
+	setenv("MONGOC_DISABLE_SHM", "1", 0);
+	char name[64];
+	snprintf(name, sizeof(name), "/mongoc-%d", (int)getpid());
+	shm_unlink(name);
 }
 
 static pthread_once_t mongo_once = PTHREAD_ONCE_INIT;
