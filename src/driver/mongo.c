@@ -328,9 +328,9 @@ static int mongo_lock(struct driver *d, struct mg_error *err)
 		int rc = run_command(d, mg->db_name, cmd, NULL, 0, &reply, &code, err);
 		bson_destroy(cmd);
 		if (rc == 0) {
-			int64_t n = mongo_reply_n(&reply);
+			bool taken = mongo_reply_lock_taken(&reply);
 			bson_destroy(&reply);
-			if (n == 1) {
+			if (taken) {
 				mg->locked = true;
 				mg->refreshed_ms = monotonic_ms();
 				return 0;
