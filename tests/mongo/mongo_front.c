@@ -250,6 +250,80 @@ static bool first_page(const char *fn, const char *db, const bson_t *cmd, bson_t
 	return true;
 }
 
+/*
+ * createIndexes returns once the indexes are built, as MongoDB's does:
+ * DocumentDB queues the build for a pg_cron job (every 2 s); the front runs
+ * the job itself and waits for the request to be complete.
+ */
+static void create_indexes(const char *db, const bson_t *cmd, bson_t *reply)
+{
+	bson_t first = BSON_INITIALIZER;
+	bson_t *requests = NULL;
+	if (!sql_bson(
+		"SELECT retval::bytea, requests::bytea FROM "
+		"documentdb_api.create_indexes_background($1, $2::bytea::documentdb_core.bson)",
+		db, cmd, NULL, &first, 1, &requests)) {
+		bson_concat(reply, &first);
+		bson_destroy(&first);
+		return;
+	}
+	for (int i = 0; requests && i < 3000; i++) {
+		PQclear(PQexec(pg, "CALL documentdb_api_internal.build_index_concurrently(1)"));
+		const char *values[1] = {(const char *)bson_get_data(requests)};
+		int lengths[1] = {(int)requests->len};
+		int formats[1] = {1};
+		Oid types[1] = {17};
+		PGresult *r = PQexecParams(pg,
+					   "SELECT complete, retval::bytea FROM "
+					   "documentdb_api_internal.check_build_index_status("
+					   "$1::bytea::documentdb_core.bson)",
+					   1, types, values, lengths, formats, 1);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			error_reply(reply, PQresultErrorField(r, PG_DIAG_SQLSTATE),
+				    PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY));
+			PQclear(r);
+			bson_destroy(requests);
+			bson_destroy(&first);
+			return;
+		}
+		bool complete = PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] != 0;
+		if (complete) {
+			bson_t status;
+			bson_iter_t it;
+			if (!PQgetisnull(r, 0, 1) &&
+			    bson_init_static(&status, (const uint8_t *)PQgetvalue(r, 0, 1),
+					     (size_t)PQgetlength(r, 0, 1)) &&
+			    bson_iter_init_find(&it, &status, "ok") && !bson_iter_as_bool(&it)) {
+				/* the build failed (duplicates for a unique index) */
+				const char *msg = "index build failed";
+				bson_iter_t m, f;
+				if (bson_iter_init(&m, &status) &&
+				    bson_iter_find_descendant(&m, "raw.defaultShard.errmsg", &f) &&
+				    BSON_ITER_HOLDS_UTF8(&f))
+					msg = bson_iter_utf8(&f, NULL);
+				char st[6] = "";
+				if (bson_iter_init(&m, &status) &&
+				    bson_iter_find_descendant(&m, "raw.defaultShard.code", &f) &&
+				    BSON_ITER_HOLDS_INT32(&f))
+					sqlstate_of_int(bson_iter_int32(&f), st);
+				error_reply(reply, st, msg);
+				PQclear(r);
+				bson_destroy(requests);
+				bson_destroy(&first);
+				return;
+			}
+			PQclear(r);
+			break;
+		}
+		PQclear(r);
+		usleep(20 * 1000);
+	}
+	if (requests)
+		bson_destroy(requests);
+	bson_concat(reply, &first);
+	bson_destroy(&first);
+}
+
 /* ---- the handshake ---- */
 
 static void hello(bson_t *reply, bool legacy_name)
@@ -412,9 +486,7 @@ static void run(const bson_t *body, bson_t *reply)
 			 "$2::bytea::documentdb_core.bson)::bytea",
 			 db, &cmd, NULL, reply, -1, NULL);
 	else if (!strcmp(name, "createIndexes"))
-		sql_bson("SELECT retval::bytea FROM documentdb_api.create_indexes_background($1, "
-			 "$2::bytea::documentdb_core.bson)",
-			 db, &cmd, NULL, reply, -1, NULL);
+		create_indexes(db, &cmd, reply);
 	else if (!strcmp(name, "dropIndexes"))
 		sql_bson(
 		    "CALL documentdb_api.drop_indexes($1, $2::bytea::documentdb_core.bson, NULL)",
