@@ -26,7 +26,9 @@ struct mongo {
 	struct arena arena; /* lives as long as the connection */
 	char owner[25];	    /* this run's token in the lock document */
 	bool locked;
-	bool lock_lost; /* another run took the lock over: this one writes nothing more */
+	bool engine_known;
+	const char *engine; /* mongo_engine */
+	bool lock_lost;	    /* another run took the lock over: this one writes nothing more */
 	int64_t lock_ttl_ms;
 	int64_t refreshed_ms; /* monotonic: when the lease was last renewed */
 };
@@ -290,6 +292,28 @@ static void mongo_disconnect(struct driver *d)
 	arena_release(&mg->arena);
 	free(mg);
 	d->impl = NULL;
+}
+
+/* ---- the engine ---- */
+
+const char *mongo_engine(struct driver *d)
+{
+	struct mongo *mg = mongo_of(d);
+	if (mg->engine_known)
+		return mg->engine;
+	mg->engine_known = true;
+	bson_t *cmd = BCON_NEW("buildInfo", BCON_INT32(1));
+	bson_t reply;
+	bson_error_t e;
+	if (mongoc_client_command_simple(mg->client, "admin", cmd, NULL, &reply, &e)) {
+		bson_iter_t it;
+		if (bson_iter_init_find(&it, &reply, "documentdb") ||
+		    bson_iter_init_find(&it, &reply, "ferretdb"))
+			mg->engine = "DocumentDB";
+	}
+	bson_destroy(&reply);
+	bson_destroy(cmd);
+	return mg->engine;
 }
 
 /* ---- the run lock ---- */

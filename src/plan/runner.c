@@ -665,7 +665,8 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 		goto out;
 	}
 	if (runner_check_drift(&h, set, o->allow_drift, err) < 0 ||
-	    check_statements(d, a, set, &h, o, err) < 0)
+	    check_statements(d, a, set, &h, o, err) < 0 ||
+	    runner_mongo_check(d, a, set, &h, o, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {

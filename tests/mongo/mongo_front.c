@@ -267,6 +267,13 @@ static void create_indexes(const char *db, const bson_t *cmd, bson_t *reply)
 		bson_destroy(&first);
 		return;
 	}
+	/* a build done inline (a hidden index) leaves no request to wait for */
+	bson_iter_t rq, rt;
+	if (requests && !(bson_iter_init(&rq, requests) &&
+			  bson_iter_find_descendant(&rq, "indexRequest.cmdType", &rt))) {
+		bson_destroy(requests);
+		requests = NULL;
+	}
 	for (int i = 0; requests && i < 3000; i++) {
 		PQclear(PQexec(pg, "CALL documentdb_api_internal.build_index_concurrently(1)"));
 		const char *values[1] = {(const char *)bson_get_data(requests)};
@@ -320,6 +327,24 @@ static void create_indexes(const char *db, const bson_t *cmd, bson_t *reply)
 	}
 	if (requests)
 		bson_destroy(requests);
+	/* a refusal comes back as {raw: {defaultShard: {ok: 0, errmsg, code}}, ok: 1} */
+	bson_iter_t fi, ff;
+	if (bson_iter_init(&fi, &first) &&
+	    bson_iter_find_descendant(&fi, "raw.defaultShard.ok", &ff) && !bson_iter_as_bool(&ff)) {
+		const char *msg = "createIndexes failed";
+		char st[6] = "";
+		if (bson_iter_init(&fi, &first) &&
+		    bson_iter_find_descendant(&fi, "raw.defaultShard.errmsg", &ff) &&
+		    BSON_ITER_HOLDS_UTF8(&ff))
+			msg = bson_iter_utf8(&ff, NULL);
+		if (bson_iter_init(&fi, &first) &&
+		    bson_iter_find_descendant(&fi, "raw.defaultShard.code", &ff) &&
+		    BSON_ITER_HOLDS_INT32(&ff))
+			sqlstate_of_int(bson_iter_int32(&ff), st);
+		error_reply(reply, st, msg);
+		bson_destroy(&first);
+		return;
+	}
 	bson_concat(reply, &first);
 	bson_destroy(&first);
 }
