@@ -680,7 +680,7 @@ static bool parse_msg(const uint8_t *p, size_t n, bson_t *body)
 			if (len < 5 || at + (size_t)len > n ||
 			    !bson_init_static(&b, p + at, (size_t)len))
 				return false;
-			bson_copy_to(&b, body);
+			bson_concat(body, &b);
 			have_body = true;
 			at += (size_t)len;
 		} else if (kind == 1) {
