@@ -341,7 +341,7 @@ static void add_index_collmod(struct build *b, const char *name, const char *opt
 	BSON_APPEND_UTF8(&index, "name", name);
 	BSON_APPEND_BOOL(&index, option, true);
 	bson_append_document_end(&doc, &index);
-	add(b, b->inverse, &doc, 0);
+	add(b, b->inverse, &doc, MONGO_STEP_DONE_OK);
 	bson_destroy(&doc);
 }
 
