@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,7 +26,9 @@ struct mongo {
 	struct arena arena; /* lives as long as the connection */
 	char owner[25];	    /* this run's token in the lock document */
 	bool locked;
-	bool lock_lost; /* another run took the lock over: this one writes nothing more */
+	bool engine_known;
+	const char *engine; /* mongo_engine */
+	bool lock_lost;	    /* another run took the lock over: this one writes nothing more */
 	int64_t lock_ttl_ms;
 	int64_t refreshed_ms; /* monotonic: when the lease was last renewed */
 };
@@ -57,6 +60,25 @@ static void mongo_log_silent(mongoc_log_level_t level, const char *domain, const
 	(void)domain;
 	(void)message;
 	(void)data;
+}
+
+/*
+ * mongo-c-driver keeps counters in shared memory (/dev/shm/mongoc-<pid>): a
+ * killed process leaves the file behind, and a later one that gets the same
+ * pid warns about it on stderr. MONGOC_DISABLE_SHM turns them off before
+ * mongoc_init, which runs only when a MongoDB target is used
+ * (mongo_connect). mongo-c-driver 1.23 as Debian builds it (automatic init)
+ * also calls mongoc_init from its own initialiser, before main, in every
+ * process that links it, and makes the file then: this constructor runs right
+ * after that one and removes its name (the counters stay mapped; the
+ * driver's cleanup at exit finds nothing to remove).
+ */
+__attribute__((constructor)) static void mongo_no_shm(void)
+{
+	setenv("MONGOC_DISABLE_SHM", "1", 0);
+	char name[64];
+	snprintf(name, sizeof(name), "/mongoc-%d", (int)getpid());
+	shm_unlink(name);
 }
 
 static pthread_once_t mongo_once = PTHREAD_ONCE_INIT;
@@ -272,6 +294,28 @@ static void mongo_disconnect(struct driver *d)
 	d->impl = NULL;
 }
 
+/* ---- the engine ---- */
+
+const char *mongo_engine(struct driver *d)
+{
+	struct mongo *mg = mongo_of(d);
+	if (mg->engine_known)
+		return mg->engine;
+	mg->engine_known = true;
+	bson_t *cmd = BCON_NEW("buildInfo", BCON_INT32(1));
+	bson_t reply;
+	bson_error_t e;
+	if (mongoc_client_command_simple(mg->client, "admin", cmd, NULL, &reply, &e)) {
+		bson_iter_t it;
+		if (bson_iter_init_find(&it, &reply, "documentdb") ||
+		    bson_iter_init_find(&it, &reply, "ferretdb"))
+			mg->engine = "DocumentDB";
+	}
+	bson_destroy(&reply);
+	bson_destroy(cmd);
+	return mg->engine;
+}
+
 /* ---- the run lock ---- */
 
 struct holder {
@@ -308,9 +352,9 @@ static int mongo_lock(struct driver *d, struct mg_error *err)
 		int rc = run_command(d, mg->db_name, cmd, NULL, 0, &reply, &code, err);
 		bson_destroy(cmd);
 		if (rc == 0) {
-			int64_t n = mongo_reply_n(&reply);
+			bool taken = mongo_reply_lock_taken(&reply);
 			bson_destroy(&reply);
-			if (n == 1) {
+			if (taken) {
 				mg->locked = true;
 				mg->refreshed_ms = monotonic_ms();
 				return 0;

@@ -18,4 +18,11 @@
  */
 extern const struct driver_ops driver_mongo_ops;
 
+/*
+ * The engine behind a connected MongoDB driver, from buildInfo (asked once):
+ * "DocumentDB" when the reply names DocumentDB (or FerretDB, which runs on
+ * it), else NULL (MongoDB). Engines differ in what collMod accepts.
+ */
+const char *mongo_engine(struct driver *d);
+
 #endif

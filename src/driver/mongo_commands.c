@@ -37,31 +37,70 @@ static void append_now_plus(bson_t *doc, const char *key, int64_t ttl_ms)
 	bson_append_document_end(doc, &add);
 }
 
+/* {"$cond": [{"$lt": ["$expires_at", "$$NOW"]}, NEW, "$FIELD"]}: NEW once the
+ * holder's lease ended (or there is no holder: a missing field is less than
+ * any date), else the field as it is. NEW is appended by the caller. */
+static void cond_begin(bson_t *set, const char *key, bson_t *cond, bson_t *args)
+{
+	bson_t test, lt;
+	bson_append_document_begin(set, key, -1, cond);
+	bson_append_array_begin(cond, "$cond", -1, args);
+	bson_append_document_begin(args, "0", -1, &test);
+	bson_append_array_begin(&test, "$lt", -1, &lt);
+	BSON_APPEND_UTF8(&lt, "0", "$expires_at");
+	BSON_APPEND_UTF8(&lt, "1", "$$NOW");
+	bson_append_array_end(&test, &lt);
+	bson_append_document_end(args, &test);
+}
+
+static void cond_end(bson_t *set, const char *key, bson_t *cond, bson_t *args)
+{
+	char old[64];
+	snprintf(old, sizeof(old), "$%s", key);
+	BSON_APPEND_UTF8(args, "2", old);
+	bson_append_array_end(cond, args);
+	bson_append_document_end(set, cond);
+}
+
+static void cond_literal(bson_t *set, const char *key, const char *value)
+{
+	bson_t cond, args;
+	cond_begin(set, key, &cond, &args);
+	append_literal_utf8(&args, "1", value);
+	cond_end(set, key, &cond, &args);
+}
+
+/*
+ * The filter is the lock's _id alone: MongoDB refuses $expr in the query of
+ * an upsert (error 224). Each field changes only when the holder's lease
+ * ended, so a held lock matches but is not modified; the lock is taken when
+ * the reply says upserted or nModified >= 1 (mongo_reply_lock_taken). Two
+ * first runs at once: one upserts, the other gets a duplicate key (held).
+ */
 bson_t *mongo_cmd_lock_acquire(const char *owner, const char *who, const char *command,
 			       int64_t ttl_ms)
 {
 	bson_t *cmd = bson_new();
-	bson_t ups, up, q, expr, lt, u, stage, set;
+	bson_t ups, up, q, u, stage, set, cond, args;
 	BSON_APPEND_UTF8(cmd, "update", MONGO_LOCK_COLLECTION);
 	bson_append_array_begin(cmd, "updates", -1, &ups);
 	bson_append_document_begin(&ups, "0", -1, &up);
 	bson_append_document_begin(&up, "q", -1, &q);
 	BSON_APPEND_UTF8(&q, "_id", "lock");
-	bson_append_document_begin(&q, "$expr", -1, &expr);
-	bson_append_array_begin(&expr, "$lt", -1, &lt);
-	BSON_APPEND_UTF8(&lt, "0", "$expires_at");
-	BSON_APPEND_UTF8(&lt, "1", "$$NOW");
-	bson_append_array_end(&expr, &lt);
-	bson_append_document_end(&q, &expr);
 	bson_append_document_end(&up, &q);
 	bson_append_array_begin(&up, "u", -1, &u);
 	bson_append_document_begin(&u, "0", -1, &stage);
 	bson_append_document_begin(&stage, "$set", -1, &set);
-	append_literal_utf8(&set, "owner", owner);
-	append_literal_utf8(&set, "who", who);
-	append_literal_utf8(&set, "command", command);
-	BSON_APPEND_UTF8(&set, "acquired_at", "$$NOW");
-	append_now_plus(&set, "expires_at", ttl_ms);
+	cond_literal(&set, "owner", owner);
+	cond_literal(&set, "who", who);
+	cond_literal(&set, "command", command);
+	cond_begin(&set, "acquired_at", &cond, &args);
+	BSON_APPEND_UTF8(&args, "1", "$$NOW");
+	cond_end(&set, "acquired_at", &cond, &args);
+	/* expires_at last: every $cond of the stage reads the document as it was */
+	cond_begin(&set, "expires_at", &cond, &args);
+	append_now_plus(&args, "1", ttl_ms);
+	cond_end(&set, "expires_at", &cond, &args);
 	bson_append_document_end(&stage, &set);
 	bson_append_document_end(&u, &stage);
 	bson_append_array_end(&up, &u);
@@ -70,6 +109,19 @@ bson_t *mongo_cmd_lock_acquire(const char *owner, const char *who, const char *c
 	bson_append_array_end(cmd, &ups);
 	append_majority(cmd);
 	return cmd;
+}
+
+bool mongo_reply_lock_taken(const bson_t *reply)
+{
+	bson_iter_t it;
+	if (!reply)
+		return false;
+	if (bson_iter_init_find(&it, reply, "upserted") && BSON_ITER_HOLDS_ARRAY(&it)) {
+		bson_iter_t child;
+		if (bson_iter_recurse(&it, &child) && bson_iter_next(&child))
+			return true;
+	}
+	return bson_iter_init_find(&it, reply, "nModified") && bson_iter_as_int64(&it) >= 1;
 }
 
 bson_t *mongo_cmd_lock_refresh(const char *owner, int64_t ttl_ms)

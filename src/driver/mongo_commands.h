@@ -71,6 +71,8 @@ bool mongo_code_means_done(int32_t code);
 
 /* The "n" of a write command's reply: how many documents matched or were upserted. */
 int64_t mongo_reply_n(const bson_t *reply);
+/* the lock acquire's reply: upserted, or nModified >= 1 */
+bool mongo_reply_lock_taken(const bson_t *reply);
 
 /* Milliseconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ", in a. */
 const char *mongo_time_text(struct arena *a, int64_t ms);

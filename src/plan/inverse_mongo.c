@@ -301,17 +301,48 @@ static const bson_t *state_index(struct build *b, const char *name, const bson_t
 	return NULL;
 }
 
-/* Appends an index spec as createIndexes takes it: as listed, without "ns". */
+/* The spec's name when OPTION (hidden) is true in it, else NULL. */
+static const char *name_if(const bson_t *spec, const char *option)
+{
+	bson_iter_t it;
+	if (!bson_iter_init_find(&it, spec, option) || !bson_iter_as_bool(&it))
+		return NULL;
+	if (bson_iter_init_find(&it, spec, "name") && BSON_ITER_HOLDS_UTF8(&it))
+		return bson_iter_utf8(&it, NULL);
+	return NULL;
+}
+
+/*
+ * Appends an index spec as createIndexes takes it: as listed, without "ns",
+ * and without hidden when it has a name (hidden again by a collMod after it:
+ * DocumentDB refuses to build a hidden index).
+ */
 static void append_spec(bson_t *array, const char *key, const bson_t *spec)
 {
 	bson_t out;
 	bson_iter_t it;
+	bool unhide = name_if(spec, "hidden") != NULL;
 	bson_append_document_begin(array, key, -1, &out);
 	if (bson_iter_init(&it, spec))
-		while (bson_iter_next(&it))
-			if (strcmp(bson_iter_key(&it), "ns") != 0)
-				bson_append_iter(&out, NULL, 0, &it);
+		while (bson_iter_next(&it)) {
+			const char *k = bson_iter_key(&it);
+			if (strcmp(k, "ns") == 0 || (unhide && strcmp(k, "hidden") == 0))
+				continue;
+			bson_append_iter(&out, NULL, 0, &it);
+		}
 	bson_append_document_end(array, &out);
+}
+
+static void add_index_collmod(struct build *b, const char *name, const char *option)
+{
+	bson_t doc = BSON_INITIALIZER, index;
+	BSON_APPEND_UTF8(&doc, "collMod", b->target);
+	bson_append_document_begin(&doc, "index", -1, &index);
+	BSON_APPEND_UTF8(&index, "name", name);
+	BSON_APPEND_BOOL(&index, option, true);
+	bson_append_document_end(&doc, &index);
+	add(b, b->inverse, &doc, MONGO_STEP_DONE_OK);
+	bson_destroy(&doc);
 }
 
 static void add_create_indexes(struct build *b, const bson_t *const *specs, size_t n)
@@ -327,6 +358,11 @@ static void add_create_indexes(struct build *b, const bson_t *const *specs, size
 	bson_append_array_end(&doc, &arr);
 	add(b, b->inverse, &doc, MONGO_STEP_DONE_OK);
 	bson_destroy(&doc);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = name_if(specs[i], "hidden");
+		if (name)
+			add_index_collmod(b, name, "hidden");
+	}
 }
 
 static void add_drop_indexes(struct build *b, struct step_list *l, const char *const *names,

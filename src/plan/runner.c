@@ -791,7 +791,8 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	const struct migration *dry_earlier = NULL;
 	if ((!o->dry_run && branches_upgrade_checksums(d, &h, set, err) < 0) ||
 	    branches_judge(&h, set, o, err) < 0 || check_interrupted_revert(&h, err) < 0 ||
-	    check_statements(d, a, set, &h, o, err) < 0)
+	    check_statements(d, a, set, &h, o, err) < 0 ||
+	    runner_mongo_check(d, a, set, &h, o, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {

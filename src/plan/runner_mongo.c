@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "driver/mongo.h"
 #include "migration/mongo_file.h"
 #include "plan/inverse.h"
 #include "plan/runner_internal.h"
@@ -201,6 +202,87 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	runner_say(o->say, o->say_ctx, "  %s in %lld ms", expand ? "expanded" : "contracted",
 		   (long long)(runner_now_ms() - t0));
 	runner_log_event(d, "up", m->version, phase, "ok", NULL);
+	return 0;
+}
+
+/* ---- what the engine cannot run ---- */
+
+/* The index a collMod's index part names, and whether it sets prepareUnique: true. */
+static bool collmod_prepares(const struct mongo_command *c, const char **ret_name)
+{
+	bson_t doc;
+	bson_iter_t it, f;
+	if (strcmp(c->name, "collMod") != 0 || !bson_init_static(&doc, c->data, c->len))
+		return false;
+	if (!bson_iter_init(&it, &doc) ||
+	    !bson_iter_find_descendant(&it, "index.prepareUnique", &f) || !bson_iter_as_bool(&f))
+		return false;
+	*ret_name = NULL;
+	if (bson_iter_init(&it, &doc) && bson_iter_find_descendant(&it, "index.name", &f) &&
+	    BSON_ITER_HOLDS_UTF8(&f))
+		*ret_name = bson_iter_utf8(&f, NULL);
+	return true;
+}
+
+static int check_engine_section(const char *engine, const struct mongo_file *f,
+				enum migration_section s, struct mg_error *err)
+{
+	const struct mongo_section *sec = &f->sections[s];
+	for (size_t i = 0; sec->present && i < sec->n; i++) {
+		const struct mongo_command *c = &sec->commands[i];
+		const char *name = NULL;
+		if (!collmod_prepares(c, &name) || !c->target)
+			continue;
+		mg_error_set_at(err, 2, f->migration->path, c->line, c->column,
+				"%s cannot run collMod prepareUnique on index '%s' of '%s': it "
+				"accepts it only on an index built with its own buildAsUnique "
+				"option, and cannot drop an index so prepared again, so the "
+				"migration could not be reverted",
+				engine, name ? name : "?", c->target);
+		mg_error_set_help(err,
+				  "on DocumentDB, build the unique index directly (createIndexes "
+				  "with unique: true, while no duplicates can be written), or run "
+				  "this migration on MongoDB");
+		return -1;
+	}
+	return 0;
+}
+
+int runner_mongo_check(struct driver *d, struct arena *a, const struct migration_set *set,
+		       const struct history *h, const struct runner_options *o,
+		       struct mg_error *err)
+{
+	if (d->ops != &driver_mongo_ops)
+		return 0;
+	const char *engine = NULL;
+	bool asked = false;
+	for (size_t i = 0; i < set->n; i++) {
+		const struct migration *m = set->items[i];
+		if (m->kind != MIGRATION_JSON || !m->has_version)
+			continue;
+		if (o->has_to && m->version > o->to)
+			break;
+		const struct history_entry *e = history_find(h, m->version);
+		enum history_phase p = e ? e->phase : HISTORY_PENDING;
+		bool expand =
+		    (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
+		bool contract = (o->phases & RUN_CONTRACT) &&
+				(expand || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
+		if (!expand && !contract)
+			continue;
+		struct mongo_file f;
+		if (mongo_file_parse(a, m, &f, err) < 0)
+			return -1;
+		if (!asked) {
+			engine = mongo_engine(d);
+			asked = true;
+		}
+		if (!engine)
+			return 0;
+		if ((expand && check_engine_section(engine, &f, SECTION_EXPAND, err) < 0) ||
+		    (contract && check_engine_section(engine, &f, SECTION_CONTRACT, err) < 0))
+			return -1;
+	}
 	return 0;
 }
 

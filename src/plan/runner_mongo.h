@@ -22,6 +22,15 @@ int runner_mongo_up(struct driver *d, struct arena *a, const struct runner_optio
 		    struct mg_error *err);
 
 /*
+ * Before anything runs (runner_up): refuses (exit 2, at the command's
+ * file:line) what the engine behind the target cannot run in the phases
+ * ahead. On DocumentDB: collMod prepareUnique (the unique conversion).
+ */
+int runner_mongo_check(struct driver *d, struct arena *a, const struct migration_set *set,
+		       const struct history *h, const struct runner_options *o,
+		       struct mg_error *err);
+
+/*
  * Prints a migration's commands per phase and what undoes them (see
  * runner_plan), then a blank line, and sets *ret_found; other drivers print
  * nothing.

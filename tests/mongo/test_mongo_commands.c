@@ -50,18 +50,44 @@ static void test_lock(void **state)
 	    mongo_cmd_lock_acquire("65a0f0f0f0f0f0f0f0f0f0f0", "ann@ci", "migrate up", 600000);
 	assert_string_equal(str_at(c, "update"), "_migrate_lock");
 	assert_string_equal(str_at(c, "updates.0.q._id"), "lock");
-	/* taken over only once the holder's lease ended, by the server's clock */
-	assert_string_equal(str_at(c, "updates.0.q.$expr.$lt.0"), "$expires_at");
-	assert_string_equal(str_at(c, "updates.0.q.$expr.$lt.1"), "$$NOW");
-	assert_string_equal(str_at(c, "updates.0.u.0.$set.owner.$literal"),
+	/* the filter is _id alone: MongoDB refuses $expr in an upsert's query */
+	assert_false(has(c, "updates.0.q.$expr"));
+	/* each field taken over only once the holder's lease ended, by the server's clock */
+	static const char *const fields[] = {"owner", "who", "command", "acquired_at",
+					     "expires_at"};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		char path[128], old[64];
+		snprintf(path, sizeof(path), "updates.0.u.0.$set.%s.$cond.0.$lt.0", fields[i]);
+		assert_string_equal(str_at(c, path), "$expires_at");
+		snprintf(path, sizeof(path), "updates.0.u.0.$set.%s.$cond.0.$lt.1", fields[i]);
+		assert_string_equal(str_at(c, path), "$$NOW");
+		snprintf(path, sizeof(path), "updates.0.u.0.$set.%s.$cond.2", fields[i]);
+		snprintf(old, sizeof(old), "$%s", fields[i]);
+		assert_string_equal(str_at(c, path), old);
+	}
+	assert_string_equal(str_at(c, "updates.0.u.0.$set.owner.$cond.1.$literal"),
 			    "65a0f0f0f0f0f0f0f0f0f0f0");
-	assert_string_equal(str_at(c, "updates.0.u.0.$set.who.$literal"), "ann@ci");
-	assert_string_equal(str_at(c, "updates.0.u.0.$set.command.$literal"), "migrate up");
-	assert_string_equal(str_at(c, "updates.0.u.0.$set.expires_at.$add.0"), "$$NOW");
-	assert_int_equal(int_at(c, "updates.0.u.0.$set.expires_at.$add.1"), 600000);
+	assert_string_equal(str_at(c, "updates.0.u.0.$set.who.$cond.1.$literal"), "ann@ci");
+	assert_string_equal(str_at(c, "updates.0.u.0.$set.command.$cond.1.$literal"), "migrate up");
+	assert_string_equal(str_at(c, "updates.0.u.0.$set.acquired_at.$cond.1"), "$$NOW");
+	assert_string_equal(str_at(c, "updates.0.u.0.$set.expires_at.$cond.1.$add.0"), "$$NOW");
+	assert_int_equal(int_at(c, "updates.0.u.0.$set.expires_at.$cond.1.$add.1"), 600000);
 	assert_true(has(c, "updates.0.upsert"));
 	assert_string_equal(str_at(c, "writeConcern.w"), "majority");
 	bson_destroy(c);
+
+	/* taken: upserted, or modified (a lease that ended); held: matched, not modified */
+	bson_t *r = BCON_NEW("n", BCON_INT32(1), "upserted", "[", "{", "index", BCON_INT32(0),
+			     "_id", BCON_UTF8("lock"), "}", "]", "nModified", BCON_INT32(0));
+	assert_true(mongo_reply_lock_taken(r));
+	bson_destroy(r);
+	r = BCON_NEW("n", BCON_INT32(1), "nModified", BCON_INT32(1));
+	assert_true(mongo_reply_lock_taken(r));
+	bson_destroy(r);
+	r = BCON_NEW("n", BCON_INT32(1), "nModified", BCON_INT32(0));
+	assert_false(mongo_reply_lock_taken(r));
+	bson_destroy(r);
+	assert_false(mongo_reply_lock_taken(NULL));
 
 	c = mongo_cmd_lock_refresh("owner1", 1000);
 	assert_string_equal(str_at(c, "updates.0.q._id"), "lock");

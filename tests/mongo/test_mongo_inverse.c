@@ -220,6 +220,21 @@ static void test_indexes(void **state)
 	     {"{\"drop\": \"audit\"}"},
 	     NULL},
 
+	    /* a hidden index is rebuilt visible, then hidden (DocumentDB builds no
+	     * hidden index) */
+	    {"{\"dropIndexes\": \"users\", \"index\": \"nick_1\"}",
+	     SECTION_CONTRACT,
+	     false,
+	     true,
+	     false,
+	     NULL,
+	     "{\"i\": [{\"v\": 2, \"key\": {\"_id\": 1}, \"name\": \"_id_\"}, {\"v\": 2, "
+	     "\"key\": {\"nick\": 1}, \"name\": \"nick_1\", \"hidden\": true}]}",
+	     {NULL},
+	     {"{\"createIndexes\": \"users\", \"indexes\": [{\"v\": 2, \"key\": {\"nick\": 1}, "
+	      "\"name\": \"nick_1\"}]}",
+	      "{\"collMod\": \"users\", \"index\": {\"name\": \"nick_1\", \"hidden\": true}}"},
+	     NULL},
 	    /* dropIndexes: recreated from the spec listIndexes gave, without "ns" */
 	    {"{\"dropIndexes\": \"users\", \"index\": \"email_1\"}",
 	     SECTION_CONTRACT,
