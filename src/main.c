@@ -27,7 +27,8 @@ const struct cmd commands[] = {
      cmd_up,
      "Apply pending migrations, phase by phase.",
      "migrate up [--phase expand|contract] [--to VERSION] [--dry-run] [--allow-drift]\n"
-     "                  [--retries N] [--lock-wait DUR] [--batch-size N] [--batch-delay DUR]",
+     "                  [--retries N] [--lock-wait DUR] [--batch-size N] [--batch-delay DUR]\n"
+     "                  [--max-replica-lag DUR] [--replica URL]",
      "Lints first (errors stop the run: nothing is applied), takes the run lock, then\n"
      "applies each phase of each migration in one transaction (statement by statement\n"
      "when it holds CONCURRENTLY), recording how to undo every statement.\n"
@@ -43,6 +44,10 @@ const struct cmd commands[] = {
      "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
      "  --batch-size N     rows per backfill batch, each its own transaction (default: 1000)\n"
      "  --batch-delay DUR  pause between backfill batches (default: none)\n"
+     "  --max-replica-lag DUR  before each backfill batch and each step that takes locks,\n"
+     "                     wait while a standby in pg_stat_replication lags more than DUR\n"
+     "                     (default: off; [database] max_replica_lag in migrate.conf)\n"
+     "  --replica URL      wait for this standby instead (with --max-replica-lag)\n"
      "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
      "Planned changes (see 'migrate plan'): CREATE INDEX, ADD FOREIGN KEY/CHECK/UNIQUE/\n"

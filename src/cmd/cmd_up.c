@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "driver/replica.h"
 #include "plan/runner.h"
 #include "util/fileio.h"
 #include "util/number.h"
@@ -19,7 +20,30 @@ enum {
 	OPT_LOCK_WAIT,
 	OPT_BATCH_SIZE,
 	OPT_BATCH_DELAY,
+	OPT_MAX_REPLICA_LAG,
+	OPT_REPLICA,
 };
+
+/*
+ * --max-replica-lag: why a backfill batch or a step waits, on stdout, the
+ * first time and then every few seconds while it waits.
+ */
+static void up_replica_waiting(void *ctx, const char *why, int64_t waited_ms)
+{
+	static int64_t last_said = -1;
+	(void)ctx;
+	if (cli.quiet)
+		return;
+	if (waited_ms == 0 || last_said < 0 || waited_ms < last_said ||
+	    waited_ms - last_said >= 5000) {
+		if (isatty(STDOUT_FILENO))
+			putchar('\n');
+		printf("  waiting for replicas: %s, waited %.1f s\n", why,
+		       (double)waited_ms / 1000);
+		fflush(stdout);
+		last_said = waited_ms;
+	}
+}
 
 /*
  * A backfill's progress: a bar redrawn in place on a terminal, a log line
@@ -65,6 +89,8 @@ const struct option cmd_up_options[] = {
     {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
     {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
     {"batch-delay", required_argument, NULL, OPT_BATCH_DELAY},
+    {"max-replica-lag", required_argument, NULL, OPT_MAX_REPLICA_LAG},
+    {"replica", required_argument, NULL, OPT_REPLICA},
     {NULL, 0, NULL, 0},
 };
 
@@ -89,7 +115,8 @@ int cmd_up(int argc, char **argv)
 				   .batch_size = 1000};
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
-	int64_t retries = -1, lock_wait = -1, v;
+	int64_t retries = -1, lock_wait = -1, v, max_lag = -1;
+	struct replica_lag lag = {.waiting = up_replica_waiting};
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -97,6 +124,14 @@ int cmd_up(int argc, char **argv)
 			return 0;
 		case '?':
 			return 2;
+		case OPT_MAX_REPLICA_LAG:
+			if (!cmd_duration_arg(self, "--max-replica-lag", optarg, 1, MAX_WAIT_MS,
+					      &max_lag))
+				return 2;
+			break;
+		case OPT_REPLICA:
+			lag.replica_url = optarg;
+			break;
 		case OPT_PHASE:
 			if (strcmp(optarg, "expand") == 0)
 				o.phases = RUN_EXPAND;
@@ -156,6 +191,24 @@ int cmd_up(int argc, char **argv)
 	}
 	if (cmd_lint_before_apply(&env, &err) < 0)
 		goto fail;
+	if (max_lag < 0 && env.config.max_replica_lag &&
+	    !number_parse_duration_ms(env.config.max_replica_lag, MAX_WAIT_MS, &max_lag)) {
+		mg_error_set_at(&err, 2, env.config.path, env.config.max_replica_lag_line, 1,
+				"max_replica_lag is a duration such as 500ms, 2s or 1m, not '%s'",
+				env.config.max_replica_lag);
+		goto fail;
+	}
+	if (lag.replica_url && max_lag <= 0) {
+		mg_error_set(&err, 2,
+			     "--replica names a standby to wait for: it needs "
+			     "--max-replica-lag (or max_replica_lag in migrate.conf)");
+		goto fail;
+	}
+	if (max_lag > 0) {
+		lag.max_lag_ms = max_lag;
+		o.throttle = replica_lag_throttle;
+		o.throttle_ctx = &lag;
+	}
 	if (retries >= 0)
 		env.retries = (int)retries;
 	if (lock_wait >= 0)
@@ -173,10 +226,12 @@ int cmd_up(int argc, char **argv)
 			: o.phases == RUN_CONTRACT ? "contract"
 						   : "apply");
 	cmd_note_missing_database(&env); /* --dry-run: nothing created it */
+	replica_lag_close();
 	cmd_env_release(&env);
 	return 0;
 fail:
 	rc = cmd_fail("up", &err);
+	replica_lag_close();
 	cmd_env_release(&env);
 	return rc;
 }

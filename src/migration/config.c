@@ -167,6 +167,9 @@ static int config_handler(void *user, const char *section, const char *name, con
 		value = arena_strndup(p->arena, raw + 1, len - 2);
 	if (strcmp(section, "database") == 0 && strcmp(name, "url") == 0) {
 		cfg->db_url = arena_strdup(p->arena, value);
+	} else if (strcmp(section, "database") == 0 && strcmp(name, "max_replica_lag") == 0) {
+		cfg->max_replica_lag = arena_strdup(p->arena, value);
+		cfg->max_replica_lag_line = line;
 	} else if (strcmp(section, "database") == 0 && strcmp(name, "history_schema") == 0) {
 		cfg->history_schema = arena_strdup(p->arena, value);
 	} else if (strcmp(section, "migrations") == 0 && strcmp(name, "dir") == 0) {

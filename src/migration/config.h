@@ -45,6 +45,8 @@ struct config {
 	const char *db_url;
 	const char *dir;
 	const char *history_schema;
+	const char *max_replica_lag; /* [database] max_replica_lag, a duration as written */
+	int max_replica_lag_line;
 	enum config_versions versions;
 	int pg_version; /* 0 when not set */
 	struct config_rule_setting *rules;

@@ -295,6 +295,8 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 		    .progress = backfill_say,
 		    .progress_ctx = (void *)r->o,
 		    .crash_after_batches = r->o->crash_after_batches,
+		    .throttle = r->o->throttle,
+		    .throttle_ctx = r->o->throttle_ctx,
 		};
 		/* the columns it fills are dropped by the revert: nothing to undo */
 		if (backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err) == 0)
@@ -381,6 +383,8 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e, s
 {
 	for (int attempt = 0;; attempt++) {
 		r->revert = (struct step_list){0};
+		if (r->o->throttle && r->o->throttle(r->o->throttle_ctx, r->d, err) < 0)
+			return -1;
 		if (r->d->ops->begin(r->d, err) < 0)
 			return -1;
 		size_t i = 0;
@@ -459,6 +463,10 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 			end++;
 		for (int attempt = 0;; attempt++) {
 			struct step_list before = r->revert;
+			/* a backfill waits before each of its batches itself */
+			if (r->o->throttle && !(u->flags & UNIT_BACKFILL) &&
+			    r->o->throttle(r->o->throttle_ctx, r->d, err) < 0)
+				return -1;
 			int rc = alone ? 0 : r->d->ops->begin(r->d, err);
 			for (size_t k = i; rc == 0 && k < end; k++)
 				rc = run_unit(r, k, resuming && k == (size_t)e->steps_done, err);
