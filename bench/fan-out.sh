@@ -61,7 +61,7 @@ run() {
 		{ cat "$work/$name.out"; exit 1; }
 	t1=$(date +%s.%N)
 	for t in $(seq 1 "$targets"); do
-		n=$(psql_admin -d "fan_$t" -c "SELECT count(*) FROM migrate.history WHERE phase = 'contracted'")
+		n=$(PGOPTIONS='--client-min-messages=warning' psql "$conninfo dbname=fan_$t" -qAtX -c "SELECT count(*) FROM migrate.history WHERE phase = 'contracted'")
 		[ "$n" = "$count" ] || { echo "fan_$t has $n of $count migrations" >&2; exit 1; }
 	done
 	local times

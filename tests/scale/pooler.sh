@@ -11,7 +11,9 @@ if [ ! -x "$PGBOUNCER" ]; then
 	exit 77
 fi
 new_db
-SOCKDIR=$(psql "$MIGRATE_TEST_PG" -X -At -c "SELECT split_part(current_setting('unix_socket_directories'), ',', 1)")
+# the server's socket as this side sees it (a server in a chroot knows another path)
+SOCKDIR=$(sed -nE 's/.*(^| )host=([^ ]+).*/\2/p' <<<"$MIGRATE_TEST_PG")
+[ -n "$SOCKDIR" ] || SOCKDIR=$(psql "$MIGRATE_TEST_PG" -X -At -c "SELECT split_part(current_setting('unix_socket_directories'), ',', 1)")
 PORT=$(psql "$MIGRATE_TEST_PG" -X -At -c "SHOW port")
 chmod 755 "$T"
 run_as() {
@@ -35,6 +37,7 @@ unix_socket_dir = $dir
 auth_type = any
 pool_mode = $1
 default_pool_size = 4
+query_wait_timeout = 15
 max_client_conn = 50
 ignore_startup_parameters = extra_float_digits
 logfile = $dir/pgbouncer.log
