@@ -547,7 +547,9 @@ int cmd_targets_run(const struct cmd *cmd, int argc, char **argv)
 		mode = OUT_JSON;
 	else if (format && strcmp(format, "github") == 0)
 		mode = OUT_RAW;
-	else if (format && strcmp(format, "text") != 0 && n > 1) {
+	else if (format && strcmp(format, "text") != 0 && n == 1)
+		mode = OUT_RAW; /* sarif, junit: the one report as it is */
+	else if (format && strcmp(format, "text") != 0) {
 		cmd_usage_error(cmd,
 				"--format %s makes one report per database: name one --target, or "
 				"use text, json or github",

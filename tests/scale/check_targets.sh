@@ -45,4 +45,7 @@ PY
 # the shared databases were only read
 expect_eq "orders history" "$(tq orders "SELECT count(*) FROM migrate.history")" 1
 expect_exit 2 "$MIGRATE" check --all-targets --shadow-db "$SHADOW" --format sarif
+# one target: its SARIF report as it is
+expect_exit 0 "$MIGRATE" check --target orders --shadow-db "$SHADOW" --format sarif
+json_check "$OUT" 'd["version"] == "2.1.0"'
 pass
