@@ -68,7 +68,8 @@ const struct cmd commands[] = {
     {"revert",
      cmd_revert,
      "Undo applied phases, newest first.",
-     "migrate revert [--steps N | --to VERSION] [--dry-run] [--retries N] [--lock-wait DUR]",
+     "migrate revert [--steps N | --to VERSION] [--dry-run] [--retries N] [--lock-wait DUR]\n"
+     "                      [--max-replica-lag DUR] [--replica URL]",
      "Undoes the newest applied phase (contracted -> expanded -> pending) from the SQL the\n"
      "history recorded when it was applied; the migration files are not needed. Data a\n"
      "contract removed comes back from schema migrate_trash.\n"
@@ -80,6 +81,9 @@ const struct cmd commands[] = {
      "  --dry-run          show what would run; change nothing\n"
      "  --retries N        retries after a lock timeout, 0 to 100 (default: 10)\n"
      "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n"
+     "  --max-replica-lag DUR  before each phase (each step of one run step by step), wait\n"
+     "                     while a standby lags more than DUR (default: off)\n"
+     "  --replica URL      wait for this standby instead (with --max-replica-lag)\n"
      "  --verbose          print each statement sent, with its duration, on stderr\n",
      true,
      cmd_revert_options,

@@ -735,11 +735,14 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 	}
 	bool stepwise = step_list_needs_no_transaction(steps);
 	for (int attempt = 0;; attempt++) {
-		int rc = 0;
+		int rc = o->throttle ? o->throttle(o->throttle_ctx, d, err) : 0;
 		size_t i = 0;
-		if (!stepwise)
+		if (rc == 0 && !stepwise)
 			rc = d->ops->begin(d, err);
 		for (; rc == 0 && i < steps->n; i++) {
+			if (stepwise && i && o->throttle &&
+			    (rc = o->throttle(o->throttle_ctx, d, err)) < 0)
+				break;
 			if (stepwise && !(steps->items[i].flags & STEP_NO_TRANSACTION)) {
 				rc = d->ops->begin(d, err);
 				if (rc == 0)

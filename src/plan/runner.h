@@ -71,6 +71,9 @@ struct revert_options {
 	const char *history_schema;
 	runner_say_fn say;
 	void *say_ctx;
+	/* as runner_options.throttle: before each phase, and each step of one run step by step */
+	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
+	void *throttle_ctx;
 };
 
 /*
