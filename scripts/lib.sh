@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 
 MIGRATE_DEPS="meson ninja-build pkg-config gcc libpq-dev libpg-query-dev libprotobuf-c-dev
-libsqlite3-dev sqlite3 libmongoc-dev libbson-dev libinih-dev libssl-dev libcmocka-dev
+libsqlite3-dev sqlite3 libmongoc-dev libbson-dev libinih-dev libssl-dev libcmocka-dev pgbouncer
 postgresql postgresql-contrib"
 
 as_root() {

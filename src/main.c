@@ -40,7 +40,7 @@ const struct cmd commands[] = {
      "Apply pending migrations, phase by phase.",
      "migrate up [--phase expand|contract] [--to VERSION] [--dry-run] [--allow-drift]\n"
      "                  [--strict-order] [--retries N] [--lock-wait DUR] [--batch-size N]\n"
-     "                  [--batch-delay DUR]",
+     "                  [--batch-delay DUR] [--max-replica-lag DUR] [--replica URL]",
      "Lints first (errors stop the run: nothing is applied), takes the run lock, then\n"
      "applies each phase of each migration in one transaction (statement by statement\n"
      "when it holds CONCURRENTLY), recording how to undo every statement.\n"
@@ -58,6 +58,10 @@ const struct cmd commands[] = {
      "  --lock-wait DUR    how long to wait for another migrate's run lock (default: 60s)\n"
      "  --batch-size N     rows per backfill batch, each its own transaction (default: 1000)\n"
      "  --batch-delay DUR  pause between backfill batches (default: none)\n"
+     "  --max-replica-lag DUR  before each backfill batch and each step that takes locks,\n"
+     "                     wait while a standby in pg_stat_replication lags more than DUR\n"
+     "                     (default: off; [database] max_replica_lag in migrate.conf)\n"
+     "  --replica URL      wait for this standby instead (with --max-replica-lag)\n"
      "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
      "Planned changes (see 'migrate plan'): CREATE INDEX, ADD FOREIGN KEY/CHECK/UNIQUE/\n"
@@ -84,7 +88,8 @@ const struct cmd commands[] = {
      cmd_revert,
      "Undo applied phases, newest first.",
      "migrate revert [--steps N | --to VERSION] [--dry-run] [--retries N] [--lock-wait DUR]\n"
-     "                  [--batch-size N] [--batch-delay DUR]",
+     "                  [--batch-size N] [--batch-delay DUR] [--max-replica-lag DUR]\n"
+     "                  [--replica URL]",
      "Undoes the newest applied phase (contracted -> expanded -> pending) from the SQL the\n"
      "history recorded when it was applied; the migration files are not needed. A column\n"
      "a contract dropped comes back in a short transaction, its values in keyset batches\n"
@@ -100,6 +105,9 @@ const struct cmd commands[] = {
      "  --lock-wait DUR    how long to wait for the run lock (default: 60s)\n"
      "  --batch-size N     rows per restore batch, each its own transaction (default: 1000)\n"
      "  --batch-delay DUR  pause between restore batches (default: none)\n"
+     "  --max-replica-lag DUR  before each phase (each step of one run step by step), wait\n"
+     "                     while a standby lags more than DUR (default: off)\n"
+     "  --replica URL      wait for this standby instead (with --max-replica-lag)\n"
      "  --verbose          print each statement sent, with its duration, on stderr\n"
      "\n"
      "exit status: 0 done, 2 bad input, 3 the database failed, 4 another migrate holds\n"

@@ -15,6 +15,16 @@ struct cli_common {
 	int quiet;
 	int verbose;
 	int64_t lock_timeout_ms; /* --lock-timeout parsed; 0 when not given */
+	/* many databases (cmd/targets.c): --target NAME..., --all-targets and their company */
+	const char *targets[64];
+	size_t n_targets;
+	int all_targets;
+	const char *parallel;
+	const char *canary;
+	int continue_on_error;
+	/* the argv strings those flags took, left out of what each target's run is given */
+	const char *fanout_args[160];
+	size_t n_fanout_args;
 };
 
 extern struct cli_common cli;
@@ -28,6 +38,11 @@ enum {
 	OPT_VERBOSE,
 	OPT_HELP,
 	OPT_ENV_FILE,
+	OPT_TARGET,
+	OPT_ALL_TARGETS,
+	OPT_PARALLEL,
+	OPT_CANARY,
+	OPT_CONTINUE_ON_ERROR,
 	OPT_COMMON_END,
 };
 
@@ -38,6 +53,11 @@ enum {
 	    {"lock-timeout", required_argument, NULL, OPT_LOCK_TIMEOUT},                           \
 	    {"config", required_argument, NULL, OPT_CONFIG},                                       \
 	    {"quiet", no_argument, NULL, OPT_QUIET}, {"verbose", no_argument, NULL, OPT_VERBOSE},  \
+	    {"target", required_argument, NULL, OPT_TARGET},                                       \
+	    {"all-targets", no_argument, NULL, OPT_ALL_TARGETS},                                   \
+	    {"parallel", required_argument, NULL, OPT_PARALLEL},                                   \
+	    {"canary", required_argument, NULL, OPT_CANARY},                                       \
+	    {"continue-on-error", no_argument, NULL, OPT_CONTINUE_ON_ERROR},                       \
 	{                                                                                          \
 		"help", no_argument, NULL, OPT_HELP                                                \
 	}
@@ -51,6 +71,11 @@ enum {
 	"  --lock-timeout DUR   lock_timeout for each statement (default: 2s)\n"                   \
 	"  --config FILE        configuration file (default: migrate.conf)\n"                      \
 	"  -q, --quiet          only errors; --verbose: more\n"                                    \
+	"  --target NAME        run on the [target \"NAME\"] of migrate.conf (repeatable)\n"       \
+	"  --all-targets        run on every target of migrate.conf, one run each\n"               \
+	"  --parallel N         targets run at once (default: 1)\n"                                \
+	"  --canary NAME        run on that target first; stop when it fails\n"                    \
+	"  --continue-on-error  go on with the other targets after one failed\n"                   \
 	"  --help               this help\n"
 
 struct cmd {
@@ -115,6 +140,12 @@ const char *cmd_suggest_option(const struct cmd *cmd, const char *arg);
  * secrets replaced by ***. The result lives in buf.
  */
 const char *cmd_shown_arg(const char *arg, char *buf, size_t size);
+
+/*
+ * When --target or --all-targets was given: runs the verb once per target
+ * (cmd/targets.c) and returns the worst exit status; -1 when not asked to.
+ */
+int cmd_targets_run(const struct cmd *cmd, int argc, char **argv);
 
 int cmd_lint(int argc, char **argv);
 int cmd_up(int argc, char **argv);

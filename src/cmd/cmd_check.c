@@ -149,7 +149,8 @@ int cmd_check(int argc, char **argv)
 	    .dir = env.dir,
 	    .shadow_url = shadow,
 	    .shadow_source = shadow_source,
-	    .db_url = cli.db,
+	    /* a target's database under --target (cmd/targets.c), kept off the command line */
+	    .db_url = cli.db ? cli.db : getenv("MIGRATE_TARGET_DB"),
 	    .history_schema = env.history_schema,
 	    .strict_order = env.config.strict_order,
 	    .lock_timeout_ms = env.lock_timeout_ms,

@@ -6,6 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "driver/replica.h"
 #include "plan/runner.h"
 #include "util/interrupt.h"
 #include "util/fileio.h"
@@ -21,7 +22,30 @@ enum {
 	OPT_LOCK_WAIT,
 	OPT_BATCH_SIZE,
 	OPT_BATCH_DELAY,
+	OPT_MAX_REPLICA_LAG,
+	OPT_REPLICA,
 };
+
+/*
+ * --max-replica-lag: why a backfill batch or a step waits, on stdout, the
+ * first time and then every few seconds while it waits.
+ */
+static void up_replica_waiting(void *ctx, const char *why, int64_t waited_ms)
+{
+	static int64_t last_said = -1;
+	(void)ctx;
+	if (cli.quiet)
+		return;
+	if (waited_ms == 0 || last_said < 0 || waited_ms < last_said ||
+	    waited_ms - last_said >= 5000) {
+		if (isatty(STDOUT_FILENO))
+			putchar('\n');
+		printf("  waiting for replicas: %s, waited %.1f s\n", why,
+		       (double)waited_ms / 1000);
+		fflush(stdout);
+		last_said = waited_ms;
+	}
+}
 
 /*
  * A backfill's progress: a bar redrawn in place on a terminal, a log line
@@ -58,6 +82,27 @@ static void up_progress(void *ctx, const char *label, long long rows, long long 
 	}
 }
 
+/* The most a --lock-wait or --batch-delay may ask for. */
+#define MAX_WAIT_MS (24 * 3600 * 1000LL)
+
+/* --max-replica-lag (else [database] max_replica_lag) and --replica into lag. */
+static int replica_setup(const struct cmd_env *env, int64_t max_lag, struct replica_lag *lag,
+			 struct mg_error *err)
+{
+	if (max_lag < 0 && env->config.max_replica_lag &&
+	    !number_parse_duration_ms(env->config.max_replica_lag, MAX_WAIT_MS, &max_lag))
+		return mg_error_set_at(
+		    err, 2, env->config.path, env->config.max_replica_lag_line, 1,
+		    "max_replica_lag is a duration such as 500ms, 2s or 1m, not '%s'",
+		    env->config.max_replica_lag);
+	if (lag->replica_url && max_lag <= 0)
+		return mg_error_set(err, 2,
+				    "--replica names a standby to wait for: it needs "
+				    "--max-replica-lag (or max_replica_lag in migrate.conf)");
+	lag->max_lag_ms = max_lag > 0 ? max_lag : 0;
+	return 0;
+}
+
 const struct option cmd_up_options[] = {
     {"phase", required_argument, NULL, OPT_PHASE},
     {"to", required_argument, NULL, OPT_TO},
@@ -68,11 +113,10 @@ const struct option cmd_up_options[] = {
     {"lock-wait", required_argument, NULL, OPT_LOCK_WAIT},
     {"batch-size", required_argument, NULL, OPT_BATCH_SIZE},
     {"batch-delay", required_argument, NULL, OPT_BATCH_DELAY},
+    {"max-replica-lag", required_argument, NULL, OPT_MAX_REPLICA_LAG},
+    {"replica", required_argument, NULL, OPT_REPLICA},
     {NULL, 0, NULL, 0},
 };
-
-/* The most a --lock-wait or --batch-delay may ask for. */
-#define MAX_WAIT_MS (24 * 3600 * 1000LL)
 
 /* A number the test suite passes through the environment; 0 when unset or malformed. */
 static int test_env_number(const char *name)
@@ -92,7 +136,8 @@ int cmd_up(int argc, char **argv)
 				   .batch_size = 1000};
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
-	int64_t retries = -1, lock_wait = -1, v;
+	int64_t retries = -1, lock_wait = -1, v, max_lag = -1;
+	struct replica_lag lag = {.waiting = up_replica_waiting};
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -100,6 +145,14 @@ int cmd_up(int argc, char **argv)
 			return 0;
 		case '?':
 			return 2;
+		case OPT_MAX_REPLICA_LAG:
+			if (!cmd_duration_arg(self, "--max-replica-lag", optarg, 1, MAX_WAIT_MS,
+					      &max_lag))
+				return 2;
+			break;
+		case OPT_REPLICA:
+			lag.replica_url = optarg;
+			break;
 		case OPT_PHASE:
 			if (strcmp(optarg, "expand") == 0)
 				o.phases = RUN_EXPAND;
@@ -160,6 +213,12 @@ int cmd_up(int argc, char **argv)
 		mg_error_set(&err, 2, "no migration with version %lld", (long long)o.to);
 		goto fail;
 	}
+	if (replica_setup(&env, max_lag, &lag, &err) < 0)
+		goto fail;
+	if (lag.max_lag_ms > 0) {
+		o.throttle = replica_lag_throttle;
+		o.throttle_ctx = &lag;
+	}
 	if (retries >= 0)
 		env.retries = (int)retries;
 	if (lock_wait >= 0)
@@ -187,15 +246,27 @@ int cmd_up(int argc, char **argv)
 			: o.phases == RUN_CONTRACT ? "contract"
 						   : "apply");
 	cmd_note_missing_database(&env); /* --dry-run: nothing created it */
+	replica_lag_close();
 	cmd_env_release(&env);
 	return 0;
 fail:
 	rc = cmd_fail("up", &err);
+	replica_lag_close();
 	cmd_env_release(&env);
 	return rc;
 }
 
-enum { R_STEPS = 1, R_TO, R_DRY_RUN, R_RETRIES, R_LOCK_WAIT, R_BATCH_SIZE, R_BATCH_DELAY };
+enum {
+	R_STEPS = 1,
+	R_TO,
+	R_DRY_RUN,
+	R_RETRIES,
+	R_LOCK_WAIT,
+	R_BATCH_SIZE,
+	R_BATCH_DELAY,
+	R_MAX_REPLICA_LAG,
+	R_REPLICA
+};
 
 const struct option cmd_revert_options[] = {
     {"steps", required_argument, NULL, R_STEPS},
@@ -205,6 +276,8 @@ const struct option cmd_revert_options[] = {
     {"lock-wait", required_argument, NULL, R_LOCK_WAIT},
     {"batch-size", required_argument, NULL, R_BATCH_SIZE},
     {"batch-delay", required_argument, NULL, R_BATCH_DELAY},
+    {"max-replica-lag", required_argument, NULL, R_MAX_REPLICA_LAG},
+    {"replica", required_argument, NULL, R_REPLICA},
     {NULL, 0, NULL, 0},
 };
 
@@ -243,7 +316,8 @@ int cmd_revert(int argc, char **argv)
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
 	bool has_steps = false;
-	int64_t retries = -1, lock_wait = -1, v;
+	int64_t retries = -1, lock_wait = -1, v, max_lag = -1;
+	struct replica_lag lag = {.waiting = up_replica_waiting};
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -251,6 +325,14 @@ int cmd_revert(int argc, char **argv)
 			return 0;
 		case '?':
 			return 2;
+		case R_MAX_REPLICA_LAG:
+			if (!cmd_duration_arg(self, "--max-replica-lag", optarg, 1, MAX_WAIT_MS,
+					      &max_lag))
+				return 2;
+			break;
+		case R_REPLICA:
+			lag.replica_url = optarg;
+			break;
 		case R_STEPS:
 			if (!cmd_number_arg(self, "--steps", optarg, 1, 1000000, &v))
 				return 2;
@@ -296,8 +378,12 @@ int cmd_revert(int argc, char **argv)
 	if (has_steps && o.has_to)
 		return cmd_usage_error(self, "--steps and --to go alone");
 	int rc;
-	if (cmd_env_init(&env, false, &err) < 0)
+	if (cmd_env_init(&env, false, &err) < 0 || replica_setup(&env, max_lag, &lag, &err) < 0)
 		goto fail;
+	if (lag.max_lag_ms > 0) {
+		o.throttle = replica_lag_throttle;
+		o.throttle_ctx = &lag;
+	}
 	if (retries >= 0)
 		env.retries = (int)retries;
 	if (lock_wait >= 0)
@@ -316,10 +402,12 @@ int cmd_revert(int argc, char **argv)
 		cmd_say(NULL, "nothing to revert: '%s' does not exist", env.driver.missing_file);
 	else if (!reverted)
 		cmd_say(NULL, "nothing to revert");
+	replica_lag_close();
 	cmd_env_release(&env);
 	return 0;
 fail:
 	rc = cmd_fail("revert", &err);
+	replica_lag_close();
 	cmd_env_release(&env);
 	return rc;
 }

@@ -36,6 +36,22 @@ bool cli_common_option(int c, const char *arg)
 	case OPT_VERBOSE:
 		cli.verbose = 1;
 		return true;
+	case OPT_TARGET:
+		if (cli.n_targets < sizeof(cli.targets) / sizeof(cli.targets[0]))
+			cli.targets[cli.n_targets++] = arg;
+		return true;
+	case OPT_ALL_TARGETS:
+		cli.all_targets = 1;
+		return true;
+	case OPT_PARALLEL:
+		cli.parallel = arg;
+		return true;
+	case OPT_CANARY:
+		cli.canary = arg;
+		return true;
+	case OPT_CONTINUE_ON_ERROR:
+		cli.continue_on_error = 1;
+		return true;
 	default:
 		return false;
 	}
@@ -239,11 +255,32 @@ int cmd_getopt(const struct cmd *cmd, int argc, char **argv, const struct option
 			c = OPT_HELP;
 		else if (c == 'u')
 			c = OPT_DB;
-		if (c == -1)
-			return cli_common_check(cmd) ? -1 : '?';
+		if (c == -1) {
+			if (!cli_common_check(cmd))
+				return '?';
+			int rc = cmd_targets_run(cmd, argc, argv);
+			if (rc >= 0) {
+				fflush(stdout);
+				exit(rc);
+			}
+			return -1;
+		}
 		if (c == OPT_HELP) {
 			cmd_print_help(cmd);
 			return OPT_HELP;
+		}
+		if (c >= OPT_TARGET && c <= OPT_CONTINUE_ON_ERROR) {
+			/* remember the strings taken, to leave them out of each target's run */
+			bool separate = optarg && optind >= 2 && argv[optind - 1] == optarg;
+			if (cli.n_fanout_args + 2 <=
+			    sizeof(cli.fanout_args) / sizeof(cli.fanout_args[0])) {
+				if (separate) {
+					cli.fanout_args[cli.n_fanout_args++] = argv[optind - 2];
+					cli.fanout_args[cli.n_fanout_args++] = argv[optind - 1];
+				} else {
+					cli.fanout_args[cli.n_fanout_args++] = argv[optind - 1];
+				}
+			}
 		}
 		if (cli_common_option(c, optarg))
 			continue;

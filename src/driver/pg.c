@@ -234,9 +234,71 @@ static const char *lock_key_sql(struct pg *pg, struct arena *a)
 	return arena_printf(a, "hashtextextended('migrate:' || %s, 0)", pg->schema_literal);
 }
 
+/* pg_backend_pid() on conn, 0 when it fails; sql may begin a transaction first. */
+static long backend_pid(PGconn *conn, const char *sql)
+{
+	PGresult *res = PQexec(conn, sql);
+	long pid = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1
+		       ? strtol(PQgetvalue(res, 0, 0), NULL, 10)
+		       : 0;
+	PQclear(res);
+	return pid;
+}
+
+/*
+ * Whether this connection keeps one server session from one transaction to
+ * the next, as a direct connection or a pooler in session mode does. A
+ * pooler in transaction or statement mode (PgBouncer) hands the server
+ * session back to its pool after each transaction: a session advisory lock
+ * taken there is held for whoever gets that session next, and SET
+ * lock_timeout lasts one transaction. The probe: a second connection opens
+ * a transaction, which such a pooler serves from the server session this
+ * one just gave back (its pools are last in, first out), so this
+ * connection's next statement runs on another one. A second connection that
+ * cannot be opened (a server at max_connections) proves nothing either
+ * way: the connection is taken as direct, as before.
+ */
+static int pg_check_session_pinned(struct driver *d, struct mg_error *err)
+{
+	struct pg *pg = pg_of(d);
+	long first = backend_pid(pg->conn, "SELECT pg_backend_pid()");
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[] = {pg->url, "10", "migrate pooler probe", NULL};
+	PGconn *other = PQconnectdbParams(keys, vals, 1);
+	if (!first || !other || PQstatus(other) != CONNECTION_OK) {
+		PQfinish(other);
+		return 0;
+	}
+	PQsetNoticeProcessor(other, pg_notice_ignore, NULL);
+	int64_t t0 = driver_clock_ns();
+	/* statement mode refuses BEGIN: 0, as for transaction mode */
+	long theirs = backend_pid(other, "BEGIN; SELECT pg_backend_pid()");
+	long again = backend_pid(pg->conn, "SELECT pg_backend_pid()");
+	PQclear(PQexec(other, "ROLLBACK"));
+	PQfinish(other);
+	driver_trace(d,
+		     "SELECT pg_backend_pid() -- twice, and once from a second connection "
+		     "inside a transaction: does this session keep its server session?",
+		     t0);
+	if (theirs && theirs != first && again == first)
+		return 0;
+	mg_error_set(err, 2,
+		     "%s is reached through a connection pooler in transaction or statement "
+		     "mode: the server session changes between transactions, so the run lock "
+		     "(a session advisory lock) and lock_timeout would not hold",
+		     d->url_redacted);
+	mg_error_add_note(err, "note", "nothing was run");
+	mg_error_set_help(err,
+			  "connect to PostgreSQL directly, or through the pooler in session mode "
+			  "(PgBouncer: pool_mode = session for this database)");
+	return -1;
+}
+
 static int pg_lock(struct driver *d, struct mg_error *err)
 {
 	struct pg *pg = pg_of(d);
+	if (pg_check_session_pinned(d, err) < 0)
+		return -1;
 	struct arena a = ARENA_INIT;
 	const char *sql = arena_printf(&a, "SELECT pg_try_advisory_lock(%s)", lock_key_sql(pg, &a));
 	struct timespec start, now;

@@ -79,6 +79,79 @@ static int setting_line(const struct config_parse *p, const char *section, const
 	return 0;
 }
 
+/* `target "orders"` (or 'orders', or bare orders): the name, else NULL. */
+static const char *target_section_name(struct arena *a, const char *section)
+{
+	if (strncmp(section, "target", 6) != 0 || (section[6] != ' ' && section[6] != '\t'))
+		return NULL;
+	const char *s = section + 6;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t len = strlen(s);
+	while (len && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	if (len >= 2 && (s[0] == '"' || s[0] == '\'') && s[len - 1] == s[0]) {
+		s++;
+		len -= 2;
+	}
+	if (!len)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_' || s[i] == '-' || s[i] == '.'))
+			return NULL;
+	return arena_strndup(a, s, len);
+}
+
+const struct config_target *config_target_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; i < cfg->n_targets; i++)
+		if (strcmp(cfg->targets[i].name, name) == 0)
+			return &cfg->targets[i];
+	return NULL;
+}
+
+static int target_setting(struct config_parse *p, const char *section, const char *name,
+			  const char *value, int line)
+{
+	struct config *cfg = p->cfg;
+	const char *tname = target_section_name(p->arena, section);
+	if (!tname) {
+		mg_error_set_at(p->err, 2, cfg->path, line, 1,
+				"a target section is [target \"NAME\"] (letters, digits, _ - .), "
+				"not [%s]",
+				section);
+		p->failed = true;
+		return 0;
+	}
+	struct config_target *t = (struct config_target *)config_target_find(cfg, tname);
+	if (!t) {
+		ARENA_GROW(p->arena, cfg->targets, cfg->n_targets, cfg->alloc_targets,
+			   cfg->n_targets + 1);
+		t = &cfg->targets[cfg->n_targets++];
+		memset(t, 0, sizeof(*t));
+		t->name = tname;
+		t->line = line;
+	}
+	const char **slot = strcmp(name, "db") == 0 || strcmp(name, "url") == 0 ? &t->db
+			    : strcmp(name, "dir") == 0				? &t->dir
+										: NULL;
+	if (!slot) {
+		mg_error_set_at(p->err, 2, cfg->path, line, 1,
+				"unknown setting '%s' in [%s]: a target takes db and dir", name,
+				section);
+		p->failed = true;
+		return 0;
+	}
+	if (*slot) {
+		mg_error_set_at(p->err, 2, cfg->path, line, 1, "target '%s' sets %s twice", tname,
+				name);
+		p->failed = true;
+		return 0;
+	}
+	*slot = arena_strdup(p->arena, value);
+	return 1;
+}
+
 static int config_handler(void *user, const char *section, const char *name, const char *raw)
 {
 	struct config_parse *p = user;
@@ -94,6 +167,9 @@ static int config_handler(void *user, const char *section, const char *name, con
 		value = arena_strndup(p->arena, raw + 1, len - 2);
 	if (strcmp(section, "database") == 0 && strcmp(name, "url") == 0) {
 		cfg->db_url = arena_strdup(p->arena, value);
+	} else if (strcmp(section, "database") == 0 && strcmp(name, "max_replica_lag") == 0) {
+		cfg->max_replica_lag = arena_strdup(p->arena, value);
+		cfg->max_replica_lag_line = line;
 	} else if (strcmp(section, "database") == 0 && strcmp(name, "history_schema") == 0) {
 		cfg->history_schema = arena_strdup(p->arena, value);
 	} else if (strcmp(section, "migrations") == 0 && strcmp(name, "dir") == 0) {
@@ -135,6 +211,9 @@ static int config_handler(void *user, const char *section, const char *name, con
 		add_rule_list(p, value, "on");
 	} else if (strcmp(section, "lint") == 0 && strcmp(name, "disable") == 0) {
 		add_rule_list(p, value, "off");
+	} else if (strncmp(section, "target", 6) == 0 &&
+		   (section[6] == ' ' || section[6] == '\t' || section[6] == '\0')) {
+		return target_setting(p, section, name, value, line);
 	} else if (strcmp(section, "rules") == 0) {
 		if (strcmp(value, "on") && strcmp(value, "off") && strcmp(value, "error") &&
 		    strcmp(value, "warning")) {
@@ -172,5 +251,9 @@ int config_load(struct arena *a, const char *path, struct config *ret, struct mg
 		return mg_error_set_at(err, 2, path, rc, 1, "cannot parse this line");
 	if (rc < 0)
 		return mg_error_set(err, 2, "cannot read '%s'", path);
+	for (size_t i = 0; i < ret->n_targets; i++)
+		if (!ret->targets[i].db || !*ret->targets[i].db)
+			return mg_error_set_at(err, 2, path, ret->targets[i].line, 1,
+					       "target '%s' has no db = URL", ret->targets[i].name);
 	return 0;
 }

@@ -116,6 +116,8 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 		char rows_s[32];
 		snprintf(rows_s, sizeof(rows_s), "%lld", prog.rows);
 		const char *params[] = {last, batch, v, u, rows_s};
+		if (o->throttle && o->throttle(o->throttle_ctx, d, err) < 0)
+			return -1;
 		int rc = -1;
 		for (int attempt = 0;; attempt++) {
 			/* each batch is its own short transaction: locks last milliseconds */

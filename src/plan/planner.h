@@ -98,6 +98,9 @@ struct backfill_options {
 	backfill_progress_fn progress;
 	void *progress_ctx;
 	int crash_after_batches; /* tests: SIGKILL after this many batches; 0 never */
+	/* called before each batch, outside its transaction (--max-replica-lag); NULL: none */
+	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
+	void *throttle_ctx;
 };
 
 /*

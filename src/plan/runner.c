@@ -317,6 +317,8 @@ static int run_unit(struct phase_run *r, size_t i, bool resuming, struct mg_erro
 		    .progress = backfill_say,
 		    .progress_ctx = (void *)r->o,
 		    .crash_after_batches = r->o->crash_after_batches,
+		    .throttle = r->o->throttle,
+		    .throttle_ctx = r->o->throttle_ctx,
 		};
 		/* the columns it fills are dropped by the revert: nothing to undo */
 		if (backfill_run(r->d, r->a, u->backfill, r->m->version, (int)i, &bo, err) == 0)
@@ -434,6 +436,8 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e, s
 	for (int attempt = 0;; attempt++) {
 		r->revert = (struct step_list){0};
 		lock_waits_start(&waits);
+		if (r->o->throttle && r->o->throttle(r->o->throttle_ctx, r->d, err) < 0)
+			return -1;
 		if (r->d->ops->begin(r->d, err) < 0)
 			return -1;
 		size_t i = 0;
@@ -549,6 +553,10 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 		for (int attempt = 0;; attempt++) {
 			struct step_list before = r->revert;
 			lock_waits_start(&waits);
+			/* a backfill waits before each of its batches itself */
+			if (r->o->throttle && !(u->flags & UNIT_BACKFILL) &&
+			    r->o->throttle(r->o->throttle_ctx, r->d, err) < 0)
+				return -1;
 			int rc = alone ? 0 : r->d->ops->begin(r->d, err);
 			for (size_t k = i; rc == 0 && k < end; k++)
 				rc = k > i && runner_interrupted()
@@ -931,10 +939,14 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 	bool maybe_done = resumed;
 	struct lock_waits waits = {0};
 	for (int attempt = 0;; attempt++) {
-		int rc = 0;
+		/* before each attempt, and each step of one run step by step, the
+		 * standbys may hold it back (--max-replica-lag) */
+		int rc = o->throttle ? o->throttle(o->throttle_ctx, d, err) : 0;
 		bool in_transaction = false;
 		lock_waits_start(&waits);
-		if (batched) {
+		if (rc < 0) {
+			/* nothing to undo yet */
+		} else if (batched) {
 			/* a lock-timeout retry, or a rerun, goes on after what committed */
 			rc = revert_steps_run(d, a, o, e->version, contract, steps, &i, err);
 			if (rc == 0)
@@ -959,6 +971,8 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 				rc = runner_interrupt_stop(err);
 				break;
 			}
+			if (o->throttle && (rc = o->throttle(o->throttle_ctx, d, err)) < 0)
+				break;
 			if (!(st->flags & STEP_NO_TRANSACTION)) {
 				rc = d->ops->begin(d, err);
 				if (rc == 0)

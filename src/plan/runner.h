@@ -46,6 +46,13 @@ struct runner_options {
 	int crash_after;
 	int crash_after_batches;
 	/*
+	 * Called outside any transaction before each backfill batch and before
+	 * each planned step or phase transaction that takes locks (the replica
+	 * lag wait, driver/replica.h); NULL: none.
+	 */
+	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
+	void *throttle_ctx;
+	/*
 	 * Observers of each statement (migrate check's lock trace): called in the
 	 * statement's transaction right before and right after it runs. A
 	 * non-zero return from after fails the phase with err filled.
@@ -72,6 +79,9 @@ struct revert_options {
 	void (*progress)(void *say_ctx, const char *label, long long rows, long long total,
 			 double rate, bool done);
 	int crash_after_batches; /* tests: kill -9 after this many batches */
+	/* as runner_options.throttle: before each phase, and each step of one run step by step */
+	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
+	void *throttle_ctx;
 };
 
 /*

@@ -103,10 +103,11 @@ for v in verbs:
 sys.exit(0 if ok else 1)
 PY
 
-# ---- the configuration example is accepted as written (its dir pointed here) ----
+# ---- the configuration examples are accepted as written, all in one file (their dirs pointed here) ----
 migration m/0001_create_users.sql <<<'CREATE TABLE users (id bigint PRIMARY KEY, legacy_login text);'
 migration m/0002_drop_login.sql <<<'ALTER TABLE users DROP COLUMN legacy_login;'
-sed -n '/^```ini$/,/^```$/p' "$README" | sed '1d;$d' | sed -E 's|^dir = [^ ]+|dir = m|' >migrate.conf
+sed -n '/^```ini$/,/^```$/p' "$README" | grep -v '^```' | sed -E 's|^dir = [^ ]+|dir = m|' >migrate.conf
+grep -q '^\[target "' migrate.conf || fail "no [target] example found in README.md"
 grep -q '^\[rules\]' migrate.conf || fail "no INI example found in README.md"
 expect_exit 1 "$MIGRATE" lint
 expect_contains "$OUT" "m/0002_drop_login.sql:1:1: error[drop-column]"
