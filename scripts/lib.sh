@@ -36,5 +36,9 @@ build_into() {
 	if [ ! -f "$dir/build.ninja" ]; then
 		meson setup "$dir" "$@" >/dev/null
 	fi
-	ninja -C "$dir" >/dev/null
+	# quiet when it builds; the compiler's messages when it does not
+	ninja -C "$dir" >/dev/null || {
+		ninja -C "$dir" >&2
+		return 1
+	}
 }

@@ -315,6 +315,10 @@ static bool planned_form_works(const struct lint_ctx *ctx, const struct lint_rul
 
 static void lint_vreport(struct lint_ctx *ctx, const struct lint_rule *rule, const char *help,
 			 int location, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static void lint_vreport(struct lint_ctx *ctx, const struct lint_rule *rule, const char *help,
+			 int location, const char *fmt, va_list ap)
 {
 	enum lint_severity sev = effective_severity(ctx, rule);
 	if (sev == LINT_OFF)
