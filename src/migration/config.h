@@ -50,7 +50,7 @@ struct config {
 	int max_replica_lag_line;
 	enum config_versions versions;
 	bool strict_order; /* [migrations] strict_order: refuse migrations out of order */
-	int pg_version; /* 0 when not set */
+	int pg_version;	   /* 0 when not set */
 	struct config_rule_setting *rules;
 	size_t n_rules, alloc_rules;
 	struct config_target *targets; /* in the order of the file */

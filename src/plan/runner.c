@@ -107,6 +107,14 @@ int runner_check_drift(const struct history *h, const struct migration_set *set,
 	return branches_judge(h, set, &o, err);
 }
 
+void runner_phases_ahead(const struct runner_options *o, enum history_phase p, bool *ret_expand,
+			 bool *ret_contract)
+{
+	*ret_expand = (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
+	*ret_contract = (o->phases & RUN_CONTRACT) &&
+			(*ret_expand || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
+}
+
 int64_t runner_next_seq(const struct history *h)
 {
 	int64_t max = 0;
@@ -729,10 +737,8 @@ static int check_statements(struct driver *d, struct arena *a, const struct migr
 			break;
 		const struct history_entry *e = history_find(h, m->version);
 		enum history_phase p = e ? e->phase : HISTORY_PENDING;
-		bool expand =
-		    (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
-		bool contract = (o->phases & RUN_CONTRACT) &&
-				(expand || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
+		bool expand, contract;
+		runner_phases_ahead(o, p, &expand, &contract);
 		enum migration_section sections[4];
 		size_t n = 0;
 		if (expand)
@@ -818,11 +824,8 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 		}
 		struct history_entry *e = history_find(&h, m->version);
 		enum history_phase p = e ? e->phase : HISTORY_PENDING;
-		bool expand_next =
-		    (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
-		bool contract_next =
-		    (o->phases & RUN_CONTRACT) &&
-		    (expand_next || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
+		bool expand_next, contract_next;
+		runner_phases_ahead(o, p, &expand_next, &contract_next);
 		if (!o->dry_run && (expand_next || contract_next) && runner_interrupted()) {
 			runner_interrupt_stop(err);
 			runner_interrupt_explain(

@@ -16,6 +16,9 @@ void runner_revert_prepend(struct arena *a, struct step_list *revert,
 			   const struct step_list *block);
 /* The order number of the next phase applied: one more than any in the history. */
 int64_t runner_next_seq(const struct history *h);
+/* Which phases of m an up with these options runs, from its phase p in the history. */
+void runner_phases_ahead(const struct runner_options *o, enum history_phase p, bool *ret_expand,
+			 bool *ret_contract);
 /* An event row; a failure to log is not the run's failure. */
 void runner_log_event(struct driver *d, const char *command, int64_t version, const char *phase,
 		      const char *outcome, const char *detail);

@@ -264,10 +264,8 @@ int runner_mongo_check(struct driver *d, struct arena *a, const struct migration
 			break;
 		const struct history_entry *e = history_find(h, m->version);
 		enum history_phase p = e ? e->phase : HISTORY_PENDING;
-		bool expand =
-		    (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
-		bool contract = (o->phases & RUN_CONTRACT) &&
-				(expand || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
+		bool expand, contract;
+		runner_phases_ahead(o, p, &expand, &contract);
 		if (!expand && !contract)
 			continue;
 		struct mongo_file f;
