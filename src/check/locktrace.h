@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "check/check.h"
-#include "driver/driver.h"
+#include "target/target.h"
 #include "plan/runner.h"
 
 /*

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "util/arena.h"
 #include "util/error.h"
 

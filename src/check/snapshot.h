@@ -3,7 +3,7 @@
 
 #include <stddef.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "util/arena.h"
 #include "util/error.h"
 

@@ -6,7 +6,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
-#include "driver/replica.h"
+#include "target/pg/replica.h"
 #include "plan/runner.h"
 #include "util/interrupt.h"
 #include "util/fileio.h"

@@ -1,7 +1,7 @@
 #ifndef MG_CMD_COMMON_H
 #define MG_CMD_COMMON_H
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "lint/lint.h"
 #include "migration/config.h"
 #include "migration/migration.h"

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "driver/redact.h"
+#include "target/redact.h"
 #include "util/fileio.h"
 #include "util/number.h"
 

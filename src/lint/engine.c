@@ -9,7 +9,7 @@
 
 #include "plan/planner.h"
 #include "lint/pg_release.h"
-#include "lint/rules_mongo.h"
+#include "target/mongo/rules_mongo.h"
 #include "sql/ast.h"
 #include "sql/scan.h"
 

@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "lint/catalog.h"
 #include "migration/migration.h"
 #include "sql/parse.h"
@@ -63,14 +63,14 @@ int inverse_pg_after(const struct inverse_input *in, struct inverse_result *ret,
 void inverse_pg_statement_failed(const struct inverse_input *in);
 
 /*
- * PostgreSQL (plan/resume_pg.c): before a step outside a transaction runs
+ * PostgreSQL (target/pg/resume_pg.c): before a step outside a transaction runs
  * again on resume (it may have run, or been cut off midway, before the run
  * was killed): skips a concurrent build whose index is there and valid, drops
  * the invalid index a cut-off build left, skips a DROP INDEX of an index
  * that is gone.
  */
 /*
- * PostgreSQL (plan/refuse_pg.c), before anything runs: refuses (exit 2) a
+ * PostgreSQL (target/pg/refuse_pg.c), before anything runs: refuses (exit 2) a
  * DROP TABLE of a table another table's foreign key references, unless the
  * migration drops that key (or that table) before it.
  */

@@ -3,7 +3,7 @@
 
 #include <stdbool.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "migration/migration.h"
 #include "sql/parse.h"
 

@@ -11,7 +11,7 @@
 
 #include <stdbool.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "plan/planner.h"
 
 /* One statement's planning. */

@@ -11,7 +11,7 @@
 
 #include "plan/branches.h"
 #include "plan/inverse.h"
-#include "plan/runner_mongo.h"
+#include "target/mongo/runner_mongo.h"
 #include "plan/runner_signal.h"
 #include "plan/planner.h"
 #include "plan/revert_steps.h"

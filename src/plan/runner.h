@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "migration/migration.h"
 #include "sql/parse.h"
 
@@ -48,7 +48,7 @@ struct runner_options {
 	/*
 	 * Called outside any transaction before each backfill batch and before
 	 * each planned step or phase transaction that takes locks (the replica
-	 * lag wait, driver/replica.h); NULL: none.
+	 * lag wait, target/pg/replica.h); NULL: none.
 	 */
 	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
 	void *throttle_ctx;

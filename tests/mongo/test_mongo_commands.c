@@ -7,8 +7,8 @@
 
 #include <cmocka.h>
 
-#include "driver/mongo_commands.h"
-#include "plan/inverse_mongo.h"
+#include "target/mongo/mongo_commands.h"
+#include "target/mongo/inverse_mongo.h"
 
 static bson_t *json(const char *text)
 {

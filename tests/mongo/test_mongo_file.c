@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "migration/mongo_file.h"
+#include "target/mongo/mongo_file.h"
 
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))
 

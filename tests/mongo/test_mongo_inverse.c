@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "migration/mongo_file.h"
-#include "plan/inverse_mongo.h"
+#include "target/mongo/mongo_file.h"
+#include "target/mongo/inverse_mongo.h"
 
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))
 #define NOW	1700000000000LL /* 2023-11-14T22:13:20Z */

@@ -13,8 +13,8 @@
 
 #include <cmocka.h>
 
-#include "migration/mongo_file.h"
-#include "plan/inverse_mongo.h"
+#include "target/mongo/mongo_file.h"
+#include "target/mongo/inverse_mongo.h"
 #include "plan/runner.h"
 
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))

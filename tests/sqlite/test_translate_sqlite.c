@@ -17,7 +17,7 @@
 #include <sqlite3.h>
 
 #include "sql/parse.h"
-#include "sql/translate_sqlite.h"
+#include "target/sqlite/translate_sqlite.h"
 
 /* The tables every translated statement may refer to. */
 static const char *const schema =

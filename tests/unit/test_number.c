@@ -6,7 +6,7 @@
 
 #include <cmocka.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "util/number.h"
 
 static void test_numbers(void **state)

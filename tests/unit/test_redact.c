@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "driver/redact.h"
+#include "target/redact.h"
 
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))
 

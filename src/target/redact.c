@@ -4,7 +4,7 @@
  * for a substring, so no order, case, quoting or encoding of a keyword lets
  * a password through.
  */
-#include "driver/redact.h"
+#include "target/redact.h"
 
 #include <ctype.h>
 #include <libpq-fe.h>

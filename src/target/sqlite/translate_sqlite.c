@@ -2,7 +2,7 @@
  * PostgreSQL AST to SQLite SQL. Each emitter writes one kind of node; the
  * first node without an SQLite form stops the translation with the reason.
  */
-#include "sql/translate_sqlite.h"
+#include "target/sqlite/translate_sqlite.h"
 
 #include <ctype.h>
 #include <stdlib.h>

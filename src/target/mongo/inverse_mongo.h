@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 #include "migration/migration.h"
 #include "plan/inverse.h"
 

@@ -1,10 +1,10 @@
-#include "plan/inverse_mongo.h"
+#include "target/mongo/inverse_mongo.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "migration/mongo_file.h"
+#include "target/mongo/mongo_file.h"
 
 /* Options any command may carry; they change nothing to undo. */
 static bool is_generic_option(const char *key)

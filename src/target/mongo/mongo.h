@@ -1,7 +1,7 @@
 #ifndef MG_DRIVER_MONGO_H
 #define MG_DRIVER_MONGO_H
 
-#include "driver/driver.h"
+#include "target/target.h"
 
 /*
  * The MongoDB driver, through mongo-c-driver: mongodb:// and mongodb+srv://

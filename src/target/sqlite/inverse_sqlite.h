@@ -5,7 +5,7 @@
 
 /*
  * The SQLite side of the inverse builder: a PostgreSQL statement becomes the
- * SQLite steps that run it (sql/translate_sqlite.c) and the steps that undo
+ * SQLite steps that run it (target/sqlite/translate_sqlite.c) and the steps that undo
  * it, read from sqlite_master and pragma table_info right before it runs.
  *
  * What SQLite's ALTER TABLE cannot do (type change, SET/DROP NOT NULL,

@@ -2,7 +2,7 @@
  * The inverse builder for SQLite: translates each statement, reads the live
  * schema right before it runs, and writes the steps that undo it.
  */
-#include "plan/inverse_sqlite.h"
+#include "target/sqlite/inverse_sqlite.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +10,7 @@
 #include <strings.h>
 
 #include "sql/ast.h"
-#include "sql/translate_sqlite.h"
+#include "target/sqlite/translate_sqlite.h"
 #include "util/hash.h"
 
 #define OLD_PREFIX "_migrate_old_"

@@ -1,4 +1,4 @@
-#include "driver/history_json.h"
+#include "target/history_json.h"
 
 #include <bson/bson.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* The MongoDB driver, through mongo-c-driver. */
-#include "driver/mongo.h"
+#include "target/mongo/mongo.h"
 
 #include <mongoc/mongoc.h>
 #include <pthread.h>
@@ -10,9 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "driver/mongo_commands.h"
-#include "migration/mongo_file.h"
-#include "plan/inverse_mongo.h"
+#include "target/mongo/mongo_commands.h"
+#include "target/mongo/mongo_file.h"
+#include "target/mongo/inverse_mongo.h"
 
 #define DEFAULT_LOCK_TTL_MS (10 * 60 * 1000)
 #define LOCK_POLL_MS	    250

@@ -1,7 +1,7 @@
 #ifndef MG_HISTORY_JSON_H
 #define MG_HISTORY_JSON_H
 
-#include "driver/driver.h"
+#include "target/target.h"
 
 /*
  * Revert steps are kept in the history as a JSON array of

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 
 /*
  * The commands the MongoDB driver sends for its own state (run lock, history,

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "driver/redact.h"
+#include "target/redact.h"
 #include "util/arena.h"
 #include "util/error.h"
 
@@ -203,7 +203,7 @@ struct driver_ops {
 
 	/*
 	 * A statement becomes the steps to run and the steps that undo it
-	 * (plan/inverse_*.c): before() right before it runs, after() right after,
+	 * (target/<name>/inverse_*.c): before() right before it runs, after() right after,
 	 * failed() after it failed (to clean up what a failed step left, such as
 	 * an invalid index).
 	 */

@@ -6,8 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "driver/driver.h"
-#include "driver/history_json.h"
+#include "target/target.h"
+#include "target/history_json.h"
 #include "plan/inverse.h"
 #include "sql/ast.h"
 #include "sql/parse.h"

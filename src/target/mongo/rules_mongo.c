@@ -1,10 +1,10 @@
-#include "lint/rules_mongo.h"
+#include "target/mongo/rules_mongo.h"
 
 #include <stdarg.h>
 #include <string.h>
 
-#include "migration/mongo_file.h"
-#include "plan/inverse_mongo.h"
+#include "target/mongo/mongo_file.h"
+#include "target/mongo/inverse_mongo.h"
 
 /* ---- what the set made so far ---- */
 

@@ -1,4 +1,4 @@
-#include "driver/mongo_commands.h"
+#include "target/mongo/mongo_commands.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* Waiting for standbys to catch up (--max-replica-lag); see replica.h. */
-#include "driver/replica.h"
+#include "target/pg/replica.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
-#include "driver/driver.h"
+#include "target/target.h"
 
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "driver/mongo.h"
+#include "target/mongo/mongo.h"
 #include "util/fileio.h"
 #include "util/number.h"
 

@@ -36,11 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "driver/driver.h"
-#include "driver/history_json.h"
-#include "plan/inverse_sqlite.h"
+#include "target/target.h"
+#include "target/history_json.h"
+#include "target/sqlite/inverse_sqlite.h"
 #include "sql/parse.h"
-#include "sql/translate_sqlite.h"
+#include "target/sqlite/translate_sqlite.h"
 #include "util/interrupt.h"
 #include "util/strbuf.h"
 

@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "driver/driver.h"
+#include "target/target.h"
 
 /*
  * --max-replica-lag: before each backfill batch and each planned step that

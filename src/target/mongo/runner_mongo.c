@@ -1,16 +1,16 @@
 #include "util/crash.h"
-#include "plan/runner_mongo.h"
+#include "target/mongo/runner_mongo.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
-#include "driver/mongo.h"
-#include "migration/mongo_file.h"
+#include "target/mongo/mongo.h"
+#include "target/mongo/mongo_file.h"
 #include "plan/inverse.h"
 #include "plan/runner_internal.h"
-#include "plan/inverse_mongo.h"
+#include "target/mongo/inverse_mongo.h"
 
 /*
  * SQL drivers leave MongoDB migrations alone, as they did before this

@@ -1,4 +1,4 @@
-#include "migration/mongo_file.h"
+#include "target/mongo/mongo_file.h"
 
 #include <stdarg.h>
 #include <stdio.h>
