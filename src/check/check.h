@@ -7,7 +7,7 @@
 
 #include "lint/lint.h"
 #include "migration/migration.h"
-#include "plan/runner.h"
+#include "run/runner.h"
 #include "util/arena.h"
 #include "util/error.h"
 

@@ -5,7 +5,7 @@
 
 #include "check/check.h"
 #include "target/target.h"
-#include "plan/runner.h"
+#include "run/runner.h"
 
 /*
  * The lock trace: the runner's statement observers, on the shadow database.

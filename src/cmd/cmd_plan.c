@@ -4,7 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
-#include "plan/runner.h"
+#include "run/runner.h"
 
 enum { P_PHASE = 1 };
 

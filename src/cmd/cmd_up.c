@@ -7,7 +7,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "target/pg/replica.h"
-#include "plan/runner.h"
+#include "run/runner.h"
 #include "util/interrupt.h"
 #include "util/fileio.h"
 #include "util/number.h"

@@ -189,7 +189,7 @@ struct driver_ops {
 	int (*history_delete)(struct driver *d, int64_t version, struct mg_error *err);
 	/*
 	 * Optional: records the history's layout version (meta schema_version)
-	 * once the rows were upgraded to it (plan/branches.c upgrades checksums).
+	 * once the rows were upgraded to it (run/branches.c upgrades checksums).
 	 */
 	int (*history_set_layout)(struct driver *d, int layout, struct mg_error *err);
 	int (*event_log)(struct driver *d, const struct event *ev, struct mg_error *err);

@@ -15,7 +15,7 @@
 
 #include "target/mongo/mongo_file.h"
 #include "target/mongo/inverse_mongo.h"
-#include "plan/runner.h"
+#include "run/runner.h"
 
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))
 

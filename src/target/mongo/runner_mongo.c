@@ -9,7 +9,7 @@
 #include "target/mongo/mongo.h"
 #include "target/mongo/mongo_file.h"
 #include "plan/inverse.h"
-#include "plan/runner_internal.h"
+#include "run/runner_internal.h"
 #include "target/mongo/inverse_mongo.h"
 
 /*

@@ -1,7 +1,7 @@
 #ifndef MG_PLAN_RUNNER_MONGO_H
 #define MG_PLAN_RUNNER_MONGO_H
 
-#include "plan/runner.h"
+#include "run/runner.h"
 
 /*
  * Phases of MongoDB migrations (kind MIGRATION_JSON). MongoDB runs DDL

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "util/crash.h"
-#include "plan/runner_signal.h"
+#include "run/runner_signal.h"
 #include "plan/inverse.h"
 #include "plan/planner.h"
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "plan/runner.h"
+#include "run/runner.h"
 
 /* Does this revert run step by step (CONCURRENTLY, a VALIDATE of its own, a batched restore)? */
 bool revert_steps_stepwise(const struct step_list *l);

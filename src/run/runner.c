@@ -1,6 +1,6 @@
 #include "util/crash.h"
-#include "plan/runner.h"
-#include "plan/runner_internal.h"
+#include "run/runner.h"
+#include "run/runner_internal.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +9,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "plan/branches.h"
+#include "run/branches.h"
 #include "plan/inverse.h"
 #include "target/mongo/runner_mongo.h"
-#include "plan/runner_signal.h"
+#include "run/runner_signal.h"
 #include "plan/planner.h"
-#include "plan/revert_steps.h"
+#include "run/revert_steps.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
 

@@ -6,7 +6,7 @@
 
 #include "target/target.h"
 #include "migration/migration.h"
-#include "plan/runner.h"
+#include "run/runner.h"
 
 /*
  * Many branches, one shared database: the history holds migrations of other

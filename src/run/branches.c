@@ -1,11 +1,11 @@
 /*
  * Migrations in flight from several branches on one shared database.
  */
-#include "plan/branches.h"
+#include "run/branches.h"
 
 #include <string.h>
 
-#include "plan/runner_internal.h"
+#include "run/runner_internal.h"
 
 const struct migration *branches_file_of(const struct migration_set *set, int64_t version)
 {

@@ -16,9 +16,9 @@
 #include "plan/inverse.h"
 #include "plan/planner.h"
 #include "sql/quote.h"
-#include "plan/runner_internal.h"
-#include "plan/revert_steps.h"
-#include "plan/runner_signal.h"
+#include "run/runner_internal.h"
+#include "run/revert_steps.h"
+#include "run/runner_signal.h"
 
 /* The backfills rows of a revert: units below zero, apart from up's (unit >= 0). */
 #define REVERT_PROGRESS_UNIT(contract)	 ((contract) ? -1 : -2)

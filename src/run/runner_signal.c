@@ -1,4 +1,4 @@
-#include "plan/runner_signal.h"
+#include "run/runner_signal.h"
 
 #include <stdarg.h>
 #include <stdio.h>

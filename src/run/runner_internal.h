@@ -3,7 +3,7 @@
 
 #include <stdint.h>
 
-#include "plan/runner.h"
+#include "run/runner.h"
 
 /* What the SQL runner (runner.c) and the MongoDB runner (runner_mongo.c) share. */
 
