@@ -7,7 +7,7 @@
 #include "cmd/cmd.h"
 #include "cmd/common.h"
 #include "lint/lint.h"
-#include "lint/report.h"
+#include "report/report.h"
 #include "migration/config.h"
 #include "migration/migration.h"
 

@@ -10,7 +10,7 @@
 #include "cmd/applied.h"
 #include "cmd/cmd.h"
 #include "lint/pg_release.h"
-#include "lint/report.h"
+#include "report/report.h"
 #include "util/crash.h"
 #include "util/fileio.h"
 #include "util/number.h"

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "lint/lint.h"
-#include "lint/report.h"
+#include "report/report.h"
 #include "migration/migration.h"
 
 static const char setup_sql[] =

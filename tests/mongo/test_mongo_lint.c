@@ -14,7 +14,7 @@
 #include <cmocka.h>
 
 #include "lint/lint.h"
-#include "lint/report.h"
+#include "report/report.h"
 
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))
 

@@ -1,7 +1,7 @@
 /* The check report as text, JSON, GitHub workflow commands and a job summary. */
 #include <string.h>
 
-#include "lint/report.h"
+#include "report/report.h"
 #include "check/check.h"
 #include "check/stages.h"
 #include "util/strbuf.h"

@@ -13,7 +13,7 @@
 #include <bson/bson.h>
 #include <cmocka.h>
 
-#include "lint/report.h"
+#include "report/report.h"
 
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))
 

@@ -1,4 +1,4 @@
-#include "lint/report.h"
+#include "report/report.h"
 
 #include <ctype.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #include <string.h>
 
 #include "check/stages.h"
-#include "lint/report.h"
+#include "report/report.h"
 #include "util/strbuf.h"
 
 static void add_rule(struct strbuf *sb, bool first, const char *id, const char *summary,
