@@ -157,7 +157,8 @@ const struct cmd commands[] = {
     {"check",
      cmd_check,
      "The CI gate: lint, replay, round trip, lock trace, drift.",
-     "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]\n"
+     "migrate check [--shadow-db URL] [--db URL]\n"
+     "                     [--format text|json|github|sarif|junit|markdown]\n"
      "                     [--report FORMAT=FILE]... [--pg-version N]",
      "Runs every migration of --dir through the stages a pull request must pass, each\n"
      "reported by name with its findings and time:\n"
@@ -183,7 +184,9 @@ const struct cmd commands[] = {
      "                     server; MIGRATE_PG_BINDIR names the directory of initdb)\n"
      "  --db URL           the shared database to compare for drift (never written to)\n"
      "  --format FORMAT    text (default), json, github (annotations), sarif (2.1.0),\n"
-     "                     junit (XML: a testsuite per stage, a testcase per migration)\n"
+     "                     junit (XML: a testsuite per stage, a testcase per migration),\n"
+     "                     markdown (a pull-request comment: the lock trace, each\n"
+     "                     migration's plan as it ran and its revert proof)\n"
      "  --report FORMAT=FILE  also write the report in FORMAT to FILE (repeatable)\n"
      "  --pg-version N     the PostgreSQL major release lint judges for (9 to 99; else\n"
      "                     the server of --db, else [lint] postgres_version, else 15)\n"

@@ -169,8 +169,11 @@ int check_run(struct arena *a, const struct check_options *o, struct check_repor
 	int64_t t0 = now_ms();
 	ret->dir = o->dir;
 	ret->migrations = arena_alloc(a, sizeof(*ret->migrations) * (o->set->n + 1));
-	for (size_t i = 0; i < o->set->n; i++)
-		ret->migrations[ret->n_migrations++].migration = o->set->items[i];
+	for (size_t i = 0; i < o->set->n; i++) {
+		struct check_migration_result *mr = &ret->migrations[ret->n_migrations++];
+		mr->migration = o->set->items[i];
+		mr->round_trip[0] = mr->round_trip[1] = CHECK_SKIPPED;
+	}
 	for (int s = 0; s < CHECK_STAGE__COUNT; s++)
 		ret->stages[s].status = CHECK_PASSED;
 

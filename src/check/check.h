@@ -95,6 +95,16 @@ struct check_migration_result {
 	const struct migration *migration;
 	bool ran[CHECK_STAGE__COUNT];
 	int64_t ms[CHECK_STAGE__COUNT];
+	/*
+	 * The revert proof of its expand (0) and contract (1): whether the round
+	 * trip gave back the catalogue it must (CHECK_SKIPPED: it did not run),
+	 * and the steps the revert ran, as the history recorded them after the
+	 * first apply.
+	 */
+	enum check_status round_trip[2];
+	struct step_list revert[2];
+	/* the contract changed nothing (no contract section): nothing to revert */
+	bool contract_unchanged;
 };
 
 struct check_stage_result {
@@ -155,21 +165,5 @@ check_report_add(struct arena *a, struct check_report *r, enum check_stage_id st
 /* The result row of migration m (NULL when it is not in the report). */
 struct check_migration_result *check_report_migration(struct check_report *r,
 						      const struct migration *m);
-
-enum check_format {
-	CHECK_FORMAT_TEXT,
-	CHECK_FORMAT_JSON,
-	CHECK_FORMAT_GITHUB,
-	CHECK_FORMAT_SARIF,
-	CHECK_FORMAT_JUNIT,
-};
-
-/* "text", "json", "github", "sarif", "junit"; -1 when unknown. */
-int check_format_parse(const char *name);
-
-/* Writes the report; color applies to text only. */
-void check_write(FILE *out, enum check_format format, const struct check_report *r, bool color);
-/* The GitHub job summary (Markdown), for $GITHUB_STEP_SUMMARY. */
-void check_write_step_summary(FILE *out, const struct check_report *r);
 
 #endif

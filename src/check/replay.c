@@ -214,6 +214,22 @@ static bool replay_phase(struct replay *rp, const struct migration *m, enum migr
 	return true;
 }
 
+/*
+ * The revert steps the history recorded for phase p (0 expand, 1 contract)
+ * of mr's migration, for the report. Without them the proof still stands:
+ * the round trip ran the revert either way.
+ */
+static void keep_revert(struct replay *rp, struct check_migration_result *mr, int p)
+{
+	struct mg_error err = MG_ERROR_INIT;
+	struct history h = {0};
+	if (rp->d.ops->history_load(&rp->d, rp->a, &h, &err) < 0)
+		return;
+	const struct history_entry *e = history_find(&h, mr->migration->version);
+	if (e)
+		mr->revert[p] = p == 0 ? e->revert_expand : e->revert_contract;
+}
+
 /* Every step of one migration; false when the pass cannot go on. */
 static bool check_migration(struct replay *rp, struct check_migration_result *mr)
 {
@@ -239,7 +255,11 @@ static bool check_migration(struct replay *rp, struct check_migration_result *mr
 	if (snapshot(rp, m, &expanded) < 0)
 		return false;
 	mr->ran[CHECK_ROUND_TRIP] = true;
-	if (!round_trip(rp, m, SECTION_EXPAND, &before, &expanded)) {
+	keep_revert(rp, mr, 0);
+	mr->round_trip[0] = CHECK_FAILED;
+	if (round_trip(rp, m, SECTION_EXPAND, &before, &expanded)) {
+		mr->round_trip[0] = CHECK_PASSED;
+	} else {
 		ok = false;
 		if (rebuild(rp, m, false, &err) < 0) {
 			report_error(rp, CHECK_ROUND_TRIP, "reapply-failed", m, SECTION_EXPAND,
@@ -260,7 +280,13 @@ static bool check_migration(struct replay *rp, struct check_migration_result *mr
 	 */
 	bool nothing_contracted = !m->sections[SECTION_CONTRACT].present &&
 				  !snapshot_diff(rp->a, &expanded, &contracted, "", "", NULL);
-	if (!nothing_contracted && !round_trip(rp, m, SECTION_CONTRACT, &expanded, &contracted)) {
+	keep_revert(rp, mr, 1);
+	mr->contract_unchanged = nothing_contracted;
+	mr->round_trip[1] = nothing_contracted ? CHECK_SKIPPED : CHECK_FAILED;
+	if (nothing_contracted || round_trip(rp, m, SECTION_CONTRACT, &expanded, &contracted)) {
+		if (!nothing_contracted)
+			mr->round_trip[1] = CHECK_PASSED;
+	} else {
 		ok = false;
 		if (rebuild(rp, m, true, &err) < 0) {
 			report_error(rp, CHECK_ROUND_TRIP, "reapply-failed", m, SECTION_CONTRACT,

@@ -14,8 +14,4 @@ void check_replay(struct arena *a, const struct check_options *o, struct check_r
 /* the files against the shared database's history, read only */
 void check_drift(struct arena *a, const struct check_options *o, struct check_report *r);
 
-/* The formats with a file of their own (output_sarif.c, output_junit.c). */
-void check_write_sarif(FILE *out, const struct check_report *r);
-void check_write_junit(FILE *out, const struct check_report *r);
-
 #endif

@@ -9,6 +9,7 @@
 #include "check/check.h"
 #include "cmd/cmd.h"
 #include "cmd/common.h"
+#include "report/check_report.h"
 
 enum {
 	OPT_SHADOW_DB = 1,
@@ -115,10 +116,11 @@ int cmd_check(int argc, char **argv)
 				f = check_format_parse(name);
 			}
 			if (f < 0)
-				return cmd_usage_error(self,
-						       "--report takes FORMAT=FILE (formats: text, "
-						       "json, github, sarif, junit), not '%s'",
-						       optarg);
+				return cmd_usage_error(
+				    self,
+				    "--report takes FORMAT=FILE (formats: text, "
+				    "json, github, sarif, junit, markdown), not '%s'",
+				    optarg);
 			if (n_reports == MAX_REPORTS)
 				return cmd_usage_error(self, "at most %d --report files",
 						       MAX_REPORTS);

@@ -4,20 +4,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
-#include "util/strbuf.h"
-
-struct status_row {
-	int64_t version;
-	const char *name;
-	const char *phase; /* pending, expanded, contracted */
-	bool interrupted;
-	bool reverting; /* it was a revert that stopped midway */
-	const char *expanded_at;
-	const char *contracted_at;
-	bool drift;
-	bool missing; /* applied, but no file in this checkout: another branch's (in_checkout false)
-		       */
-};
+#include "report/status.h"
 
 static const char *settled_phase(enum history_phase p, bool *ret_interrupted)
 {
@@ -53,7 +40,8 @@ int cmd_status(int argc, char **argv)
 	const struct cmd *self = cmd_find("status");
 	struct mg_error err = MG_ERROR_INIT;
 	struct cmd_env env;
-	bool json = false, exit_code = false;
+	enum status_format format = STATUS_FORMAT_TEXT;
+	bool exit_code = false;
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -61,12 +49,13 @@ int cmd_status(int argc, char **argv)
 			return 0;
 		case '?':
 			return 2;
-		case S_FORMAT:
-			if (strcmp(optarg, "json") == 0)
-				json = true;
-			else if (strcmp(optarg, "text") != 0)
+		case S_FORMAT: {
+			int f = status_format_parse(optarg);
+			if (f < 0)
 				return cmd_usage_error(self, "unknown format '%s'", optarg);
+			format = (enum status_format)f;
 			break;
+		}
 		case S_EXIT_CODE:
 			exit_code = true;
 			break;
@@ -128,54 +117,7 @@ int cmd_status(int argc, char **argv)
 	/* a migration whose file is gone is listed where its version puts it */
 	qsort(rows, n, sizeof(*rows), status_row_cmp);
 
-	if (json) {
-		struct strbuf sb = STRBUF_INIT;
-		strbuf_addstr(&sb, "{\"migrations\": [");
-		for (size_t i = 0; i < n; i++) {
-			const struct status_row *r = &rows[i];
-			strbuf_addf(&sb, "%s\n  {\"version\": %lld, \"name\": ", i ? "," : "",
-				    (long long)r->version);
-			strbuf_add_json_string(&sb, r->name);
-			strbuf_addstr(&sb, ", \"phase\": ");
-			strbuf_add_json_string(&sb, r->phase);
-			strbuf_addstr(&sb, ", \"expanded_at\": ");
-			strbuf_add_json_string(&sb, r->expanded_at);
-			strbuf_addstr(&sb, ", \"contracted_at\": ");
-			strbuf_add_json_string(&sb, r->contracted_at);
-			strbuf_addf(&sb, ", \"drift\": %s", r->drift ? "true" : "false");
-			strbuf_addf(&sb, ", \"interrupted\": %s, \"interrupted_command\": %s",
-				    r->interrupted ? "true" : "false",
-				    !r->interrupted ? "null"
-				    : r->reverting  ? "\"revert\""
-						    : "\"up\"");
-			strbuf_addf(&sb, ", \"missing\": %s, \"in_checkout\": %s",
-				    r->missing ? "true" : "false", r->missing ? "false" : "true");
-			strbuf_addch(&sb, '}');
-		}
-		strbuf_addstr(&sb, n ? "\n]}\n" : "]}\n");
-		fwrite(sb.buf, 1, sb.len, stdout);
-		strbuf_release(&sb);
-	} else {
-		int w = 4;
-		for (size_t i = 0; i < n; i++)
-			if ((int)strlen(rows[i].name) > w)
-				w = (int)strlen(rows[i].name);
-		printf("%-16s %-*s %-11s %-21s %s\n", "VERSION", w, "NAME", "PHASE", "EXPANDED",
-		       "CONTRACTED");
-		for (size_t i = 0; i < n; i++) {
-			const struct status_row *r = &rows[i];
-			printf("%-16lld %-*s %-11s %-21s %s%s%s%s\n", (long long)r->version, w,
-			       r->name, r->phase, r->expanded_at ? r->expanded_at : "-",
-			       r->contracted_at ? r->contracted_at : "-",
-			       r->drift ? "  DRIFT: file changed since applied" : "",
-			       r->missing ? "  NOT IN CHECKOUT: another branch's, or its file was "
-					    "deleted"
-					  : "",
-			       r->reverting ? "  (revert interrupted: 'migrate revert' finishes it)"
-			       : r->interrupted ? "  (interrupted: 'migrate up' resumes it)"
-						: "");
-		}
-	}
+	status_write(stdout, format, rows, n);
 	cmd_note_missing_database(&env);
 	/*
 	 * --exit-code: 1 when a migration of this checkout waits to be applied (or

@@ -1,21 +1,20 @@
 /* The check report as text, JSON, GitHub workflow commands and a job summary. */
 #include <string.h>
 
+#include "report/check_report.h"
 #include "report/report.h"
-#include "check/check.h"
-#include "check/stages.h"
 #include "util/strbuf.h"
 
 int check_format_parse(const char *name)
 {
-	static const char *const names[] = {"text", "json", "github", "sarif", "junit"};
+	static const char *const names[] = {"text", "json", "github", "sarif", "junit", "markdown"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (strcmp(name, names[i]) == 0)
 			return (int)i;
 	return -1;
 }
 
-static const char *duration(char *buf, size_t size, int64_t ms)
+const char *check_duration(char *buf, size_t size, int64_t ms)
 {
 	if (ms < 1000)
 		snprintf(buf, size, "%lld ms", (long long)ms);
@@ -69,12 +68,12 @@ static void write_text(FILE *out, const struct check_report *r, bool color, bool
 			fprintf(out, "\033[1m%-11s\033[0m %s%-8s\033[0m %8s  %s\n",
 				check_stage_name(s), status_color(st->status),
 				check_status_name(st->status),
-				duration(buf, sizeof(buf), st->duration_ms),
+				check_duration(buf, sizeof(buf), st->duration_ms),
 				st->summary ? st->summary : "");
 		else
 			fprintf(out, "%-11s %-8s %8s  %s\n", check_stage_name(s),
 				check_status_name(st->status),
-				duration(buf, sizeof(buf), st->duration_ms),
+				check_duration(buf, sizeof(buf), st->duration_ms),
 				st->summary ? st->summary : "");
 		for (size_t i = 0; findings && i < r->n_findings; i++)
 			if (r->findings[i].stage == (enum check_stage_id)s &&
@@ -86,7 +85,7 @@ static void write_text(FILE *out, const struct check_report *r, bool color, bool
 	}
 	fprintf(out, "\ncheck %s: %zu passed, %zu failed, %zu skipped in %s\n",
 		r->passed ? "passed" : "FAILED", passed, failed, skipped,
-		duration(buf, sizeof(buf), r->duration_ms));
+		check_duration(buf, sizeof(buf), r->duration_ms));
 }
 
 /* ---- JSON ---- */
@@ -211,71 +210,6 @@ static void write_github(FILE *out, const struct check_report *r)
 	write_text(out, r, false, false);
 }
 
-/* ---- the GitHub job summary (Markdown) ---- */
-
-/* Text for a table cell or a list item: no line breaks, no cell separators. */
-static void md_inline(FILE *out, const char *s)
-{
-	for (; s && *s; s++) {
-		if (*s == '|')
-			fputs("\\|", out);
-		else if (*s == '\n' || *s == '\r')
-			fputc(' ', out);
-		else if (*s == '<')
-			fputs("&lt;", out);
-		else
-			fputc(*s, out);
-	}
-}
-
-void check_write_step_summary(FILE *out, const struct check_report *r)
-{
-	char buf[32];
-	fprintf(out, "## migrate check: %s\n\n", r->passed ? "passed" : "**failed**");
-	fprintf(out, "| stage | result | time | |\n|---|---|---|---|\n");
-	for (int s = 0; s < CHECK_STAGE__COUNT; s++) {
-		const struct check_stage_result *st = &r->stages[s];
-		fprintf(out, "| %s | %s | %s | ", check_stage_name(s),
-			st->status == CHECK_FAILED ? "**failed**" : check_status_name(st->status),
-			duration(buf, sizeof(buf), st->duration_ms));
-		md_inline(out, st->summary);
-		fputs(" |\n", out);
-	}
-	bool any = false;
-	for (size_t i = 0; i < r->n_findings; i++) {
-		const struct check_finding *f = &r->findings[i];
-		if (f->severity < LINT_WARNING)
-			continue;
-		if (!any)
-			fputs("\n### Findings\n\n", out);
-		any = true;
-		fprintf(out, "- **%s** `%s` (%s)", lint_severity_name(f->severity), f->rule,
-			check_stage_name(f->stage));
-		if (f->file)
-			fprintf(out, " `%s:%d`", f->file, f->line);
-		fputs(": ", out);
-		md_inline(out, f->message);
-		fputc('\n', out);
-		if (f->detail) {
-			fputs("  ```\n", out);
-			for (const char *p = f->detail; *p;) {
-				size_t n = strcspn(p, "\n");
-				fprintf(out, "  %.*s\n", (int)n, p);
-				p += n + (p[n] == '\n');
-			}
-			fputs("  ```\n", out);
-		}
-		if (f->help) {
-			fputs("  help: ", out);
-			md_inline(out, f->help);
-			fputc('\n', out);
-		}
-	}
-	fprintf(out, "\n%zu migration%s in `%s`, %s in all.\n", r->n_migrations,
-		r->n_migrations == 1 ? "" : "s", r->dir ? r->dir : "",
-		duration(buf, sizeof(buf), r->duration_ms));
-}
-
 void check_write(FILE *out, enum check_format format, const struct check_report *r, bool color)
 {
 	switch (format) {
@@ -293,6 +227,9 @@ void check_write(FILE *out, enum check_format format, const struct check_report 
 		break;
 	case CHECK_FORMAT_JUNIT:
 		check_write_junit(out, r);
+		break;
+	case CHECK_FORMAT_MARKDOWN:
+		check_write_markdown(out, r);
 		break;
 	}
 }

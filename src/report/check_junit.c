@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "check/stages.h"
+#include "report/check_report.h"
 #include "util/strbuf.h"
 
 static const char *base_name(const char *path)

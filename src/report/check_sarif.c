@@ -1,7 +1,7 @@
 /* The check report as SARIF 2.1.0, for code scanning. */
 #include <string.h>
 
-#include "check/stages.h"
+#include "report/check_report.h"
 #include "report/report.h"
 #include "util/strbuf.h"
 

@@ -90,18 +90,7 @@ expect_contains summary.txt "round-trip:1:0:1"
 
 need_pg
 shadow=$(new_db shadow)
-mkdir m
-cat >m/0001_create_events.sql <<'SQL'
--- migrate:expand
-CREATE TABLE events (id bigint PRIMARY KEY, amount integer NOT NULL, note text);
-SQL
-cat >m/0002_widen_amount.sql <<'SQL'
--- migrate:expand
-DO $$ BEGIN EXECUTE format('ALTER TABLE %I ALTER COLUMN amount TYPE bigint', 'events'); END $$;
-
--- migrate:revert-expand
-ALTER TABLE events ALTER COLUMN amount TYPE integer;
-SQL
+events_hidden_rewrite m
 cat >m/0003_add_kind.sql <<'SQL'
 -- migrate:expand
 ALTER TABLE events ADD COLUMN kind text;

@@ -197,6 +197,19 @@ upload = [s for s in steps if s.get("uses", "").startswith("github/codeql-action
 assert len(upload) == 1 and upload[0]["with"]["sarif_file"] == "migrate-check.sarif", upload
 assert upload[0]["if"].startswith("always()")
 assert steps.index(check[0]) < steps.index(upload[0])
+# the Markdown report posted as a pull-request comment, updated in place
+assert w["permissions"]["pull-requests"] == "write"
+assert "--report markdown=migrate-check.md" in check[0]["run"]
+comment = [s for s in steps if s.get("uses", "").startswith("actions/github-script@")]
+assert len(comment) == 1, comment
+comment = comment[0]
+assert comment["if"].startswith("always()") and "pull_request" in comment["if"], comment["if"]
+assert steps.index(check[0]) < steps.index(comment)
+script = comment["with"]["script"]
+assert 'readFileSync("migrate-check.md"' in script, script
+assert "createComment" in script and "updateComment" in script, script
+open("comment-marker.txt", "w").write(script.split('const marker = "')[1].split('"')[0] + "\n")
+open("comment-script.js", "w").write("(async () => {\n" + script + "\n})();\n")
 
 # GitLab: merge requests, a PostgreSQL service, check, a JUnit report
 job = g["migrate-check"]
@@ -218,6 +231,11 @@ assert os.access(entry, os.X_OK), entry
 open("workflow-check.sh", "w").write(check[0]["run"])
 open("gitlab-check.sh", "w").write(script + "\n")
 PY
+
+# the comment step's script is JavaScript node reads (it only runs on GitHub)
+if command -v node >/dev/null; then
+	node --check comment-script.js 2>"$ERR" || fail "the comment script does not parse: $(cat "$ERR")"
+fi
 
 # every migrate command they run exists, with the options and formats they use
 python3 - "$MIGRATE" workflow-check.sh gitlab-check.sh "$HOOK" <<'PY' || fail "an integration runs a migrate command that does not exist"
@@ -308,6 +326,11 @@ expect_match "$OUT" "^check passed: "
 [ -s ws/migrate-check.sarif ] && [ -s ws/migrate-check.xml ] || fail "the workflow's reports are missing"
 python3 -c "import json, sys; assert json.load(open('ws/migrate-check.sarif'))['version'] == '2.1.0'" ||
 	fail "the workflow's SARIF does not parse"
+[ -s ws/migrate-check.md ] || fail "the workflow's Markdown report is missing"
+# the comment step finds its earlier comment by the first line migrate writes
+head -n 1 ws/migrate-check.md >first-line.txt
+expect_same first-line.txt comment-marker.txt "the comment's marker is not the report's first line"
+expect_contains ws/migrate-check.md "## migrate check: passed"
 (cd ws && PATH="$T/bin:$PATH" MIGRATE_SHADOW_DB="$shadow" MIGRATIONS_DIR=migrations \
 	bash -e ../gitlab-check.sh) >"$OUT" 2>"$ERR" || fail "the GitLab template's script failed"
 python3 -c "import xml.etree.ElementTree as ET; assert ET.parse('ws/migrate-check.xml').getroot().tag == 'testsuites'" ||

@@ -98,3 +98,21 @@ for s in report["stages"]:
         print(s["status"], s["errors"], s["warnings"])
 EOF
 }
+
+# events_hidden_rewrite DIR: two migrations, the second rewriting events
+# inside a DO block (a lock-rewrite only the lock trace finds) with a
+# hand-written revert.
+events_hidden_rewrite() {
+	mkdir -p "$1"
+	cat >"$1/0001_create_events.sql" <<'SQL'
+-- migrate:expand
+CREATE TABLE events (id bigint PRIMARY KEY, amount integer NOT NULL, note text);
+SQL
+	cat >"$1/0002_widen_amount.sql" <<'SQL'
+-- migrate:expand
+DO $$ BEGIN EXECUTE format('ALTER TABLE %I ALTER COLUMN amount TYPE bigint', 'events'); END $$;
+
+-- migrate:revert-expand
+ALTER TABLE events ALTER COLUMN amount TYPE integer;
+SQL
+}
