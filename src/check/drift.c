@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "check/stages.h"
 
@@ -98,11 +97,14 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 	struct mg_error err = MG_ERROR_INIT;
 	struct history h = {0};
 	bool exists = false;
-	/* opening a SQLite file that is not there would create it */
-	if (strncmp(o->db_url, "sqlite:", 7) == 0 && access(o->db_url + 7, F_OK) != 0) {
+	/* opening a database file that is not there would create it */
+	const struct driver_ops *ops = driver_ops_for_url(o->db_url);
+	const char *missing =
+	    ops && ops->url_missing_file ? ops->url_missing_file(o->db_url) : NULL;
+	if (missing) {
 		memset(&d, 0, sizeof(d));
 		check_report_add(a, r, CHECK_DRIFT, "drift-unreachable", LINT_ERROR, NULL, NULL, 0,
-				 0, NULL, "no database file %s", o->db_url + 7);
+				 0, NULL, "no database file %s", missing);
 		st->summary = "the shared database could not be read";
 		goto out;
 	}
@@ -112,11 +114,8 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 		st->summary = "the shared database could not be read";
 		goto out;
 	}
-	struct driver_rows rows;
 	/* a guard, not only a promise: whatever runs in this session cannot write */
-	if ((strcmp(d.ops->name, "postgres") == 0 &&
-	     d.ops->query(&d, a, "SET default_transaction_read_only = on", 0, NULL, &rows, &err) <
-		 0) ||
+	if ((d.ops->session_read_only && d.ops->session_read_only(&d, &err) < 0) ||
 	    d.ops->history_exists(&d, &exists, &err) < 0 ||
 	    (exists && d.ops->history_load(&d, a, &h, &err) < 0)) {
 		check_report_add(a, r, CHECK_DRIFT, "drift-unreachable", LINT_ERROR, NULL, NULL, 0,

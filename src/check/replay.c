@@ -379,7 +379,7 @@ void check_replay(struct arena *a, const struct check_options *o, struct check_r
 	size_t n_sql = 0;
 	for (size_t i = 0; i < r->n_migrations; i++) {
 		const struct migration *m = r->migrations[i].migration;
-		if (m->kind != MIGRATION_SQL || !m->has_version)
+		if (!migration_is_sql(m) || !m->has_version)
 			continue;
 		n_sql++;
 		if (rp.stopped_at)

@@ -167,14 +167,17 @@ bool cmd_env_url_is_postgres(struct cmd_env *env)
 	if (url_resolve(&env->arena, cli.db, cli.env_file, env->config.db_url, &url, &source,
 			&ignored) < 0)
 		return false;
-	return strncmp(url, "sqlite", 6) != 0 && strncmp(url, "mongodb", 7) != 0;
+	/* an unknown scheme connects first too, and fails there */
+	const struct driver_ops *ops = driver_ops_for_url(url);
+	return !ops || ops->server_release;
 }
 
 int cmd_server_pg_version(struct arena *a, const char *url, const char *command, int *ret_major,
 			  struct mg_error *err)
 {
 	*ret_major = 0;
-	if (!url || strncmp(url, "sqlite", 6) == 0 || strncmp(url, "mongodb", 7) == 0)
+	const struct driver_ops *ops = url ? driver_ops_for_url(url) : NULL;
+	if (!url || (ops && !ops->server_release))
 		return 0;
 	struct driver d;
 	struct driver_settings s = {

@@ -9,7 +9,7 @@
 
 #include "plan/planner.h"
 #include "lint/pg_release.h"
-#include "target/mongo/rules_mongo.h"
+#include "target/target.h"
 #include "sql/ast.h"
 #include "sql/scan.h"
 
@@ -135,7 +135,7 @@ struct parse_pipeline {
 static void parse_one(struct parse_pipeline *p, size_t i)
 {
 	const struct migration *m = p->set->items[i];
-	if (m->kind != MIGRATION_SQL)
+	if (!migration_is_sql(m))
 		return;
 	for (int s = 0; s < SECTION__COUNT; s++) {
 		if (sql_parse_section(&p->arenas[i], m, s, &p->sections[i * SECTION__COUNT + s],
@@ -570,7 +570,8 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 	catalog_init(&cat, a);
 	struct lint_ctx ctx = {.arena = a, .catalog = &cat, .opts = opts, .result = ret};
 
-	struct lint_mongo_state *mongo = NULL; /* what earlier MongoDB migrations made */
+	/* each file format's own state: what its earlier migrations made */
+	void **format_state = arena_alloc(a, sizeof(void *) * (target_formats_count + 1));
 	struct parse_pipeline pipe;
 	pipeline_start(a, &pipe, set, opts->jobs);
 	for (size_t i = 0; i < set->n; i++) {
@@ -590,9 +591,11 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 		}
 		const struct migration *m = set->items[i];
 		ret->n_files++;
-		if (m->kind == MIGRATION_SQL) {
+		size_t f;
+		const struct target_format *format = target_format_of(m, &f);
+		if (!format) {
 			lint_migration(&ctx, m, &pipe.sections[i * SECTION__COUNT]);
-		} else if (lint_mongo_migration(&ctx, m, &mongo, err) < 0) {
+		} else if (format->lint(&ctx, m, &format_state[f], err) < 0) {
 			pipeline_finish(&pipe);
 			memset(ret, 0, sizeof(*ret));
 			return -1;

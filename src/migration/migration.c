@@ -243,7 +243,7 @@ int migration_parse_text(struct arena *a, const char *path, const char *text, si
 				  "save the file as UTF-8 (iconv -f LATIN1 -t UTF-8, for one)");
 		return -1;
 	}
-	if (m->kind == MIGRATION_JSON) {
+	if (!migration_is_sql(m)) {
 		*ret = m;
 		return 0;
 	}

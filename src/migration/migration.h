@@ -9,9 +9,14 @@
 #include "util/error.h"
 #include "util/hash.h"
 
+/*
+ * The file format: SQL, which the core parses, or JSON commands, which
+ * migration/ only loads and the target whose format it is reads
+ * (target_format_of in target/target.h).
+ */
 enum migration_kind {
 	MIGRATION_SQL,
-	MIGRATION_JSON, /* MongoDB commands; loaded, not linted yet */
+	MIGRATION_JSON,
 };
 
 enum migration_section {
@@ -67,6 +72,12 @@ struct migration {
 	struct migration_allow *allows;
 	size_t n_allows;
 };
+
+/* SQL, which the core parses; else a file of a target's own format */
+static inline bool migration_is_sql(const struct migration *m)
+{
+	return m->kind == MIGRATION_SQL;
+}
 
 struct migration_set {
 	struct migration **items;

@@ -11,7 +11,6 @@
 
 #include "run/branches.h"
 #include "plan/inverse.h"
-#include "target/mongo/runner_mongo.h"
 #include "run/runner_signal.h"
 #include "plan/planner.h"
 #include "run/revert_steps.h"
@@ -718,6 +717,17 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 	return 0;
 }
 
+/* Asks each file format, before anything runs, whether its migrations ahead can run. */
+static int check_formats(struct driver *d, struct arena *a, const struct migration_set *set,
+			 const struct history *h, const struct runner_options *o,
+			 struct mg_error *err)
+{
+	for (size_t i = 0; i < target_formats_count; i++)
+		if (target_formats[i]->check(d, a, set, h, o, err) < 0)
+			return -1;
+	return 0;
+}
+
 /*
  * Asks the driver, before anything runs, whether it can run every statement
  * of the phases ahead (SQLite: whether each translates), so that a statement
@@ -731,7 +741,7 @@ static int check_statements(struct driver *d, struct arena *a, const struct migr
 		return 0;
 	for (size_t i = 0; i < set->n; i++) {
 		const struct migration *m = set->items[i];
-		if (m->kind != MIGRATION_SQL || !m->has_version)
+		if (!migration_is_sql(m) || !m->has_version)
 			continue;
 		if (o->has_to && m->version > o->to)
 			break;
@@ -805,8 +815,7 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	const struct migration *dry_earlier = NULL;
 	if ((!o->dry_run && branches_upgrade_checksums(d, &h, set, err) < 0) ||
 	    branches_judge(&h, set, o, err) < 0 || check_interrupted_revert(&h, err) < 0 ||
-	    check_statements(d, a, set, &h, o, err) < 0 ||
-	    runner_mongo_check(d, a, set, &h, o, err) < 0)
+	    check_statements(d, a, set, &h, o, err) < 0 || check_formats(d, a, set, &h, o, err) < 0)
 		goto out;
 
 	for (size_t i = 0; i < set->n; i++) {
@@ -817,8 +826,9 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 			break;
 		if ((o->phases & RUN_EXPAND) && !history_find(&h, m->version))
 			branches_say_out_of_order(&h, m, o);
-		if (m->kind == MIGRATION_JSON) {
-			if (runner_mongo_up(d, a, o, &h, m, ret_applied, err) < 0)
+		const struct target_format *format = target_format_of(m, NULL);
+		if (format) {
+			if (format->up(d, a, o, &h, m, ret_applied, err) < 0)
 				goto out;
 			continue;
 		}
@@ -1302,7 +1312,7 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 	 * planned yet: refused before anything is planned */
 	for (size_t i = 0; i < set->n; i++) {
 		const struct migration *m = set->items[i];
-		for (int s = 0; m->kind != MIGRATION_JSON && s < SECTION__COUNT; s++) {
+		for (int s = 0; migration_is_sql(m) && s < SECTION__COUNT; s++) {
 			struct sql_section sec;
 			if (m->sections[s].present &&
 			    sql_parse_section(a, m, (enum migration_section)s, &sec, err) < 0)
@@ -1327,8 +1337,9 @@ int runner_plan(struct driver *d, struct arena *a, const struct migration_set *s
 		const struct history_entry *e = history_find(&h, m->version);
 		if (!has_version && e && e->phase == HISTORY_CONTRACTED)
 			continue; /* nothing left to plan */
-		if (m->kind == MIGRATION_JSON) {
-			if (runner_mongo_plan(d, a, m, e, phases, fn, ctx, &found, err) < 0)
+		const struct target_format *format = target_format_of(m, NULL);
+		if (format) {
+			if (format->plan(d, a, m, e, phases, fn, ctx, &found, err) < 0)
 				return -1;
 			continue;
 		}

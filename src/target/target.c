@@ -94,13 +94,27 @@ static bool starts_with(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+const struct driver_ops *driver_ops_for_url(const char *url)
+{
+	/* sqlite: first: a file name may hold '=', which would read as a conninfo */
+	if (starts_with(url, "sqlite3:") || starts_with(url, "sqlite:"))
+		return &driver_sqlite_ops;
+	/* before the conninfo test: ?option=value would read as one */
+	if (starts_with(url, "mongodb://") || starts_with(url, "mongodb+srv://"))
+		return &driver_mongo_ops;
+	if (starts_with(url, "postgres://") || starts_with(url, "postgresql://") ||
+	    strchr(url, '='))
+		return &driver_pg_ops;
+	return NULL;
+}
+
 int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,
 		struct mg_error *err)
 {
 	memset(d, 0, sizeof(*d));
 	d->settings = *settings;
-	/* sqlite: first: a file name may hold '=', which would read as a conninfo */
-	if (starts_with(url, "sqlite3:")) {
+	d->ops = driver_ops_for_url(url);
+	if (d->ops == &driver_sqlite_ops && starts_with(url, "sqlite3:")) {
 		/* what sqlx, dbmate and Rails call it; the driver copies the URL it is given */
 		size_t n = strlen(url);
 		char *same = malloc(n);
@@ -108,19 +122,11 @@ int driver_open(struct driver *d, const char *url, const struct driver_settings 
 			return mg_error_set(err, 3, "out of memory");
 		memcpy(same, "sqlite:", 7);
 		memcpy(same + 7, url + 8, n - 7);
-		d->ops = &driver_sqlite_ops;
 		int rc = d->ops->connect(d, same, err);
 		free(same);
 		return rc;
-	} else if (starts_with(url, "sqlite:")) {
-		d->ops = &driver_sqlite_ops;
-	} else if (starts_with(url, "mongodb://") || starts_with(url, "mongodb+srv://")) {
-		/* before the conninfo test: ?option=value would read as one */
-		d->ops = &driver_mongo_ops;
-	} else if (starts_with(url, "postgres://") || starts_with(url, "postgresql://") ||
-		   strchr(url, '=')) {
-		d->ops = &driver_pg_ops;
-	} else {
+	}
+	if (!d->ops) {
 		/* no parser says which part of it is a password: only its scheme is printed */
 		struct arena a = ARENA_INIT;
 		mg_error_set(err, 2, "unknown database URL scheme in '%s'", url_redact(&a, url));
@@ -220,4 +226,18 @@ int64_t duration_parse_ms(const char *s)
 {
 	int64_t v;
 	return number_parse_duration_ms(s, INT64_MAX, &v) ? v : -1;
+}
+
+const struct target_format *const target_formats[] = {&target_mongo_format};
+const size_t target_formats_count = sizeof(target_formats) / sizeof(target_formats[0]);
+
+const struct target_format *target_format_of(const struct migration *m, size_t *ret_index)
+{
+	for (size_t i = 0; i < target_formats_count; i++)
+		if (target_formats[i]->kind == m->kind) {
+			if (ret_index)
+				*ret_index = i;
+			return target_formats[i];
+		}
+	return NULL;
 }

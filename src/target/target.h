@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "migration/migration.h"
 #include "target/redact.h"
 #include "util/arena.h"
 #include "util/error.h"
@@ -158,6 +159,19 @@ struct driver_ops {
 	const char *name;
 	/* CONCURRENTLY exists: such phases run statement by statement */
 	bool concurrent_ddl;
+	/*
+	 * The server's release decides what lint judges for: connect reads it
+	 * into server_version_num before lint runs (migrate up, --pg-version's
+	 * default in lint and check).
+	 */
+	bool server_release;
+	/*
+	 * Optional: the file url names when it is not there yet, so that opening
+	 * it would create it (commands that only read refuse to); else NULL.
+	 */
+	const char *(*url_missing_file)(const char *url);
+	/* Optional: nothing this session runs can write any more (check's drift stage). */
+	int (*session_read_only)(struct driver *d, struct mg_error *err);
 	int (*connect)(struct driver *d, const char *url, struct mg_error *err);
 	void (*disconnect)(struct driver *d);
 
@@ -266,6 +280,8 @@ struct driver {
  */
 int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,
 		struct mg_error *err);
+/* The target driver_open picks for url; NULL for an unknown scheme. */
+const struct driver_ops *driver_ops_for_url(const char *url);
 void driver_close(struct driver *d);
 
 /* A monotonic clock in nanoseconds, for driver_trace. */
@@ -293,5 +309,53 @@ int64_t duration_parse_ms(const char *s);
 
 extern const struct driver_ops driver_pg_ops;
 extern const struct driver_ops driver_sqlite_ops;
+
+struct lint_ctx;
+struct runner_options;
+
+/*
+ * A migration file format of a target's own (one that is not SQL): the core
+ * lints, applies and plans SQL itself and hands every file of another format
+ * to that format's hooks, found by target_format_of. Each hook does the
+ * whole job for one migration, whatever the driver: a format whose target is
+ * not the one connected leaves its migrations alone.
+ */
+struct target_format {
+	enum migration_kind kind; /* the files it reads (migration.c tells them by suffix) */
+	/*
+	 * lint: the format's rules over m, called in version order beside the
+	 * SQL rules; *state is this lint run's (NULL at first), for what earlier
+	 * migrations made. A file that does not parse fails (exit 2).
+	 */
+	int (*lint)(struct lint_ctx *ctx, const struct migration *m, void **state,
+		    struct mg_error *err);
+	/*
+	 * Before anything runs (runner_up): refuses, with exit 2 at the file's
+	 * line, what the connected target cannot run in the phases ahead.
+	 */
+	int (*check)(struct driver *d, struct arena *a, const struct migration_set *set,
+		     const struct history *h, const struct runner_options *o, struct mg_error *err);
+	/* up: applies what o asks of m, in version order with the run lock held; h is updated */
+	int (*up)(struct driver *d, struct arena *a, const struct runner_options *o,
+		  struct history *h, const struct migration *m, int *ret_applied,
+		  struct mg_error *err);
+	/* plan: tells say m's steps per phase and what undoes them; sets *ret_found */
+	int (*plan)(struct driver *d, struct arena *a, const struct migration *m,
+		    const struct history_entry *e, unsigned phases,
+		    void (*say)(void *ctx, const char *fmt, ...), void *say_ctx, bool *ret_found,
+		    struct mg_error *err);
+};
+
+extern const struct target_format target_mongo_format;
+
+/* Every format of target_formats_count, in the order their hooks run. */
+extern const struct target_format *const target_formats[];
+extern const size_t target_formats_count;
+
+/*
+ * The format m is written in, and its index in target_formats (ret_index may
+ * be NULL); NULL for SQL, which the core handles itself.
+ */
+const struct target_format *target_format_of(const struct migration *m, size_t *ret_index);
 
 #endif

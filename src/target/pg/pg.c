@@ -911,9 +911,21 @@ fail:
 	return -1;
 }
 
+/* check's drift stage reads the shared database: a guard, not only a promise */
+static int pg_session_read_only(struct driver *d, struct mg_error *err)
+{
+	struct arena a = ARENA_INIT;
+	struct driver_rows rows;
+	int rc = pg_query(d, &a, "SET default_transaction_read_only = on", 0, NULL, &rows, err);
+	arena_release(&a);
+	return rc;
+}
+
 const struct driver_ops driver_pg_ops = {
     .name = "postgres",
     .concurrent_ddl = true,
+    .server_release = true,
+    .session_read_only = pg_session_read_only,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .lock = pg_lock,

@@ -756,8 +756,16 @@ fail:
 	return -1;
 }
 
+/* sqlite:PATH of a file not there: opening it would create it */
+static const char *sq_url_missing_file(const char *url)
+{
+	const char *path = strncmp(url, "sqlite:", 7) == 0 ? url + 7 : NULL;
+	return path && access(path, F_OK) != 0 ? path : NULL;
+}
+
 const struct driver_ops driver_sqlite_ops = {
     .name = "sqlite",
+    .url_missing_file = sq_url_missing_file,
     /* no CONCURRENTLY: every phase runs in one transaction */
     .concurrent_ddl = false,
     .connect = sq_connect,
