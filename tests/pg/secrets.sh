@@ -90,7 +90,7 @@ run() {
 	no_secret "$OUT" "$ERR" "$REPORTS"/*
 }
 
-FORMATS=(text json github sarif junit)
+FORMATS=(text json github sarif junit markdown)
 report_flags() {
 	local f
 	for f in "${FORMATS[@]}"; do
