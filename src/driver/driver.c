@@ -37,6 +37,18 @@ bool step_list_needs_no_transaction(const struct step_list *l)
 	return false;
 }
 
+void step_list_split_notes(struct arena *a, const struct step_list *l, struct step_list *ret_run,
+			   struct step_list *ret_notes)
+{
+	*ret_run = (struct step_list){0};
+	*ret_notes = (struct step_list){0};
+	for (size_t i = 0; i < l->n; i++) {
+		struct step_list *to = l->items[i].flags & STEP_NOTE ? ret_notes : ret_run;
+		struct step_list one = {.items = &l->items[i], .n = 1, .alloc = 1};
+		step_list_append(a, to, &one);
+	}
+}
+
 int64_t driver_clock_ns(void)
 {
 	struct timespec ts;

@@ -34,6 +34,12 @@ enum step_flags {
 	STEP_OWN_TRANSACTION = 1 << 4,
 	/* SET NOT NULL with a validated CHECK (col IS NOT NULL) in place: no scan */
 	STEP_CHECKED_NOT_NULL = 1 << 5,
+	/*
+	 * Not run: a revert step that only says what the revert leaves as it is
+	 * and why (its sql is that sentence), e.g. an enum value PostgreSQL
+	 * cannot drop. Revert, revert --dry-run and plan print it.
+	 */
+	STEP_NOTE = 1 << 6,
 };
 
 struct backfill;
@@ -58,6 +64,9 @@ void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsign
 /* Each step of from, in order, at the end of l. */
 void step_list_append(struct arena *a, struct step_list *l, const struct step_list *from);
 bool step_list_needs_no_transaction(const struct step_list *l);
+/* l's steps that run, in order, in *ret_run; its STEP_NOTE steps in *ret_notes. */
+void step_list_split_notes(struct arena *a, const struct step_list *l, struct step_list *ret_run,
+			   struct step_list *ret_notes);
 
 /* A query result: rows of NULL-able text values, arena-owned. */
 struct driver_rows {

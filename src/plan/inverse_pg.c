@@ -1412,11 +1412,16 @@ static int alter_enum(const struct inverse_input *in, const PgQuery__AlterEnumSt
 	(void)err;
 	/*
 	 * ADD VALUE: PostgreSQL cannot remove a value, and the code reverted to
-	 * never uses it, so revert leaves it in place (no undo step). Applied
-	 * again after such a revert, the value is there already: the statement
-	 * runs as ADD VALUE IF NOT EXISTS.
+	 * never uses it, so revert leaves it in place and says so (a STEP_NOTE,
+	 * nothing run). Applied again after such a revert, the value is there
+	 * already: the statement runs as ADD VALUE IF NOT EXISTS.
 	 */
 	if (!es->old_val || !*es->old_val) {
+		inv(in, block, STEP_NOTE,
+		    "leaves enum value %s in type %s: PostgreSQL cannot drop an enum value; "
+		    "harmless, the code reverted to does not use it",
+		    sql_literal(in->arena, es->new_val),
+		    name_list(in->arena, es->type_name, es->n_type_name));
 		if (!es->skip_if_new_val_exists) {
 			PgQuery__AlterEnumStmt *again = arena_alloc(in->arena, sizeof(*again));
 			*again = *es;

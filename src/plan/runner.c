@@ -765,18 +765,20 @@ static int check_statements(struct driver *d, struct arena *a, const struct migr
  * A revert stopped midway left its phase half undone: applying anything on
  * top would mix the two, so up waits until revert has finished it.
  */
-static int check_interrupted_revert(const struct history *h, struct mg_error *err)
+static int check_interrupted_revert(struct arena *a, const struct history *h, struct mg_error *err)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		const struct history_entry *e = &h->items[i];
 		if (!e->reverting || e->phase == HISTORY_PENDING)
 			continue;
 		bool contract = e->phase == HISTORY_CONTRACTED || e->phase == HISTORY_CONTRACTING;
+		struct step_list run, notes;
+		step_list_split_notes(a, contract ? &e->revert_contract : &e->revert_expand, &run,
+				      &notes);
 		mg_error_set(err, 2,
 			     "the revert of %lld_%s was interrupted after step %d of %zu: "
 			     "nothing was applied",
-			     (long long)e->version, e->name, e->steps_done,
-			     contract ? e->revert_contract.n : e->revert_expand.n);
+			     (long long)e->version, e->name, e->steps_done, run.n);
 		mg_error_set_help(err, "run 'migrate revert' to finish it, then 'migrate up'");
 		return -1;
 	}
@@ -804,7 +806,7 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	 * catalogue without its changes */
 	const struct migration *dry_earlier = NULL;
 	if ((!o->dry_run && branches_upgrade_checksums(d, &h, set, err) < 0) ||
-	    branches_judge(&h, set, o, err) < 0 || check_interrupted_revert(&h, err) < 0 ||
+	    branches_judge(&h, set, o, err) < 0 || check_interrupted_revert(a, &h, err) < 0 ||
 	    check_statements(d, a, set, &h, o, err) < 0 ||
 	    runner_mongo_check(d, a, set, &h, o, err) < 0)
 		goto out;
@@ -890,7 +892,10 @@ out:
 static int undo_phase(struct driver *d, struct arena *a, const struct revert_options *o,
 		      struct history_entry *e, bool contract, struct mg_error *err)
 {
-	const struct step_list *steps = contract ? &e->revert_contract : &e->revert_expand;
+	/* what the revert leaves as it is (STEP_NOTE) is said, never run */
+	struct step_list run, notes;
+	step_list_split_notes(a, contract ? &e->revert_contract : &e->revert_expand, &run, &notes);
+	const struct step_list *steps = &run;
 	const char *phase = contract ? "revert-contract" : "revert-expand";
 	if (o->dry_run) {
 		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
@@ -898,10 +903,14 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		for (size_t i = 0; i < steps->n; i++)
 			runner_say(o->say, o->say_ctx, "  %s%s", steps->items[i].sql,
 				   revert_step_note(&steps->items[i]));
+		for (size_t i = 0; i < notes.n; i++)
+			runner_say(o->say, o->say_ctx, "  note: %s", notes.items[i].sql);
 		return 0;
 	}
 	runner_say(o->say, o->say_ctx, "reverting %s of %lld_%s ...",
 		   contract ? "contract" : "expand", (long long)e->version, e->name);
+	for (size_t i = 0; i < notes.n; i++)
+		runner_say(o->say, o->say_ctx, "  note: %s", notes.items[i].sql);
 	int64_t t0 = runner_now_ms();
 	struct history_entry after = *e;
 	after.reverting = false;
@@ -1164,7 +1173,11 @@ out:
 static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		runner_say(fn, ctx, "%s;%s", l->items[i].sql, revert_step_note(&l->items[i]));
+		if (l->items[i].flags & STEP_NOTE)
+			runner_say(fn, ctx, "-- note: %s", l->items[i].sql);
+		else
+			runner_say(fn, ctx, "%s;%s", l->items[i].sql,
+				   revert_step_note(&l->items[i]));
 }
 
 static const char *unit_note(unsigned flags)
