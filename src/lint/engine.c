@@ -415,6 +415,12 @@ bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv)
 	return is_new;
 }
 
+bool lint_commits(const PgQuery__Node *stmt)
+{
+	return stmt->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT &&
+	       stmt->transaction_stmt->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT;
+}
+
 enum migration_section lint_section(const struct lint_ctx *ctx)
 {
 	return ctx->section->section;

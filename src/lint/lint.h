@@ -168,6 +168,8 @@ void lint_report_help(struct lint_ctx *ctx, const struct lint_rule *rule, const 
 
 /* True when the table was created earlier in this same migration (any section). */
 bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv);
+/* True when stmt is a COMMIT (AND CHAIN too): what the section did before it has committed. */
+bool lint_commits(const PgQuery__Node *stmt);
 /* The section being linted. */
 enum migration_section lint_section(const struct lint_ctx *ctx);
 /* "schema.table" or "table" for messages. */
