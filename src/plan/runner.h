@@ -79,7 +79,8 @@ struct revert_options {
 	void (*progress)(void *say_ctx, const char *label, long long rows, long long total,
 			 double rate, bool done);
 	int crash_after_batches; /* tests: kill -9 after this many batches */
-	/* as runner_options.throttle: before each phase, and each step of one run step by step */
+	/* as runner_options.throttle: before each phase, each step of one run step by step
+	 * and each batch of a restore */
 	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
 	void *throttle_ctx;
 };
