@@ -136,9 +136,10 @@ int cmd_check(int argc, char **argv)
 		shadow = getenv("MIGRATE_SHADOW_DB");
 		shadow_source = "MIGRATE_SHADOW_DB";
 	}
-	if (shadow && cli.db && strcmp(shadow, cli.db) == 0)
-		return cmd_usage_error(self, "the shadow database must not be the shared database "
-					     "(--db): check destroys what is in it");
+	if (shadow && cmd_named_db() && strcmp(shadow, cmd_named_db()) == 0)
+		return cmd_usage_error(self,
+				       "the shadow database must not be the shared database "
+				       "(--db, or the target's db): check destroys what is in it");
 
 	struct cmd_env env;
 	int rc;
@@ -150,7 +151,7 @@ int cmd_check(int argc, char **argv)
 	    .shadow_url = shadow,
 	    .shadow_source = shadow_source,
 	    /* a target's database under --target (cmd/targets.c), kept off the command line */
-	    .db_url = cli.db ? cli.db : getenv("MIGRATE_TARGET_DB"),
+	    .db_url = cmd_named_db(),
 	    .history_schema = env.history_schema,
 	    .strict_order = env.config.strict_order,
 	    .lock_timeout_ms = env.lock_timeout_ms,
@@ -163,9 +164,9 @@ int cmd_check(int argc, char **argv)
 	/* the release to lint for: --pg-version, else the shared database's (--db), else
 	 * migrate.conf; an unreachable --db is the drift stage's to report */
 	int server = 0;
-	if (!pg_version && cli.db) {
+	if (!pg_version && o.db_url) {
 		struct mg_error ignored = MG_ERROR_INIT;
-		cmd_server_pg_version(&env.arena, cli.db, "check", &server, &ignored);
+		cmd_server_pg_version(&env.arena, o.db_url, "check", &server, &ignored);
 	}
 	if (pg_version || server)
 		o.lint.pg_version = pg_version ? pg_version : server;

@@ -104,8 +104,9 @@ int cmd_lint(int argc, char **argv)
 	}
 	/* the release to lint for: --pg-version, else the server of --db, else migrate.conf */
 	int server = 0;
-	if (!pg_version && cli.db &&
-	    cmd_server_pg_version(&arena, cli.db, "lint", &server, &err) < 0) {
+	/* a target's database is connected to as --db is */
+	const char *db = cli.db = cmd_named_db();
+	if (!pg_version && db && cmd_server_pg_version(&arena, db, "lint", &server, &err) < 0) {
 		rc = err.code ? err.code : 3;
 		mg_error_print(&err, "migrate lint");
 		goto out;
@@ -139,10 +140,11 @@ int cmd_lint(int argc, char **argv)
 		mg_error_print(&err, "migrate lint");
 	}
 	/*
-	 * --db names a database: the phases it already ran are replayed into the
-	 * catalogue, not judged (--all reports them too).
+	 * --db names a database (or --target did: a target's run): the phases it
+	 * already ran are replayed into the catalogue, not judged (--all reports
+	 * them too).
 	 */
-	if (cli.db && !all) {
+	if (db && !all) {
 		struct cmd_env env;
 		struct history h;
 		int got = cmd_env_init(&env, false, &err);

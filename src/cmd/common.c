@@ -170,6 +170,12 @@ bool cmd_env_url_is_postgres(struct cmd_env *env)
 	return strncmp(url, "sqlite", 6) != 0 && strncmp(url, "mongodb", 7) != 0;
 }
 
+const char *cmd_named_db(void)
+{
+	const char *target = getenv("MIGRATE_TARGET_DB");
+	return cli.db ? cli.db : target && *target ? target : NULL;
+}
+
 int cmd_server_pg_version(struct arena *a, const char *url, const char *command, int *ret_major,
 			  struct mg_error *err)
 {

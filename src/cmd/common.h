@@ -35,6 +35,13 @@ int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_er
 /* Whether the URL the verb would connect to is PostgreSQL's (not SQLite's, nor MongoDB's). */
 bool cmd_env_url_is_postgres(struct cmd_env *env);
 /*
+ * The database lint and check read (its release, its history, drift): --db,
+ * else MIGRATE_TARGET_DB, which cmd/targets.c sets for each target's run
+ * (kept off the command line, where ps would show its password); NULL: none.
+ */
+const char *cmd_named_db(void);
+
+/*
  * The major release of the PostgreSQL server at url (a short connection of
  * its own); 0 for SQLite and MongoDB URLs. Fails as driver_open does (exit 3).
  */
