@@ -46,6 +46,7 @@ start_standby() {
 		"$(pq "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'")" 1
 }
 
+# as_postgres CMD...: runs CMD as the postgres user when the tests run as root.
 as_postgres() {
 	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }

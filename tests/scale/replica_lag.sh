@@ -104,6 +104,33 @@ verdict=$(awk -v paused="$PAUSED" -v resumed="$RESUMED" -v bound="$BOUND_MS" -v 
 echo "$verdict" >&2
 case $verdict in ok:*) ;; *) fail "lag against the bound: $verdict" ;; esac
 
+# A step that takes a lock waits too: with the standby already past the
+# bound, a plain ALTER TABLE is not run until it replays again.
+pause_replay
+pq "CREATE TABLE filler AS SELECT g FROM generate_series(1, 1000) g"
+for _ in $(seq 300); do
+	[ "$(pq "SELECT coalesce(replay_lag > interval '${BOUND_MS} ms', false) FROM pg_stat_replication")" = t ] && break
+	sleep 0.1
+done
+cat >"$MIG/0002_t_note.sql" <<'SQL'
+-- migrate:expand
+ALTER TABLE t ADD COLUMN note text;
+SQL
+"$MIGRATE" --db "$PRIMARY" --dir "$MIG" up --phase expand --max-replica-lag "${BOUND_MS}ms" \
+	>"$T/up2.out" 2>"$T/up2.err" </dev/null &
+UP=$!
+BACKGROUND+=("$UP")
+expect_lag_wait "$UP" "$T/up2.out" "3.0 s" \
+	"SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'note'"
+expect_eq "the ALTER TABLE waits" "$WAIT_PROGRESS" 0
+expect_eq "not applied while it waits" "$(pq "SELECT count(*) FROM migrate.history WHERE version = 2 AND phase <> 'pending'")" 0
+resume_replay
+rc=0
+wait "$UP" || rc=$?
+expect_eq "up's exit status" "$rc" 0
+expect_eq "the column after the wait" "$(pq "SELECT count(*) FROM pg_attribute WHERE attrelid = 't'::regclass AND attname = 'note'")" 1
+expect_eq "history" "$(pq "SELECT phase FROM migrate.history WHERE version = 2")" expanded
+
 # --replica names the standby to watch; without --max-replica-lag it is refused
 expect_exit 2 "$MIGRATE" --db "$PRIMARY" --dir "$MIG" up --replica "$STANDBY"
 expect_contains "$ERR" "--replica names a standby to wait for"

@@ -3,7 +3,8 @@
 # dropped waits between batches while a streaming standby lags more than the
 # bound, and finishes once the standby replays again; every value comes back,
 # on the primary and on the standby. A primary and a standby of the test's
-# own; the standby's replay paused with pg_wal_replay_pause().
+# own; the standby's replay paused with pg_wal_replay_pause(). The standby is
+# named with --replica: its replay position read on the standby itself.
 . "$(dirname "$0")/lib.sh"
 
 ROWS=300000
@@ -25,14 +26,15 @@ expect_eq "the contract dropped the column" \
 standby_caught_up
 pause_replay
 
-"$MIGRATE" --db "$PRIMARY" --dir "$MIG" revert --to 0 --max-replica-lag 2s --batch-size 5000 \
-	--batch-delay 50ms >"$T/revert.out" 2>"$T/revert.err" </dev/null &
+"$MIGRATE" --db "$PRIMARY" --dir "$MIG" revert --to 0 --max-replica-lag 2s --replica "$STANDBY" \
+	--batch-size 5000 --batch-delay 50ms >"$T/revert.out" 2>"$T/revert.err" </dev/null &
 REVERT=$!
 BACKGROUND+=("$REVERT")
 # it waits in the middle of the restore: some values back, not all, and no
 # batch while it waits
 expect_lag_wait "$REVERT" "$T/revert.out" "2.0 s" "SELECT count(*) FROM r WHERE note IS NOT NULL"
 expect_contains "$T/revert.out" "reverting contract of 1_drop_note ..."
+expect_contains "$T/revert.out" "standby the replica named with --replica is "
 n1=$WAIT_PROGRESS
 [ "$n1" -gt 0 ] || fail "the restore waited before its first batch"
 [ "$n1" -lt "$ROWS" ] || fail "the restore ran to the end ($n1 rows) with the standby paused"
