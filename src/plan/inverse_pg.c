@@ -10,7 +10,6 @@
 #include "plan/names.h"
 #include "plan/planner.h"
 #include "sql/ast.h"
-#include "util/hash.h"
 
 #define TRASH_SCHEMA PG_TRASH_SCHEMA
 
@@ -123,11 +122,8 @@ static int trash_name_for(const struct inverse_input *in, const char *name, cons
 	       1, params) < 0)
 		return -1;
 	*ret = name;
-	if (held && strcmp(held, source) != 0) {
-		char hex[SHA256_HEX_LEN + 1];
-		hash_sha256_hex(source, strlen(source), hex);
-		*ret = names_make(in->arena, "%s_%.8s", name, hex);
-	}
+	if (held && strcmp(held, source) != 0)
+		*ret = names_make_apart(in->arena, source, "%s", name);
 	return 0;
 }
 
