@@ -10,6 +10,7 @@
 # shellcheck source=../lib/long_names.sh
 . "$SRCDIR/tests/lib/long_names.sh"
 PARENT=$(n63 customer_shipping_parent_table_)
+NOPK=$(n63 customer_shipping_table_without_a_primary_key_)
 OLDT=$(n63 customer_shipping_table_renamed_from_)
 NEWT=$(n63 customer_shipping_table_renamed_to_)
 # one column for each planner row, all 63 bytes, all sharing their first 60
@@ -34,6 +35,8 @@ INSERT INTO "$TBL" SELECT g, g, g * 2, 'r' || g, 'n' || g, g, g % 50 + 1, 'u' ||
 	'one-' || g, 'two-' || g FROM generate_series(1, 3000) g;
 CREATE TABLE "$GONE" (id bigint PRIMARY KEY, v text);
 INSERT INTO "$GONE" VALUES (1, 'gone');
+CREATE TABLE "$NOPK" ("$C_uq" bigint, v text);
+INSERT INTO "$NOPK" VALUES (1, 'no key');
 CREATE TABLE "$OLDT" (id bigint PRIMARY KEY, v text);
 INSERT INTO "$OLDT" VALUES (1, 'renamed');
 SQL
@@ -49,6 +52,8 @@ ALTER TABLE "$TBL" RENAME COLUMN "$C_ra" TO "$C_rn";
 SQL
 migration $((v0 + 3))_constraints.sql <<SQL
 ALTER TABLE "$TBL" ALTER COLUMN "$C_nn" SET NOT NULL;
+ALTER TABLE "$TBL" ALTER COLUMN "$C_ca" SET NOT NULL;
+ALTER TABLE "$NOPK" ADD PRIMARY KEY ("$C_uq");
 ALTER TABLE "$TBL" ADD CHECK ("$C_ck" > 0);
 ALTER TABLE "$TBL" ADD FOREIGN KEY ("$C_fk") REFERENCES "$PARENT" (id);
 ALTER TABLE "$TBL" ADD UNIQUE ("$C_uq");
@@ -93,8 +98,16 @@ expect_eq "the sync triggers and functions" \
 	"$(q "SELECT count(*) FILTER (WHERE kind = 'trigger') || ' ' || count(DISTINCT name) FILTER (WHERE kind = 'function') FROM ($GENERATED) g")" "3 3"
 expect_eq "no generated name over 63 bytes, none twice" \
 	"$(q "SELECT max(octet_length(name)) <= 63 AND count(*) = count(DISTINCT (kind, name)) FROM ($GENERATED) g")" t
+# the CHECK, the NOT NULL checks of two columns and a shadow, all validated
 expect_eq "the planner's checks and keys on the long table" \
-	"$(q "SELECT count(*) FILTER (WHERE contype = 'c' AND NOT convalidated) || ' ' || count(*) FILTER (WHERE contype = 'c') || ' ' || count(*) FILTER (WHERE contype = 'f') || ' ' || count(*) FILTER (WHERE contype = 'u') FROM pg_constraint WHERE conrelid = '\"$TBL\"'::regclass")" "0 2 1 1"
+	"$(q "SELECT count(*) FILTER (WHERE contype = 'c' AND NOT convalidated) || ' ' || count(*) FILTER (WHERE contype = 'c') || ' ' || count(*) FILTER (WHERE contype = 'f') || ' ' || count(*) FILTER (WHERE contype = 'u') FROM pg_constraint WHERE conrelid = '\"$TBL\"'::regclass")" "0 4 1 1"
+
+# a SET NOT NULL planned while the type change is pending holds for its
+# shadow too, found by its record
+expect_eq "the validated checks on the long column and its shadow" \
+	"$(q "SELECT count(*) FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.conrelid = '\"$TBL\"'::regclass AND k.contype = 'c' AND k.convalidated AND pg_get_constraintdef(k.oid) = format('CHECK ((%s IS NOT NULL))', quote_ident(a.attname)) AND a.attname IN ('$C_ca', (SELECT r->>'name' FROM ($RECORDS) x WHERE r->>'migrate' = 'shadow' AND r->>'column' = '$C_ca'))")" 2
+expect_eq "the primary key of the table without one, under PostgreSQL's name" \
+	"$(q "SELECT conname FROM pg_constraint WHERE conrelid = '\"$NOPK\"'::regclass AND contype = 'p'")" "${NOPK:0:58}_pkey"
 
 # the shadows are found by their records: a change of a shadowed column is
 # refused, naming the shadow as it was made (cut, with its hash)
@@ -124,6 +137,8 @@ for row in "$C_d1:one-7" "$C_d2:two-7" "$C_ca:7" "$C_cb:14" "$C_ra:r7"; do
 	name=$(q "SELECT name FROM migrate.trash WHERE source = 'public.$TBL.$col' AND name LIKE 'v%'")
 	expect_eq "the copy of ${col: -2}" "$(q "SELECT \"$col\" FROM migrate_trash.\"$name\" WHERE id = 7")" "${row##*:}"
 done
+expect_eq "the long column after contract: the new type, NOT NULL, no check left" \
+	"$(q "SELECT format_type(atttypid, atttypmod) || ' ' || attnotnull FROM pg_attribute WHERE attrelid = '\"$TBL\"'::regclass AND attname = '$C_ca'") $(q "SELECT count(*) FROM pg_constraint WHERE conrelid = '\"$TBL\"'::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%IS NOT NULL%'")" "bigint true 0"
 expect_eq "the types after contract" \
 	"$(q "SELECT string_agg(format_type(atttypid, atttypmod), ' ' ORDER BY attname) FROM pg_attribute WHERE attrelid = '\"$TBL\"'::regclass AND attname IN ('$C_ca', '$C_cb')")" "bigint bigint"
 expect_eq "no shadow, sync trigger or record left" \
