@@ -159,6 +159,32 @@ expect_exit 0 mg up
 expect_exit 0 mg revert --to 0
 data_snapshot again
 expect_same before again "the second round trip"
+# ---- parts that join to the same text ----
+# Table "a_b" column "c" and table "a" column "b_c", renamed in one
+# migration: their sync functions and write logs (one schema for every
+# table) are named apart by a hash of the whole column name.
+new_db apart
+sql <<'SQL' >/dev/null
+CREATE TABLE a_b (id bigint PRIMARY KEY, c text);
+CREATE TABLE a (id bigint PRIMARY KEY, b_c text);
+INSERT INTO a_b SELECT g, 'a_b.c ' || g FROM generate_series(1, 20) g;
+INSERT INTO a SELECT g, 'a.b_c ' || g FROM generate_series(1, 20) g;
+SQL
+data_snapshot apart.before
+migration 0001_renames.sql <<'SQL'
+ALTER TABLE a_b RENAME COLUMN c TO c2;
+ALTER TABLE a RENAME COLUMN b_c TO b_c2;
+SQL
+expect_exit 0 mg up --phase expand
+expect_eq "two sync functions" "$(q "SELECT count(DISTINCT proname) FROM pg_proc WHERE proname LIKE 'migrate\_sync\_v1\_a\_b\_c\_%'")" 2
+expect_exit 0 mg up --phase contract
+expect_eq "two write logs, each its own column's" \
+	"$(q "SELECT count(DISTINCT name) || ' ' || count(DISTINCT source) FROM migrate.trash WHERE name LIKE 'w1\_a\_b\_c\_%'")" "2 2"
+expect_eq "the values after contract" "$(q "SELECT (SELECT c2 FROM a_b WHERE id = 3) || ' ' || (SELECT b_c2 FROM a WHERE id = 3)")" "a_b.c 3 a.b_c 3"
+expect_exit 0 mg revert --to 0
+data_snapshot apart.after
+expect_same apart.before apart.after "revert of the two renames"
+
 # ---- a type change expanded before names were recorded ----
 # Its sync function has no record: its shadow is found by the name it was
 # given then (<col>__v<version> beside migrate_sync_v<version>_<col>), for it
