@@ -33,7 +33,8 @@
  * and the first NAMES_HASH_DIGITS hex digits of the SHA-256 of the whole
  * name, so that two long names sharing a prefix stay apart (the way
  * PostgreSQL's ChooseRelationName keeps generated names unique). The same
- * name always gives the same result.
+ * name always gives the same result. max is at least NAMES_HASH_DIGITS + 2
+ * (the hash and '_' alone would not fit a smaller one).
  */
 const char *names_fit(struct arena *a, size_t max, const char *name);
 
