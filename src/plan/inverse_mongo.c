@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "migration/mongo_file.h"
+#include "plan/names.h"
 
 /* Options any command may carry; they change nothing to undo. */
 static bool is_generic_option(const char *key)
@@ -195,7 +196,7 @@ enum inverse_class mongo_inverse_classify(const bson_t *command, bool target_is_
 
 const char *mongo_trash_name(struct arena *a, int64_t version, const char *collection)
 {
-	return arena_printf(a, "_migrate_trash_v%lld_%s", (long long)version, collection);
+	return names_make(a, "_migrate_trash_v%lld_%s", (long long)version, collection);
 }
 
 const char *mongo_index_default_name(struct arena *a, const bson_t *key)

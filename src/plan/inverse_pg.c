@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "plan/inverse.h"
+#include "plan/names.h"
 #include "plan/planner.h"
 #include "sql/ast.h"
-#include "util/hash.h"
 
 #define TRASH_SCHEMA PG_TRASH_SCHEMA
 
@@ -84,14 +84,13 @@ static int irreversible(const struct inverse_input *in, struct mg_error *err, co
 /*
  * kind (v: a dropped column's or table's copy, w: a write log, s: a sequence),
  * the migration's version, the table and the column, as one name that fits
- * 63 bytes (sql_name_fit: a long one ends in a hash of the whole).
+ * 63 bytes (names_fit: a long one ends in a hash of the whole).
  */
 static const char *trash_table_name(struct arena *a, char kind, int64_t version, const char *table,
 				    const char *column)
 {
-	return sql_name_fit(
-	    a, column ? arena_printf(a, "%c%lld_%s_%s", kind, (long long)version, table, column)
-		      : arena_printf(a, "%c%lld_%s", kind, (long long)version, table));
+	return column ? names_make(a, "%c%lld_%s_%s", kind, (long long)version, table, column)
+		      : names_make(a, "%c%lld_%s", kind, (long long)version, table);
 }
 
 const char *pg_trash_name(struct arena *a, int64_t version, const char *table, const char *column)
@@ -123,11 +122,8 @@ static int trash_name_for(const struct inverse_input *in, const char *name, cons
 	       1, params) < 0)
 		return -1;
 	*ret = name;
-	if (held && strcmp(held, source) != 0) {
-		char hex[SHA256_HEX_LEN + 1];
-		hash_sha256_hex(source, strlen(source), hex);
-		*ret = sql_name_fit(in->arena, arena_printf(in->arena, "%s_%.8s", name, hex));
-	}
+	if (held && strcmp(held, source) != 0)
+		*ret = names_make_apart(in->arena, source, "%s", name);
 	return 0;
 }
 
@@ -211,10 +207,27 @@ int pg_primary_key_columns(struct driver *d, struct arena *a, const char *rel,
 	    1, params, ret, err);
 }
 
+/* The name this migration's planner recorded for kind and col of rel (names_pg_record), or NULL. */
+static int recorded_name(const struct inverse_input *in, const char *rel, const char *kind,
+			 const char *col, const char **ret, struct mg_error *err)
+{
+	struct driver_rows rows;
+	if (names_pg_recorded(in->driver, in->arena, rel, kind, col, in->migration->version, &rows,
+			      err) < 0)
+		return -1;
+	*ret = driver_rows_get(&rows, 0, 0);
+	return 0;
+}
+
 static int trash_key(const struct inverse_input *in, const char *rel, const char *col,
 		     struct driver_rows *ret, bool *ret_other, struct mg_error *err)
 {
-	const char *params[] = {rel, col};
+	/* a key on the type change's shadow first; one made before names were recorded
+	 * is told by the name it was given then, <col>__v<version> */
+	const char *shadow;
+	if (recorded_name(in, rel, NAMES_KIND_SHADOW, col, &shadow, err) < 0)
+		return -1;
+	const char *params[] = {rel, col, shadow};
 	if (pg_primary_key_columns(in->driver, in->arena, rel, ret, err) < 0)
 		return -1;
 	*ret_other = false;
@@ -232,11 +245,12 @@ static int trash_key(const struct inverse_input *in, const char *rel, const char
 	    "i.indrelid AND c.contype = 'c' AND c.convalidated AND pg_get_constraintdef(c.oid) "
 	    "= format('CHECK ((%s IS NOT NULL))', quote_ident(x.attname))))) ORDER BY "
 	    "EXISTS (SELECT FROM pg_attribute y WHERE y.attrelid = i.indrelid AND i.indnatts = 1 "
-	    "AND y.attnum = i.indkey[0] AND left(y.attname, length($2) + 3) = $2 || '__v') "
+	    "AND y.attnum = i.indkey[0] AND (y.attname = $3::text OR ($3::text IS NULL AND "
+	    "left(y.attname, length($2) + 3) = $2 || '__v'))) "
 	    "DESC, i.indexrelid LIMIT 1) SELECT a.attname FROM k, unnest(k.cols) WITH ORDINALITY "
 	    "u(n, o) JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum = u.n "
 	    "ORDER BY u.o",
-	    2, params);
+	    3, params);
 }
 
 /* What a dropped column's batched restore needs (trash_column). */
@@ -368,9 +382,9 @@ static int restore_batched(const struct inverse_input *in, const struct restore 
 	if (r->log)
 		trash_unregister(in, block, r->lname);
 	if (r->ci->not_null) {
-		const char *check = sql_ident(
-		    a, sql_name_fit(a, arena_printf(a, "%s_%s_not_null_r%lld", r->table, r->col,
-						    (long long)in->migration->version)));
+		const char *check =
+		    sql_ident(a, names_make(a, "%s_%s_not_null_r%lld", r->table, r->col,
+					    (long long)in->migration->version));
 		inv(in, block, 0,
 		    "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID", r->rel,
 		    check, qc);
@@ -483,11 +497,16 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
 	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, qc, rel);
 	/* revert finds each row's value by key, batch by batch */
-	const char *trash_index = sql_ident(a, sql_name_fit(a, arena_printf(a, "%s_key", tname)));
+	const char *trash_index = sql_ident(a, names_make(a, "%s_key", tname));
 	inv(in, pre, 0, "CREATE UNIQUE INDEX %s ON %s (%s)", trash_index, trash, keys);
 	trash_register(in, pre, tname, "column", source);
-	/* the planner's write log: what the copy could not see yet (pg_trash_log_name) */
-	const char *lname = pg_trash_log_name(a, in->migration->version, table, col);
+	/* the planner's write log: what the copy could not see yet, by the name its
+	 * function records; a log made before names were recorded, pg_trash_log_name */
+	const char *lname;
+	if (recorded_name(in, rel, NAMES_KIND_LOG, col, &lname, err) < 0)
+		return -1;
+	if (!lname)
+		lname = pg_trash_log_name(a, in->migration->version, table, col);
 	const char *log = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, lname));
 	const char *has_log, *partner = NULL;
 	const char *pl[] = {log};
@@ -557,14 +576,20 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	}
 	/*
 	 * Rows written after the drop are in neither: their old value comes from
-	 * the column that took over (the key's shadow, <col>__v<version>, when the
-	 * trash is keyed by it; the new column the planner named in the log's
-	 * comment), cast back; with none, the default. The sync trigger, back by
-	 * now, sees the two columns agree.
+	 * the column that took over (the key's shadow, as the planner recorded it
+	 * (<col>__v<version> before records), when the trash is keyed by it; the
+	 * new column the planner named in the log's comment), cast back; with
+	 * none, the default. The sync trigger, back by now, sees the two columns
+	 * agree.
 	 */
 	const char *key0 = key.n_rows == 1 ? driver_rows_get(&key, 0, 0) : NULL;
-	bool shadow_key = by_other_key && key0 && strncmp(key0, col, strlen(col)) == 0 &&
-			  strncmp(key0 + strlen(col), "__v", 3) == 0;
+	const char *shadow;
+	if (recorded_name(in, rel, NAMES_KIND_SHADOW, col, &shadow, err) < 0)
+		return -1;
+	bool shadow_key = by_other_key && key0 &&
+			  (shadow ? strcmp(key0, shadow) == 0
+				  : strncmp(key0, col, strlen(col)) == 0 &&
+					strncmp(key0 + strlen(col), "__v", 3) == 0);
 	const char *from = shadow_key ? key0 : partner;
 	const char *missing =
 	    arena_printf(a, "NOT EXISTS (SELECT FROM %s AS x WHERE %s)", trash, match);
@@ -866,7 +891,7 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 	for (size_t i = 0; i < moved.n_rows; i++) {
 		const char *own = driver_rows_get(&moved, i, 0),
 			   *what = driver_rows_get(&moved, i, 1);
-		const char *aside = sql_name_fit(a, arena_printf(a, "%s_%s", tname, own));
+		const char *aside = names_make(a, "%s_%s", tname, own);
 		inv(in, replace, 0, "ALTER %s %s.%s RENAME TO %s", what, nsp, sql_ident(a, own),
 		    sql_ident(a, aside));
 		inv(in, &back, 0, "ALTER %s %s.%s RENAME TO %s", what, nsp, sql_ident(a, aside),
@@ -947,8 +972,11 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 			struct driver_rows rows;
 			const char *pp[] = {name, schema};
 			if (qrows(in, &rows, err,
-				  "SELECT pg_get_functiondef(p.oid) FROM pg_proc p "
-				  "WHERE p.proname = $1 AND ($2::text IS NULL OR "
+				  "SELECT pg_get_functiondef(p.oid), obj_description(p.oid, "
+				  "'pg_proc'), format('%I.%I(%s)', (SELECT n.nspname FROM "
+				  "pg_namespace n WHERE n.oid = p.pronamespace), p.proname, "
+				  "pg_get_function_identity_arguments(p.oid)) FROM "
+				  "pg_proc p WHERE p.proname = $1 AND ($2::text IS NULL OR "
 				  "p.pronamespace = to_regnamespace(quote_ident($2))::oid) "
 				  "AND p.pronamespace <> 'pg_catalog'::regnamespace",
 				  2, pp) < 0)
@@ -957,6 +985,14 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 				return irreversible(in, err, "the function is overloaded");
 			if (rows.n_rows == 1)
 				inv(in, &undo[i], 0, "%s", driver_rows_get(&rows, 0, 0));
+			/* its comment too: the planner's functions record names in theirs */
+			if (rows.n_rows == 1 && driver_rows_get(&rows, 0, 1))
+				inv(in, &undo[i], 0, "COMMENT ON %s %s IS %s",
+				    ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION
+					? "FUNCTION"
+					: "PROCEDURE",
+				    driver_rows_get(&rows, 0, 2),
+				    sql_literal(a, driver_rows_get(&rows, 0, 1)));
 			break;
 		}
 		case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:

@@ -183,18 +183,6 @@ const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr)
 	return s && strncmp(s, "SELECT ", 7) == 0 ? s + 7 : NULL;
 }
 
-/* A name PostgreSQL keeps: at most 63 bytes. */
-const char *plan_pg_name(struct arena *a, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = arena_vprintf(a, fmt, ap);
-	va_end(ap);
-	if (strlen(s) > 63)
-		s[63] = '\0';
-	return s;
-}
-
 /*
  * The name PostgreSQL gives a constraint or index it names itself, as its
  * makeObjectName does: name1_name2_label, the longer of the two names cut a
@@ -285,10 +273,11 @@ int plan_column_state(struct plan_ctx *p, const char *rel, const char *col,
 }
 
 /*
- * The shadow columns of col: a type change expanded and not contracted yet
- * (plan_alter_type's <col>__v<version>, written by its sync trigger). What
- * is planned on col afterwards must hold for them too, since contract swaps
- * one of them in.
+ * The shadow columns of col: a type change expanded and not contracted yet,
+ * as its sync trigger's function records them (names_pg_record). A type
+ * change expanded before names were recorded has no record: its shadow is
+ * found the way it was named then, <col>__v<version> beside a trigger
+ * migrate_sync_v<version>_<col> (both cut at 63 bytes), for those alone.
  */
 int plan_pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
 			 struct driver_rows *ret)
@@ -296,12 +285,19 @@ int plan_pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
 	const char *params[] = {rel, col};
 	return p->d->ops->query(
 	    p->d, p->a,
-	    "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
-	    "AND NOT a.attisdropped AND left(a.attname, length($2) + 3) = $2 || '__v' "
-	    "AND substr(a.attname, length($2) + 4) ~ '^[0-9]+$' AND EXISTS (SELECT 1 "
-	    "FROM pg_trigger t WHERE t.tgrelid = a.attrelid AND t.tgname = "
-	    "left('migrate_sync_v' || substr(a.attname, length($2) + 4) || '_' || $2, 63)) "
-	    "ORDER BY a.attnum",
+	    arena_printf(
+		p->a,
+		"SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+		"AND NOT a.attisdropped AND (a.attname IN (SELECT x.name FROM (%s) AS x WHERE "
+		"x.kind = '" NAMES_KIND_SHADOW "' AND x.col = $2) OR (left(a.attname, "
+		"length($2) + 3) = $2 || '__v' AND substr(a.attname, length($2) + 4) ~ "
+		"'^[0-9]+$' AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = "
+		"a.attrelid AND NOT " NAMES_PG_IS_RECORD(
+		    "obj_description(t.tgfoid, 'pg_proc')") " AND t.tgname = left('migrate_sync_v' "
+							    "|| substr(a.attname, length($2) + 4) "
+							    "|| '_' || $2, 63)))) ORDER BY "
+							    "a.attnum",
+		names_pg_recorded_sql(p->a, "to_regclass($1)")),
 	    2, params, ret, p->err);
 }
 
@@ -417,8 +413,7 @@ int plan_add_backfill(struct plan_ctx *p, const char *rel, const char *label, co
  */
 const char *plan_not_null_check_name(struct plan_ctx *p, const char *table, const char *col)
 {
-	return sql_name_fit(
-	    p->a, arena_printf(p->a, "%s_%s_not_null_v%lld", table, col, (long long)p->m->version));
+	return names_make(p->a, "%s_%s_not_null_v%lld", table, col, (long long)p->m->version);
 }
 
 /* A NOT NULL that costs no long lock: a NOT VALID check, validated on its own. */
@@ -597,11 +592,12 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		/* name it as PostgreSQL would, so VALIDATE can say which */
 		if (!name)
 			name = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN
-				   ? plan_pg_name(
-					 p->a, "%s_%s_fkey", table,
-					 key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false))
-				   : plan_pg_name(p->a, "%s_check_v%lld", table,
-						  (long long)p->m->version);
+				   ? plan_pg_object_name(
+					 p->a, table,
+					 key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false),
+					 "fkey")
+				   : names_make(p->a, "%s_check_v%lld", table,
+						(long long)p->m->version);
 		copy.conname = (char *)name;
 		copy.skip_validation = 1;
 		copy.initially_valid = 0;
@@ -638,9 +634,11 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	}
 	bool primary = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
 	if (!name)
-		name = primary ? plan_pg_name(p->a, "%s_pkey", table)
-			       : plan_pg_name(p->a, "%s_%s_key", table,
-					      key_names(p->a, k->keys, k->n_keys, "_", false));
+		name = primary
+			   ? plan_pg_object_name(p->a, table, NULL, "pkey")
+			   : plan_pg_object_name(p->a, table,
+						 key_names(p->a, k->keys, k->n_keys, "_", false),
+						 "key");
 	const char *cols = key_names(p->a, k->keys, k->n_keys, ", ", true);
 	if (plan_add(p, p->expand, UNIT_ALONE, "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s)",
 		     sql_ident(p->a, name), rel, cols) < 0)
@@ -731,10 +729,19 @@ static int plan_rename_table(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	 */
 	const char *pending;
 	const char *params[] = {rel};
-	if (plan_q1(p, &pending,
-		    "SELECT min(tgname) FROM pg_trigger WHERE tgrelid = to_regclass($1) "
-		    "AND tgname LIKE 'migrate\\_sync\\_v%'",
-		    1, params) < 0)
+	/* the sync triggers, by their functions' records; one made before names were
+	 * recorded, by the name it was given then */
+	if (plan_q1(
+		p, &pending,
+		arena_printf(p->a,
+			     "SELECT min(t.tgname) FROM pg_trigger t WHERE t.tgrelid = "
+			     "to_regclass($1) AND (t.tgname IN (SELECT x.tgname FROM (%s) AS x "
+			     "WHERE x.kind IN ('" NAMES_KIND_SHADOW "', '" NAMES_KIND_RENAME
+			     "')) OR (NOT " NAMES_PG_IS_RECORD(
+				 "obj_description(t.tgfoid, 'pg_proc')") " AND t.tgname LIKE "
+									 "'migrate\\_sync\\_v%%'))",
+			     names_pg_recorded_sql(p->a, "to_regclass($1)")),
+		1, params) < 0)
 		return -1;
 	if (pending) {
 		mg_error_set_at(

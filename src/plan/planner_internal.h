@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include "driver/driver.h"
+#include "plan/names.h"
 #include "plan/planner.h"
 
 /* One statement's planning. */
@@ -62,10 +63,6 @@ const char *plan_deparse_alter(struct arena *a, const PgQuery__RangeVar *rv,
 /* The text of an expression, through the deparser: SELECT <expr>. */
 const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr);
 
-/* A name PostgreSQL keeps: at most 63 bytes. */
-const char *plan_pg_name(struct arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* The name PostgreSQL would give name1_name2_label itself (its makeObjectName). */
 const char *plan_pg_object_name(struct arena *a, const char *name1, const char *name2,
 				const char *label);
@@ -82,7 +79,8 @@ int plan_column_state(struct plan_ctx *p, const char *rel, const char *col,
 
 /*
  * The shadow columns of col: a type change expanded and not contracted yet
- * (plan_alter_type's <col>__v<version>, written by its sync trigger). What
+ * (plan_alter_type's shadow, written by its sync trigger, whose function
+ * records its name: names_pg_record). What
  * is planned on col afterwards must hold for them too, since contract swaps
  * one of them in.
  */

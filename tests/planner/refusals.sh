@@ -263,7 +263,7 @@ expect_contains "$ERR" "row-level security"
 # located at the statement planned, the server's hint as a hint, where it stopped
 expect_contains "$ERR" "0001_rename.sql:1:1: error: backfill of r.b: query would be affected by row-level security policy for table \"r\" (SQLSTATE 42501)"
 expect_contains "$ERR" "  hint: To disable the policy for the table's owner, use ALTER TABLE NO FORCE ROW LEVEL SECURITY."
-expect_contains "$ERR" "  note: expand of 1_rename (run step by step) stopped at step 4 of 4: the 3 before it are applied and recorded; 'migrate up' resumes at step 4"
+expect_contains "$ERR" "  note: expand of 1_rename (run step by step) stopped at step 5 of 5: the 4 before it are applied and recorded; 'migrate up' resumes at step 5"
 expect_q "rows backfilled behind the policy" "SELECT count(b) FROM r" 0
 expect_exit 0 "$MIGRATE" --db "$CONN user=$ROLE" --dir "$MIG" revert --to 0
 psql "$CONN" -X -q -c "DROP SCHEMA migrate CASCADE" >/dev/null 2>&1
