@@ -79,9 +79,9 @@ static void foreign_key_touch(struct arena *a, struct inflight_touches *l,
 {
 	if (!k->pktable || !k->pktable->relname)
 		return;
-	const char *via = arena_printf(a, "foreign key %s", k->conname ? k->conname : "of");
-	if (!k->conname)
-		via = arena_printf(a, "foreign key of %s", table ? table : "a table");
+	const char *via = k->conname && *k->conname
+			      ? arena_printf(a, "foreign key %s", k->conname)
+			      : arena_printf(a, "a foreign key of %s", table ? table : "a table");
 	if (k->n_pk_attrs)
 		columns_touch(a, l, k->pk_attrs, k->n_pk_attrs, INFLIGHT_USES, k->pktable->relname,
 			      via);
@@ -95,7 +95,8 @@ static void constraint_touch(struct arena *a, struct inflight_touches *l,
 			     const PgQuery__Constraint *k, const char *table, const char *colname,
 			     int location)
 {
-	const char *via = k->conname ? arena_printf(a, "constraint %s", k->conname) : NULL;
+	bool named = k->conname && *k->conname;
+	const char *via = named ? arena_printf(a, "constraint %s", k->conname) : NULL;
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		foreign_key_touch(a, l, k, table);
@@ -127,7 +128,7 @@ static void constraint_touch(struct arena *a, struct inflight_touches *l,
 	default:
 		return;
 	}
-	if (k->conname)
+	if (named)
 		touch_add(a, l, INFLIGHT_CONSTRAINT, INFLIGHT_CREATES, table, k->conname, NULL,
 			  location);
 }
@@ -261,8 +262,10 @@ static void index_touch(struct arena *a, struct inflight_touches *l, const PgQue
 	if (!is->relation || !is->relation->relname)
 		return;
 	const char *table = is->relation->relname;
-	const char *via = arena_printf(a, "%sindex %s", is->unique ? "unique " : "",
-				       is->idxname ? is->idxname : "on it");
+	bool named = is->idxname && *is->idxname;
+	const char *via =
+	    named ? arena_printf(a, "%sindex %s", is->unique ? "unique " : "", is->idxname)
+		  : arena_printf(a, "a %sindex", is->unique ? "unique " : "");
 	/* a unique index constrains what may be written; any index is one more use */
 	enum inflight_act act = is->unique ? INFLIGHT_CONSTRAINS : INFLIGHT_USES;
 	for (size_t i = 0; i < is->n_index_params; i++) {
@@ -276,7 +279,7 @@ static void index_touch(struct arena *a, struct inflight_touches *l, const PgQue
 			expr_columns_touch(a, l, p->index_elem->expr, act, table, via);
 	}
 	expr_columns_touch(a, l, is->where_clause, INFLIGHT_USES, table, via);
-	if (is->idxname)
+	if (named)
 		touch_add(a, l, INFLIGHT_INDEX, INFLIGHT_CREATES, table, is->idxname, NULL,
 			  is->relation->location);
 }

@@ -2,6 +2,7 @@
 
 #include "lint/inflight.h"
 #include "lint/rules.h"
+#include "plan/planner.h"
 
 /*
  * Many branches expand on one shared database. A migration in flight there
@@ -9,6 +10,13 @@
  * needs its objects as they are: a pending change that renames, retypes,
  * drops or constrains one of them breaks that branch, however safe the
  * change is for this one.
+ *
+ * A migration of this checkout that is only expanded is in flight too, but
+ * a change the planner makes (in expand, not --raw) is planned against what
+ * it expanded and contracted after it, in version order: the two compose,
+ * as the planner's own refusals (planner-conflict) judge. Another branch's
+ * migration composes with nothing here: its contract and its revert do not
+ * know this change.
  */
 
 static const char *act_verb(enum inflight_act act)
@@ -100,15 +108,21 @@ void check_in_flight_conflict(struct lint_ctx *ctx, const struct lint_rule *rule
 	    lint_section_applied(ctx->opts->history, ctx->migration, s) ||
 	    (runs && !(runs & (s == SECTION_EXPAND ? LINT_RUNS_EXPAND : LINT_RUNS_CONTRACT))))
 		return;
+	bool composes =
+	    !ctx->opts->raw && !ctx->nested && s == SECTION_EXPAND && planner_handles(stmt);
 	struct inflight_touches mine = {0};
 	inflight_touches_of(ctx->arena, stmt, &mine);
+	/* one finding per statement and migration it meets: the first object names it */
+	bool *said = arena_alloc(ctx->arena, sizeof(*said) * set->n);
+	memset(said, 0, sizeof(*said) * set->n);
 	for (size_t i = 0; i < mine.n; i++) {
 		const struct inflight_touch *p = &mine.items[i];
 		if (!act_is_pending_hazard(p->act))
 			continue;
 		for (size_t k = 0; k < set->n; k++) {
 			const struct inflight_migration *x = &set->items[k];
-			if (x->version == ctx->migration->version ||
+			if (said[k] || x->version == ctx->migration->version ||
+			    (x->in_checkout && composes) ||
 			    (x->in_checkout && (runs & LINT_RUNS_CONTRACT) &&
 			     x->version < ctx->migration->version))
 				continue;
@@ -118,6 +132,7 @@ void check_in_flight_conflict(struct lint_ctx *ctx, const struct lint_rule *rule
 					f = &x->touches.items[t];
 			if (!f)
 				continue;
+			said[k] = true;
 			const char *via = f->via ? arena_printf(ctx->arena, " (%s)", f->via) : "";
 			lint_report(ctx, rule, p->location,
 				    "this statement %s %s, which %lld_%s (in flight: %s) %s %s%s: "

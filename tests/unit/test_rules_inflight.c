@@ -16,9 +16,11 @@
 #define N(rows) (sizeof(rows) / sizeof((rows)[0]))
 
 /*
- * other: the in-flight migration's file (1_other.sql, expanded), or NULL;
- * recorded: SQL another branch's migration 7 left in the history, or NULL;
- * undo: whether recorded is its undo (revert_expand) rather than its planned steps.
+ * other: the SQL of migration 1, expanded on the database: another branch's
+ * (its planned steps in the history) or, in_checkout, this checkout's
+ * 1_other.sql; recorded: SQL another branch's migration 7 left in the
+ * history, or NULL; undo: whether recorded is its undo (revert_expand)
+ * rather than its planned steps.
  */
 struct inflight_case {
 	const char *other;
@@ -88,8 +90,9 @@ static const struct inflight_case cases[] = {
      "ALTER TABLE users DROP COLUMN email__new;", true},
 };
 
-/* The history: 1_other.sql expanded (when given), another branch's 7 (when recorded). */
-static void history_for(struct arena *a, const struct inflight_case *c, struct history *h)
+/* The history: migration 1 expanded (when other is given), another branch's 7 (when recorded). */
+static void history_for(struct arena *a, const struct inflight_case *c, bool in_checkout,
+			struct history *h)
 {
 	memset(h, 0, sizeof(*h));
 	h->items = arena_alloc(a, sizeof(*h->items) * 3); /* room for one more */
@@ -99,6 +102,8 @@ static void history_for(struct arena *a, const struct inflight_case *c, struct h
 		e->version = 1;
 		e->name = "other";
 		e->phase = HISTORY_EXPANDED;
+		if (!in_checkout)
+			step_list_add(a, &e->planned_expand, c->other, 0, NULL, 0, 0);
 	}
 	if (c->recorded) {
 		struct history_entry *e = &h->items[h->n++];
@@ -120,11 +125,12 @@ static struct migration *parse(struct arena *a, const char *path, const char *te
 	return m;
 }
 
-static void lint_case_runs(struct arena *a, const struct inflight_case *c, const struct history *h,
-			   unsigned runs, struct lint_result *res)
+/* Lints 2_change.sql (after 1_other.sql when in_checkout) as up running `runs` would (0: lint). */
+static void lint_case(struct arena *a, const struct inflight_case *c, const struct history *h,
+		      bool in_checkout, unsigned runs, struct lint_result *res)
 {
 	struct migration_set set = {0};
-	if (c->other)
+	if (c->other && in_checkout)
 		migration_set_add(a, &set, parse(a, "1_other.sql", c->other));
 	migration_set_add(a, &set, parse(a, "2_change.sql", c->sql));
 	struct lint_options opts;
@@ -136,25 +142,16 @@ static void lint_case_runs(struct arena *a, const struct inflight_case *c, const
 		fail_msg("lint failed: %s\n%s", err.message, c->sql);
 }
 
-static void lint_case(struct arena *a, const struct inflight_case *c, const struct history *h,
-		      struct lint_result *res)
-{
-	lint_case_runs(a, c, h, 0, res);
-}
-
-/* Findings of in-flight-conflict on 2_change.sql when up runs `runs` (0: lint). */
-static size_t conflicts(struct arena *a, const struct inflight_case *c, const struct history *h,
+/* Findings of in-flight-conflict on 2_change.sql. */
+static size_t conflicts(struct arena *a, const struct inflight_case *c, bool in_checkout,
 			unsigned runs)
 {
+	struct history h;
+	history_for(a, c, in_checkout, &h);
 	struct lint_result res;
-	lint_case_runs(a, c, h, runs, &res);
+	lint_case(a, c, &h, in_checkout, runs, &res);
 	return count_rule(&res, "in-flight-conflict");
 }
-
-/* An expanded column of 1_other, SET NOT NULL by 2_change. */
-static const struct inflight_case nick_not_null = {
-    "ALTER TABLE users ADD COLUMN nick text;", NULL, false,
-    "ALTER TABLE users ALTER COLUMN nick SET NOT NULL;", true};
 
 static void test_cases(void **state)
 {
@@ -163,9 +160,9 @@ static void test_cases(void **state)
 		const struct inflight_case *c = &cases[i];
 		struct arena a = ARENA_INIT;
 		struct history h;
-		history_for(&a, c, &h);
+		history_for(&a, c, false, &h);
 		struct lint_result res;
-		lint_case(&a, c, &h, &res);
+		lint_case(&a, c, &h, false, 0, &res);
 		size_t got = count_rule(&res, "in-flight-conflict");
 		if (c->fires && !got)
 			fail_msg("row %zu: should fire on:\n%s", i, c->sql);
@@ -173,7 +170,7 @@ static void test_cases(void **state)
 			fail_msg("row %zu: should stay quiet on:\n%s\n(%s)", i, c->sql,
 				 res.findings[0].message);
 		/* without a database, the rule has nothing to compare with */
-		lint_case(&a, c, NULL, &res);
+		lint_case(&a, c, NULL, false, 0, &res);
 		assert_int_equal(count_rule(&res, "in-flight-conflict"), 0);
 		arena_release(&a);
 	}
@@ -191,76 +188,103 @@ static const struct lint_finding *only_finding(const struct lint_result *res)
 	return found;
 }
 
-/* The finding names the other migration, its object and what each does, where the change is. */
+/*
+ * The finding names the other migration, its object and what each does, where
+ * the change is; once per statement and migration, however many of its
+ * objects the statement meets.
+ */
 static void test_message_and_location(void **state)
 {
 	(void)state;
 	struct arena a = ARENA_INIT;
 	const struct inflight_case c = {
-	    "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);", NULL, false,
+	    "CREATE UNIQUE INDEX CONCURRENTLY users_email_name ON users (email, name);", NULL,
+	    false,
 	    "-- migrate:expand\nALTER TABLE users ADD COLUMN age integer;\n"
-	    "ALTER TABLE users\n  RENAME COLUMN email TO mail;\n",
+	    "ALTER TABLE users\n  DROP CONSTRAINT x, ALTER COLUMN email TYPE text,\n"
+	    "  ALTER COLUMN name TYPE text;\n",
 	    true};
 	struct history h;
-	history_for(&a, &c, &h);
+	history_for(&a, &c, false, &h);
 	struct lint_result res;
-	lint_case(&a, &c, &h, &res);
+	lint_case(&a, &c, &h, false, 0, &res);
 	const struct lint_finding *f = only_finding(&res);
 	assert_int_equal(f->severity, LINT_ERROR);
 	assert_string_equal(f->file, "2_change.sql");
-	assert_int_equal(f->line, 3);
-	assert_int_equal(f->column, 13);
-	assert_string_equal(f->message,
-			    "this statement renames column users.email, which 1_other (in flight: "
-			    "expanded on the database) uses column users.email (index "
-			    "users_email_idx): that branch's app version still needs it as it is");
+	assert_int_equal(f->line, 4);
+	assert_int_equal(f->column, 35);
+	assert_string_equal(
+	    f->message, "this statement changes the type of column users.email, which 1_other (in "
+			"flight: expanded on the database, not in this checkout) constrains "
+			"column users.email (unique index users_email_name): that branch's app "
+			"version still needs it as it is");
 	arena_release(&a);
 }
 
-/* A contracted migration of this checkout is no longer in flight; an applied change is not judged.
+/* An index 1_other made on users.email; 2_change drops it, or the column in contract. */
+static const struct inflight_case drop_index = {
+    "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);", NULL, false,
+    "DROP INDEX CONCURRENTLY users_email_idx;", true};
+static const struct inflight_case drop_column_in_contract = {
+    "CREATE INDEX CONCURRENTLY users_email_idx ON users (email);", NULL, false,
+    "-- migrate:expand\n-- migrate:contract\nALTER TABLE users DROP COLUMN email;", true};
+/* A column 1_other added; 2_change sets it NOT NULL, which the planner makes safe. */
+static const struct inflight_case nick_not_null = {
+    "ALTER TABLE users ADD COLUMN nick text;", NULL, false,
+    "ALTER TABLE users ALTER COLUMN nick SET NOT NULL;", true};
+
+/*
+ * A migration of this checkout, only expanded, is in flight; contracted, it
+ * is not; a section of 2_change the database ran is not judged.
  */
-static void test_quiet_when_not_in_flight(void **state)
+static void test_this_checkout(void **state)
 {
 	(void)state;
 	struct arena a = ARENA_INIT;
-	const struct inflight_case *c = &nick_not_null;
+	assert_int_equal(conflicts(&a, &drop_column_in_contract, true, 0), 1);
 	struct history h;
-	history_for(&a, c, &h);
-	assert_int_equal(conflicts(&a, c, &h, 0), 1);
+	struct lint_result res;
+	history_for(&a, &drop_column_in_contract, true, &h);
+	lint_case(&a, &drop_column_in_contract, &h, true, 0, &res);
+	assert_non_null(strstr(only_finding(&res)->message,
+			       "which 1_other (in flight: expanded on the database) uses column "
+			       "users.email (index users_email_idx)"));
 	h.items[0].phase = HISTORY_CONTRACTED;
-	assert_int_equal(conflicts(&a, c, &h, 0), 0);
+	lint_case(&a, &drop_column_in_contract, &h, true, 0, &res);
+	assert_int_equal(count_rule(&res, "in-flight-conflict"), 0);
 
-	/* 2_change itself expanded already: replayed, not judged */
-	history_for(&a, c, &h);
+	history_for(&a, &drop_column_in_contract, true, &h);
 	struct history_entry *e = &h.items[h.n++];
 	memset(e, 0, sizeof(*e));
 	e->version = 2;
 	e->name = "change";
-	e->phase = HISTORY_EXPANDED;
-	assert_int_equal(conflicts(&a, c, &h, 0), 0);
+	e->phase = HISTORY_CONTRACTED;
+	lint_case(&a, &drop_column_in_contract, &h, true, 0, &res);
+	assert_int_equal(count_rule(&res, "in-flight-conflict"), 0);
 	arena_release(&a);
 }
 
 /*
  * up judges what it runs: with contract, 1_other (of this checkout) is
- * contracted before 2_change expands; without expand, 2_change's expand
- * does not run. Expand alone leaves 1_other in flight.
+ * contracted before 2_change expands; a section it does not run is not
+ * judged. A change the planner makes composes with this checkout's expanded
+ * migrations, not with another branch's.
  */
 static void test_what_up_runs(void **state)
 {
 	(void)state;
 	struct arena a = ARENA_INIT;
-	const struct inflight_case *c = &nick_not_null;
-	struct history h;
-	history_for(&a, c, &h);
-	assert_int_equal(conflicts(&a, c, &h, LINT_RUNS_EXPAND), 1);
-	assert_int_equal(conflicts(&a, c, &h, LINT_RUNS_EXPAND | LINT_RUNS_CONTRACT), 0);
-	assert_int_equal(conflicts(&a, c, &h, LINT_RUNS_CONTRACT), 0);
-	/* another branch's migration stays in flight whatever this run contracts */
-	const struct inflight_case foreign = {NULL, "ALTER TABLE users DROP COLUMN nick", true,
-					      c->sql, true};
-	history_for(&a, &foreign, &h);
-	assert_int_equal(conflicts(&a, &foreign, &h, LINT_RUNS_EXPAND | LINT_RUNS_CONTRACT), 1);
+	const unsigned both = LINT_RUNS_EXPAND | LINT_RUNS_CONTRACT;
+	assert_int_equal(conflicts(&a, &drop_index, true, LINT_RUNS_EXPAND), 1);
+	assert_int_equal(conflicts(&a, &drop_index, true, both), 0);
+	assert_int_equal(conflicts(&a, &drop_index, true, LINT_RUNS_CONTRACT), 0);
+	assert_int_equal(conflicts(&a, &drop_column_in_contract, true, LINT_RUNS_EXPAND), 0);
+	assert_int_equal(conflicts(&a, &drop_column_in_contract, false, LINT_RUNS_CONTRACT), 1);
+	assert_int_equal(conflicts(&a, &drop_index, false, both), 1);
+
+	assert_int_equal(conflicts(&a, &nick_not_null, true, LINT_RUNS_EXPAND), 0);
+	assert_int_equal(conflicts(&a, &nick_not_null, true, 0), 0);
+	assert_int_equal(conflicts(&a, &nick_not_null, false, LINT_RUNS_EXPAND), 1);
 	arena_release(&a);
 }
 
@@ -275,15 +299,15 @@ static void test_allow_and_foreign(void **state)
 	    "ALTER TABLE users RENAME COLUMN nick TO nickname;",
 	    true};
 	struct history h;
-	history_for(&a, &c, &h);
+	history_for(&a, &c, false, &h);
 	struct lint_result res;
-	lint_case(&a, &c, &h, &res);
+	lint_case(&a, &c, &h, false, 0, &res);
 	assert_int_equal(count_rule(&res, "in-flight-conflict"), 0);
 	assert_int_equal(count_rule(&res, "unused-allow"), 0);
 
 	const struct inflight_case bare = {
 	    NULL, c.recorded, true, "ALTER TABLE users RENAME COLUMN nick TO nickname;", true};
-	lint_case(&a, &bare, &h, &res);
+	lint_case(&a, &bare, &h, false, 0, &res);
 	const struct lint_finding *f = only_finding(&res);
 	assert_non_null(strstr(f->message, "7_their_branch (in flight: expanded on the database, "
 					   "not in this checkout) creates column users.nick"));
@@ -295,7 +319,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_cases),
 	    cmocka_unit_test(test_message_and_location),
-	    cmocka_unit_test(test_quiet_when_not_in_flight),
+	    cmocka_unit_test(test_this_checkout),
 	    cmocka_unit_test(test_what_up_runs),
 	    cmocka_unit_test(test_allow_and_foreign),
 	};
