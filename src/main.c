@@ -24,7 +24,8 @@ const struct cmd commands[] = {
      "                     else the server of --db, else [lint] postgres_version, else 15)\n"
      "  --list-rules       print the rule catalogue and exit\n"
      "  --db URL           leave out findings in phases that database already ran (they\n"
-     "                     are replayed into the catalogue, not judged)\n"
+     "                     are replayed into the catalogue, not judged), and compare the\n"
+     "                     pending ones with its migrations in flight (in-flight-conflict)\n"
      "  --all              with --db, report those too\n"
      "\n"
      "A file the grammar cannot parse is a syntax-error finding; the others are still\n"
@@ -159,10 +160,12 @@ const struct cmd commands[] = {
      cmd_check,
      "The CI gate: lint, replay, round trip, lock trace, drift.",
      "migrate check [--shadow-db URL] [--db URL] [--format text|json|github|sarif|junit]\n"
-     "                     [--report FORMAT=FILE]... [--pg-version N]",
+     "                     [--report FORMAT=FILE]... [--pg-version N] [--strict-order]",
      "Runs every migration of --dir through the stages a pull request must pass, each\n"
      "reported by name with its findings and time:\n"
-     "  lint         migrate lint over the whole set\n"
+     "  lint         migrate lint over the whole set; with --db, phases that database ran\n"
+     "               are replayed, not judged, and pending ones are compared with its\n"
+     "               migrations in flight (in-flight-conflict)\n"
      "  replay       expand and contract of each migration, in order, on a shadow database\n"
      "  round-trip   expand, revert, expand, contract, revert, contract per migration: the\n"
      "               catalogue (tables, columns, indexes, constraints, views, functions,\n"
@@ -172,7 +175,8 @@ const struct cmd commands[] = {
      "               a full scan fails, also when a DO block or a function hides it\n"
      "  drift        with --db, the shared database's history, read only: applied files\n"
      "               whose statements changed (fail); other branches' migrations and new\n"
-     "               ones numbered below applied ones (warnings; errors with strict_order)\n"
+     "               ones numbered below applied ones (warnings; errors with --strict-order\n"
+     "               or strict_order)\n"
      "\n"
      "The shadow database is an empty PostgreSQL database check may destroy: it creates a\n"
      "database of its own there when it may, else it drops and recreates the schemas.\n"
@@ -188,6 +192,8 @@ const struct cmd commands[] = {
      "  --report FORMAT=FILE  also write the report in FORMAT to FILE (repeatable)\n"
      "  --pg-version N     the PostgreSQL major release lint judges for (9 to 99; else\n"
      "                     the server of --db, else [lint] postgres_version, else 15)\n"
+     "  --strict-order     a new migration numbered below one applied on --db fails drift\n"
+     "                     (as up --strict-order refuses it; [migrations] strict_order)\n"
      "\n"
      "When GITHUB_STEP_SUMMARY is set, a Markdown job summary is appended to it.\n"
      "\n"

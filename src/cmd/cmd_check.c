@@ -15,6 +15,7 @@ enum {
 	OPT_FORMAT,
 	OPT_REPORT,
 	OPT_PG_VERSION,
+	OPT_STRICT_ORDER,
 };
 
 #define MAX_REPORTS 8
@@ -66,6 +67,7 @@ const struct option cmd_check_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"report", required_argument, NULL, OPT_REPORT},
     {"pg-version", required_argument, NULL, OPT_PG_VERSION},
+    {"strict-order", no_argument, NULL, OPT_STRICT_ORDER},
     {NULL, 0, NULL, 0},
 };
 
@@ -79,6 +81,7 @@ int cmd_check(int argc, char **argv)
 	const char *shadow = NULL, *shadow_source = NULL;
 	enum check_format format = CHECK_FORMAT_TEXT;
 	int pg_version = 0;
+	bool strict_order = false;
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -97,6 +100,9 @@ int cmd_check(int argc, char **argv)
 			format = (enum check_format)f;
 			break;
 		}
+		case OPT_STRICT_ORDER:
+			strict_order = true;
+			break;
 		case OPT_PG_VERSION: {
 			int64_t n;
 			if (!cmd_number_arg(self, "--pg-version", optarg, 9, 99, &n))
@@ -153,7 +159,7 @@ int cmd_check(int argc, char **argv)
 	    /* a target's database under --target (cmd/targets.c), kept off the command line */
 	    .db_url = cmd_named_db(),
 	    .history_schema = env.history_schema,
-	    .strict_order = env.config.strict_order,
+	    .strict_order = strict_order || env.config.strict_order,
 	    .lock_timeout_ms = env.lock_timeout_ms,
 	    .who = who_am_i(&env.arena),
 	    .say = cli.verbose ? say_progress : NULL,

@@ -29,9 +29,13 @@ void cmd_env_release(struct cmd_env *env);
 /*
  * Lints the set for a command that is about to apply it; prints findings to
  * stderr. Errors in phases the database already ran do not count: to know
- * them it connects (as command) when it finds errors.
+ * them it connects (as command) when it finds errors. Connected already, it
+ * reads the history first, so that in-flight-conflict judges the pending
+ * migrations against the ones in flight there; runs says which phases the
+ * command applies (LINT_RUNS_EXPAND, LINT_RUNS_CONTRACT).
  */
-int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_error *err);
+int cmd_lint_before_apply(struct cmd_env *env, const char *command, unsigned runs,
+			  struct mg_error *err);
 /* Whether the URL the verb would connect to is PostgreSQL's (not SQLite's, nor MongoDB's). */
 bool cmd_env_url_is_postgres(struct cmd_env *env);
 /*

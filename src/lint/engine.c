@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "plan/planner.h"
+#include "lint/inflight.h"
 #include "lint/pg_release.h"
 #include "lint/rules_mongo.h"
 #include "sql/ast.h"
@@ -575,6 +576,8 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 	struct catalog cat;
 	catalog_init(&cat, a);
 	struct lint_ctx ctx = {.arena = a, .catalog = &cat, .opts = opts, .result = ret};
+	if (opts->history)
+		ctx.inflight = lint_inflight_build(a, set, opts->history, opts);
 
 	struct lint_mongo_state *mongo = NULL; /* what earlier MongoDB migrations made */
 	struct parse_pipeline pipe;
