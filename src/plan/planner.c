@@ -936,6 +936,15 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 		    plan_add(p, p->expand, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
 			     sql_ident(p->a, shadow_check)) < 0)
 			return -1;
+		/* PostgreSQL 18 names the NOT NULL after the shadow; the swap keeps that
+		 * name, so it takes the one the plain statement gives col's */
+		if (p->d->server_version_num >= 180000 &&
+		    plan_add(
+			p, p->expand, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
+			sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, shadow, "not_null")),
+			sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, col, "not_null"))) <
+			0)
+			return -1;
 	}
 	/* with the check validated, SET NOT NULL needs no scan (PostgreSQL 12+); the
 	 * check on the old column is gone when a swap dropped that column */
