@@ -206,8 +206,7 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 	return 0;
 }
 
-/* Renames from to to in a list of String nodes (a foreign key's columns). */
-static void rename_in_names(PgQuery__Node **names, size_t n, const char *from, const char *to)
+void plan_rename_in_names(PgQuery__Node **names, size_t n, const char *from, const char *to)
 {
 	for (size_t i = 0; i < n; i++)
 		if (names[i]->node_case == PG_QUERY__NODE__NODE_STRING && names[i]->string->sval &&
@@ -272,9 +271,9 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
 		}
 		if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
 			if (own)
-				rename_in_names(k->fk_attrs, k->n_fk_attrs, col, new_col);
+				plan_rename_in_names(k->fk_attrs, k->n_fk_attrs, col, new_col);
 			if (referenced)
-				rename_in_names(k->pk_attrs, k->n_pk_attrs, col, new_col);
+				plan_rename_in_names(k->pk_attrs, k->n_pk_attrs, col, new_col);
 		} else {
 			ast_rename_column_refs(n, col, new_col);
 		}
@@ -518,7 +517,11 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		return plan_add(
 		    p, p->expand, 0, "%s",
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
-	if (plan_refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
+	if (plan_refuse_if_shadowed(
+		p, rel, rv->relname, a_col, "renaming it",
+		"that contract and this one would each drop the old column for a "
+		"new column of their own, the shadow and the new name, and either "
+		"order would lose one of them") < 0 ||
 	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it", false) < 0 ||
 	    refuse_if_held(p, rel, rv->relname, a_col, "renaming it") < 0 ||
 
@@ -660,7 +663,12 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
 	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
 		return plan_add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
-	if (refuse_if_key(p, rel, rv->relname, col, "changing its type", true) < 0 ||
+	if (plan_refuse_if_shadowed(
+		p, rel, rv->relname, col, "changing its type again",
+		"each contract puts its own shadow in the column's place, so the "
+		"column would end with the type of whichever contract runs "
+		"last") < 0 ||
+	    refuse_if_key(p, rel, rv->relname, col, "changing its type", true) < 0 ||
 	    refuse_if_viewed(p, rel, rv->relname, col, "changing its type") < 0 ||
 	    refuse_if_held(p, rel, rv->relname, col, "changing its type") < 0 ||
 	    refuse_if_generated(p, &cs, rv->relname, col, "changing its type") < 0)

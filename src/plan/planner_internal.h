@@ -15,6 +15,11 @@
 #include "plan/names.h"
 #include "plan/planner.h"
 
+/* A column with a type change still to contract, and its shadow (planner.c). */
+struct shadowed_column {
+	const char *col, *shadow;
+};
+
 /* One statement's planning. */
 struct plan_ctx {
 	struct driver *d;
@@ -88,12 +93,15 @@ int plan_pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
 			 struct driver_rows *ret);
 
 /*
- * What is planned on a column with a type change still to contract would be
- * lost with the old column when that contract swaps the shadow in, or would
- * need the shadow's triggers rewritten: refused, with what to do instead.
+ * A change of a column with a type change still to contract that has no plan
+ * onto its shadow (a rename, another type change; what is planned onto the
+ * shadow is in planner.c): refused, saying what and why, with what to do.
  */
 int plan_refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *table, const char *col,
-			    const char *what);
+			    const char *what, const char *why);
+
+/* Renames from to to in a list of String nodes (a foreign key's columns). */
+void plan_rename_in_names(PgQuery__Node **names, size_t n, const char *from, const char *to);
 
 /* A keyset-batched UPDATE rel SET set_sql WHERE where_sql, along the table's key. */
 int plan_add_backfill(struct plan_ctx *p, const char *rel, const char *label, const char *set_sql,
