@@ -328,6 +328,21 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			values = arena_printf(p->a, "%s%sNEW.%s", values, i ? ", " : "", k);
 		}
 		const char *qc = sql_ident(p->a, col);
+		/*
+		 * A USING has no cast back to tell a row the app changed since by: the
+		 * log keeps the new column's value beside the old one (so does the
+		 * trash's copy, inverse_pg.c), and a revert restores the old value
+		 * only where the new column still holds it.
+		 */
+		const char *qn = sql_ident(p->a, new_col);
+		bool with_new = strcmp(restore, "trash") == 0;
+		const char *log_cols = with_new ? arena_printf(p->a, "%s, %s", qc, qn) : qc;
+		const char *log_values = with_new ? arena_printf(p->a, "NEW.%s, NEW.%s", qc, qn)
+						  : arena_printf(p->a, "NEW.%s", qc);
+		const char *log_set =
+		    with_new
+			? arena_printf(p->a, "%s = EXCLUDED.%s, %s = EXCLUDED.%s", qc, qc, qn, qn)
+			: arena_printf(p->a, "%s = EXCLUDED.%s", qc, qc);
 		const char *log = arena_printf(
 		    p->a, PG_TRASH_SCHEMA ".%s",
 		    sql_ident(p->a, pg_trash_log_name(p->a, p->m->version, rv->relname, col)));
@@ -336,8 +351,8 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		if (plan_add(p, p->contract, UNIT_TRASH_LOG,
 			     "CREATE SCHEMA IF NOT EXISTS " PG_TRASH_SCHEMA) < 0 ||
 		    plan_add(p, p->contract, UNIT_TRASH_LOG,
-			     "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys, qc,
-			     rel) < 0 ||
+			     "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys,
+			     log_cols, rel) < 0 ||
 		    plan_add(p, p->contract, UNIT_TRASH_LOG, "ALTER TABLE %s ADD PRIMARY KEY (%s)",
 			     log, keys) < 0 ||
 		    /* where a revert finds the value of a row the log never saw */
@@ -354,12 +369,12 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			"SET search_path = pg_catalog, pg_temp AS $migrate$\n"
 			"BEGIN\n"
 			"  /* the last value of %s written before contract drops it */\n"
-			"  INSERT INTO %s (%s, %s) VALUES (%s, NEW.%s)\n"
-			"    ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s;\n"
+			"  INSERT INTO %s (%s, %s) VALUES (%s, %s)\n"
+			"    ON CONFLICT (%s) DO UPDATE SET %s;\n"
 			"  RETURN NULL;\n"
 			"END\n"
 			"$migrate$",
-			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
+			log, col, log, keys, log_cols, values, log_values, keys, log_set) < 0 ||
 		    plan_add(
 			p, p->contract, UNIT_TRASH_LOG,
 			/* a revert's restore batches are no app writes to log */
