@@ -205,6 +205,26 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 		    "SET client_min_messages = warning; SET row_security = off",
 		    d->settings.lock_timeout_ms, appname);
 	PQfreemem(appname);
+	/*
+	 * A lock held by autovacuum is given up when a waiter's deadlock check
+	 * runs, after deadlock_timeout (1 s by default, longer than the lock
+	 * timeout): until then the waiting DDL, and every app query queued behind
+	 * it, stalls, and an attempt that gives up first never gets autovacuum
+	 * out of the way. A shorter check for migrate's own session, where the
+	 * role may set it (a superuser, or SET granted on PostgreSQL 15+).
+	 */
+	int check_ms = d->settings.lock_timeout_ms / 2;
+	if (check_ms > 100 || check_ms <= 0)
+		check_ms = 100;
+	if (check_ms < 10)
+		check_ms = 10;
+	strbuf_addf(&sb,
+		    "; SELECT set_config('deadlock_timeout', '%dms', false) WHERE "
+		    "current_setting('is_superuser') = 'on'%s",
+		    check_ms,
+		    d->server_version_num >= 150000
+			? " OR has_parameter_privilege('deadlock_timeout', 'SET')"
+			: "");
 	int rc = pg_run(d, sb.buf, err);
 	strbuf_release(&sb);
 	return rc;

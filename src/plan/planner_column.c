@@ -330,14 +330,29 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		const char *lname =
 		    names_make_apart(p->a, arena_printf(p->a, "%s.%s", rel, qc), "w%lld_%s_%s",
 				     (long long)p->m->version, rv->relname, col);
+		/*
+		 * A USING has no cast back to tell a row the app changed since by: the
+		 * log keeps the new column's value beside the old one (so does the
+		 * trash's copy, inverse_pg.c), and a revert restores the old value
+		 * only where the new column still holds it.
+		 */
+		const char *qn = sql_ident(p->a, new_col);
+		bool with_new = strcmp(restore, "trash") == 0;
+		const char *log_cols = with_new ? arena_printf(p->a, "%s, %s", qc, qn) : qc;
+		const char *log_values = with_new ? arena_printf(p->a, "NEW.%s, NEW.%s", qc, qn)
+						  : arena_printf(p->a, "NEW.%s", qc);
+		const char *log_set =
+		    with_new
+			? arena_printf(p->a, "%s = EXCLUDED.%s, %s = EXCLUDED.%s", qc, qc, qn, qn)
+			: arena_printf(p->a, "%s = EXCLUDED.%s", qc, qc);
 		const char *log = arena_printf(p->a, PG_TRASH_SCHEMA ".%s", sql_ident(p->a, lname));
 		const char *trig = sql_ident(
 		    p->a, names_make(p->a, "migrate_log_v%lld_%s", (long long)p->m->version, col));
 		if (plan_add(p, p->contract, UNIT_TRASH_LOG,
 			     "CREATE SCHEMA IF NOT EXISTS " PG_TRASH_SCHEMA) < 0 ||
 		    plan_add(p, p->contract, UNIT_TRASH_LOG,
-			     "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys, qc,
-			     rel) < 0 ||
+			     "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys,
+			     log_cols, rel) < 0 ||
 		    plan_add(p, p->contract, UNIT_TRASH_LOG, "ALTER TABLE %s ADD PRIMARY KEY (%s)",
 			     log, keys) < 0 ||
 		    /* where a revert finds the value of a row the log never saw */
@@ -354,12 +369,12 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			"SET search_path = pg_catalog, pg_temp AS $migrate$\n"
 			"BEGIN\n"
 			"  /* the last value of %s written before contract drops it */\n"
-			"  INSERT INTO %s (%s, %s) VALUES (%s, NEW.%s)\n"
-			"    ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s;\n"
+			"  INSERT INTO %s (%s, %s) VALUES (%s, %s)\n"
+			"    ON CONFLICT (%s) DO UPDATE SET %s;\n"
 			"  RETURN NULL;\n"
 			"END\n"
 			"$migrate$",
-			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
+			log, col, log, keys, log_cols, values, log_values, keys, log_set) < 0 ||
 		    /* where the contract's undo finds the log (inverse_pg.c, trash_column) */
 		    plan_add(p, p->contract, UNIT_TRASH_LOG, "%s",
 			     names_pg_record(p->a, log, NAMES_KIND_LOG, col, lname,

@@ -40,22 +40,6 @@ int64_t runner_now_ms(void)
 }
 
 /*
- * Exponential backoff with full jitter: a migration that keeps meeting a busy
- * table waits longer each time, and two runners never retry in lockstep.
- */
-static int64_t backoff_ms(int attempt)
-{
-	int64_t cap = 100LL << (attempt < 7 ? attempt : 7); /* 100 ms .. 12.8 s */
-	return cap / 2 + (int64_t)(rand() % (int)(cap / 2 + 1));
-}
-
-/* Sleeps with no lock queued; a signal ends the sleep at once (no SA_RESTART). */
-static void backoff_sleep(int64_t ms)
-{
-	usleep((useconds_t)(ms * 1000));
-}
-
-/*
  * The time a step spent waiting on locks over its tries: every failed
  * attempt queued an ACCESS EXCLUSIVE (or the like) for up to lock_timeout,
  * which is what the app waited behind it.
@@ -64,7 +48,28 @@ struct lock_waits {
 	int attempts;
 	int64_t waited_ms;
 	int64_t attempt_start_ms;
+	int64_t last_ms; /* the last failed attempt's wait */
 };
+
+/*
+ * Exponential backoff with full jitter: a migration that keeps meeting a busy
+ * table waits longer each time, and two runners never retry in lockstep. Never
+ * shorter than the last attempt's wait: the app's queries that queued behind
+ * it (an app with a steady rate has a backlog as long as the stall) get that
+ * long to catch up before the next attempt queues a lock again.
+ */
+static int64_t backoff_ms(int attempt, const struct lock_waits *w)
+{
+	int64_t cap = 100LL << (attempt < 7 ? attempt : 7); /* 100 ms .. 12.8 s */
+	int64_t pause = cap / 2 + (int64_t)(rand() % (int)(cap / 2 + 1));
+	return pause < w->last_ms ? w->last_ms : pause;
+}
+
+/* Sleeps with no lock queued; a signal ends the sleep at once (no SA_RESTART). */
+static void backoff_sleep(int64_t ms)
+{
+	usleep((useconds_t)(ms * 1000));
+}
 
 static void lock_waits_start(struct lock_waits *w)
 {
@@ -74,7 +79,8 @@ static void lock_waits_start(struct lock_waits *w)
 static void lock_waits_failed(struct lock_waits *w)
 {
 	w->attempts++;
-	w->waited_ms += runner_now_ms() - w->attempt_start_ms;
+	w->last_ms = runner_now_ms() - w->attempt_start_ms;
+	w->waited_ms += w->last_ms;
 }
 
 static bool is_lock_timeout(const struct mg_error *err)
@@ -487,7 +493,7 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e, s
 			    r->m->name);
 			return -1;
 		}
-		int64_t pause = backoff_ms(attempt);
+		int64_t pause = backoff_ms(attempt, &waits);
 		runner_say(
 		    r->o->say, r->o->say_ctx,
 		    "  lock timeout at %s:%d; rolled back, retry %d of %d in %lld ms (%lld ms "
@@ -596,7 +602,7 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 				stepwise_stopped_note(r, i, err);
 				return -1;
 			}
-			int64_t pause = backoff_ms(attempt);
+			int64_t pause = backoff_ms(attempt, &waits);
 			runner_say(r->o->say, r->o->say_ctx,
 				   "  lock timeout at %s:%d; retry %d of %d in %lld ms (%lld ms "
 				   "waiting on locks so far)",
@@ -1065,7 +1071,7 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
 			return -1;
 		}
-		int64_t pause = backoff_ms(attempt);
+		int64_t pause = backoff_ms(attempt, &waits);
 		runner_say(
 		    o->say, o->say_ctx,
 		    "  lock timeout; rolled back, retry %d of %d in %lld ms (%lld ms waiting on "
