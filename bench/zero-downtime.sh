@@ -15,18 +15,23 @@
 # SELECT and UPDATE by key of an untouched column, 4 clients), and the data
 # check: every value back, the rows written during the transition and after
 # the contract with their newest values.
+# Then up again and a second `migrate revert --to 0` under the probe while an
+# app transaction holds ACCESS SHARE on the table (HOLD seconds): the worst
+# latency is at most the lock bound (LOCK_TIMEOUT); the same data check.
 # Reported per phase: aborted clients, failed transactions, p99 and worst
 # transaction latency, transactions over 100 ms, migration wall time. Then,
 # without load, the backfill's throughput against one plain full-table UPDATE
 # of the same column.
 #
-#   bench/zero-downtime.sh           (from the repository root; 2 to 5 minutes on 2 cores)
+#   bench/zero-downtime.sh           (from the repository root; 16 minutes on 2 cores at load 10)
 #   ROWS=1000000                     rows in the table
 #   RATE=400                         the app's transactions per second (pgbench -R; 0 = as fast as it can)
 #   CLIENTS=4 THREADS=2              pgbench -c / -j
 #   MODE=extended                    pgbench -M (simple, extended, prepared: see bench/README.md)
 #   WARMUP=5 TAIL=5                  seconds of load before and after each migration
 #   CHUNK=10                         pgbench runs in chunks of this many seconds while the migration lasts
+#   HOLD=8 LOCK_TIMEOUT=500ms        the second revert: how long an app transaction holds ACCESS
+#                                    SHARE on the table from its start, and revert's --lock-timeout
 #   BENCH_TOOLS=DIR                  where dbmate is installed (default ~/.cache/migrate-bench)
 #   BENCH_BUILD=build-bench          the release build of migrate
 #   BENCH_OUT=bench/out              where the results and pgbench logs go
@@ -42,6 +47,8 @@ mode=${MODE:-extended}
 warmup=${WARMUP:-5}
 tail_s=${TAIL:-5}
 chunk=${CHUNK:-10}
+hold=${HOLD:-8}
+lock_timeout=${LOCK_TIMEOUT:-500ms}
 tools=${BENCH_TOOLS:-$HOME/.cache/migrate-bench}
 build=${BENCH_BUILD:-build-bench}
 out=${BENCH_OUT:-bench/out}
@@ -233,6 +240,33 @@ read -r rows_after rows_newest lost legacy_lost legacy_new <"$work/revert_check"
 echo "$rows_after $rows_newest $lost $legacy_lost $legacy_new" >"$logs/revert_check"
 [ "$(cat "$work/migrate_revert.rc")" = 0 ] || { cat "$logs/migrate_revert.migration.log" >&2; exit 1; }
 
+# ---- the same again, while an app transaction holds a lock on the table ----
+# up again (expand and contract, no load), then revert --to 0 under the probe
+# while a transaction holds ACCESS SHARE on orders for $hold s from the start:
+# each DDL attempt of the revert queues its ACCESS EXCLUSIVE for at most the
+# lock timeout, the probe's queries behind it; the worst latency is the bound
+"$migrate" --db "$(conn zd_migrate)" --dir "$work/migrate" up >"$logs/migrate_up_again.log" 2>&1
+psql_on zd_migrate -c "DROP TABLE bench_newest" \
+	-c "CREATE TABLE bench_newest AS SELECT id, remark, qty FROM orders"
+(
+	sleep "$((warmup > 1 ? warmup - 1 : 0))"
+	PGAPPNAME=bench_holder psql_on zd_migrate \
+		-c "BEGIN; SELECT count(*) FROM orders WHERE id = 1; SELECT pg_sleep($hold); COMMIT;" \
+		>/dev/null
+) &
+holder=$!
+phase_probe migrate_revert_held env PGOPTIONS="$logged" \
+	"$migrate" --db "$(conn zd_migrate)" --dir "$work/migrate" revert --to 0 --lock-timeout "$lock_timeout"
+wait "$holder"
+psql_on zd_migrate -c "SELECT
+	(SELECT count(*) FROM orders) || ' ' || (SELECT count(*) FROM bench_newest) || ' ' ||
+	(SELECT count(*) FROM orders o JOIN bench_newest n USING (id)
+		WHERE o.note IS DISTINCT FROM n.remark OR o.qty IS DISTINCT FROM n.qty::int) || ' ' ||
+	(SELECT count(*) FROM orders WHERE id <= $rows AND legacy IS DISTINCT FROM 'legacy ' || id) || ' ' ||
+	(SELECT count(*) FROM orders WHERE id > $rows AND legacy IS NOT NULL)" >"$logs/revert_held_check"
+[ "$(cat "$work/migrate_revert_held.rc")" = 0 ] ||
+	{ cat "$logs/migrate_revert_held.migration.log" >&2; exit 1; }
+
 # ---- dbmate: the same statements as written, on a fresh copy ----
 copy_of_seed zd_dbmate
 dbmate_url="postgres://postgres@localhost/zd_dbmate?sslmode=disable&host=$work/pg"
@@ -305,6 +339,8 @@ rowsout = [
     ("migrate", "expand (old app)", "migrate_expand"),
     ("migrate", "contract (new app)", "migrate_contract"),
     ("migrate", "revert --to 0 (probe, 4 clients)", "migrate_revert"),
+    ("migrate", "revert --to 0 again, an app transaction holding a lock (probe, 4 clients)",
+     "migrate_revert_held"),
     ("dbmate 2.36", "up (old app)", "dbmate_up"),
     ("dbmate 2.36", "after (new app)", "dbmate_after"),
 ]
@@ -312,7 +348,7 @@ print("| tool | phase | migration time | exit | app transactions | aborted clien
 print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for tool, label, name in rowsout:
     r = phase(name)
-    probe = phase(name + ".probe") if name != "migrate_revert" else r
+    probe = phase(name + ".probe") if not name.startswith("migrate_revert") else r
     ms = int(open(f"{work}/{name}.ms").read())
     rc = open(f"{work}/{name}.rc").read().strip()
     mig = "-" if name == "dbmate_after" else f"{ms / 1000:.1f} s"
@@ -340,6 +376,10 @@ print(f"revert data check: {after} rows after the revert ({newest} before it), {
       f"note or qty is not the newest value written before the revert, {legacy_lost} rows whose "
       f"dropped column did not come back with its value, {legacy_new} rows inserted after the "
       f"contract with a value in it (want 0 0 0)")
+after, newest, lost, legacy_lost, legacy_new = open(f"{logs}/revert_held_check").read().split()
+print(f"second revert (lock held) data check: {after} rows after ({newest} before), {lost} "
+      f"not the newest, {legacy_lost} dropped values not back, {legacy_new} new rows with one "
+      f"(want 0 0 0)")
 print()
 best = max(wall_rate, rate_m or 0)
 print(f"backfill / plain UPDATE: {wall_rate / plain_rate:.2f} (whole phase), "
@@ -351,6 +391,7 @@ PY
 	echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load average $load_start at the start, $load_end at the end"
 	echo "postgres: $(psql_on postgres -c 'SHOW server_version') (scripts/pg-tmp: fsync off, synchronous_commit off)"
 	echo "migrate: $("$migrate" --version | cut -d' ' -f2), dbmate: 2.36.0, pgbench: $clients clients, $threads threads, -M $mode, rate ${rate} tx/s (0 = unthrottled)"
+	echo "second revert: an app transaction holds ACCESS SHARE on orders for ${hold} s from its start; revert --lock-timeout $lock_timeout (the bound)"
 	echo "table: $rows rows; change: qty int -> bigint, note -> remark, index on account_id, status SET NOT NULL, foreign key account_id -> accounts"
 	echo
 	cat "$logs/results.md"

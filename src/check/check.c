@@ -143,8 +143,32 @@ static int run_lint(struct arena *a, const struct check_options *o, struct check
 {
 	int64_t t0 = now_ms();
 	struct lint_result res;
-	if (lint_run(a, o->set, &o->lint, &res, err) < 0)
+	struct lint_options lint = o->lint;
+	/*
+	 * With the shared database: its in-flight migrations are what
+	 * in-flight-conflict compares with, and the phases it ran are replayed,
+	 * not judged. One that cannot be read is the drift stage's to report.
+	 */
+	struct history h;
+	bool exists = false, h_read = false;
+	if (o->db_url) {
+		struct driver d;
+		struct mg_error ignore = MG_ERROR_INIT;
+		struct lint_definition *defs = NULL;
+		h_read = check_shared_open(a, o, &d, &h, &exists, &ignore) == 0;
+		/* without the definitions, an index's columns are unknown: less to compare */
+		if (h_read && lint_definitions_read(&d, a, o->set, &h, &defs, &lint.n_definitions,
+						    &ignore) < 0)
+			lint.n_definitions = 0;
+		driver_close(&d);
+		if (h_read) {
+			lint.history = &h;
+			lint.definitions = defs;
+		}
+	}
+	if (lint_run(a, o->set, &lint, &res, err) < 0)
 		return -1;
+	size_t applied = h_read ? lint_result_drop_applied(&res, &h) : 0;
 	for (size_t i = 0; i < res.n_findings; i++) {
 		const struct lint_finding *f = &res.findings[i];
 		check_report_add(a, r, CHECK_LINT, f->rule->id, f->severity, f->migration, f->file,
@@ -154,11 +178,16 @@ static int run_lint(struct arena *a, const struct check_options *o, struct check
 		r->migrations[i].ran[CHECK_LINT] = true;
 	struct check_stage_result *st = &r->stages[CHECK_LINT];
 	st->duration_ms = now_ms() - t0;
-	st->summary = arena_printf(a, "%zu file%s, %zu statement%s: %zu error%s, %zu warning%s",
-				   res.n_files, res.n_files == 1 ? "" : "s", res.n_statements,
-				   res.n_statements == 1 ? "" : "s", res.n_errors,
-				   res.n_errors == 1 ? "" : "s", res.n_warnings,
-				   res.n_warnings == 1 ? "" : "s");
+	st->summary = arena_printf(
+	    a, "%zu file%s, %zu statement%s: %zu error%s, %zu warning%s%s", res.n_files,
+	    res.n_files == 1 ? "" : "s", res.n_statements, res.n_statements == 1 ? "" : "s",
+	    res.n_errors, res.n_errors == 1 ? "" : "s", res.n_warnings,
+	    res.n_warnings == 1 ? "" : "s",
+	    applied ? arena_printf(a,
+				   " (%zu in phases the shared database ran, "
+				   "not judged)",
+				   applied)
+		    : "");
 	return 0;
 }
 

@@ -77,6 +77,41 @@ static int64_t next_version(const struct migration_set *set, const struct histor
 	return max + 1;
 }
 
+int check_shared_open(struct arena *a, const struct check_options *o, struct driver *d,
+		      struct history *ret, bool *ret_exists, struct mg_error *err)
+{
+	struct driver_settings settings = {
+	    .history_schema = o->history_schema,
+	    .lock_timeout_ms = o->lock_timeout_ms > 0 ? o->lock_timeout_ms : 2000,
+	    .lock_wait_ms = 0,
+	    .who = o->who ? o->who : "migrate check",
+	    .command = "migrate check (drift, read only)",
+	};
+	memset(d, 0, sizeof(*d));
+	memset(ret, 0, sizeof(*ret));
+	*ret_exists = false;
+	/* opening a database file that is not there would create it */
+	const struct driver_ops *ops = driver_ops_for_url(o->db_url);
+	const char *missing =
+	    ops && ops->url_missing_file ? ops->url_missing_file(o->db_url) : NULL;
+	if (missing)
+		return mg_error_set(err, 3, "no database file %s", missing);
+	if (driver_open(d, o->db_url, &settings, err) < 0)
+		return -1;
+	/* a guard, not only a promise: whatever runs in this session cannot write */
+	if ((d->ops->session_read_only && d->ops->session_read_only(d, err) < 0) ||
+	    d->ops->history_exists(d, ret_exists, err) < 0 ||
+	    (*ret_exists && d->ops->history_load(d, a, ret, err) < 0)) {
+		struct mg_error read = *err;
+		mg_error_set(err, 3, "reading the history of %s failed: %s", d->url_redacted,
+			     read.message);
+		if (read.help[0])
+			mg_error_set_help(err, "%s", read.help);
+		return -1;
+	}
+	return 0;
+}
+
 void check_drift(struct arena *a, const struct check_options *o, struct check_report *r)
 {
 	struct check_stage_result *st = &r->stages[CHECK_DRIFT];
@@ -86,42 +121,13 @@ void check_drift(struct arena *a, const struct check_options *o, struct check_re
 		st->summary = "no --db: the files were not compared with a shared database";
 		return;
 	}
-	struct driver_settings settings = {
-	    .history_schema = o->history_schema,
-	    .lock_timeout_ms = o->lock_timeout_ms > 0 ? o->lock_timeout_ms : 2000,
-	    .lock_wait_ms = 0,
-	    .who = o->who ? o->who : "migrate check",
-	    .command = "migrate check (drift, read only)",
-	};
 	struct driver d;
 	struct mg_error err = MG_ERROR_INIT;
-	struct history h = {0};
-	bool exists = false;
-	/* opening a database file that is not there would create it */
-	const struct driver_ops *ops = driver_ops_for_url(o->db_url);
-	const char *missing =
-	    ops && ops->url_missing_file ? ops->url_missing_file(o->db_url) : NULL;
-	if (missing) {
-		memset(&d, 0, sizeof(d));
-		check_report_add(a, r, CHECK_DRIFT, "drift-unreachable", LINT_ERROR, NULL, NULL, 0,
-				 0, NULL, "no database file %s", missing);
-		st->summary = "the shared database could not be read";
-		goto out;
-	}
-	if (driver_open(&d, o->db_url, &settings, &err) < 0) {
+	struct history h;
+	bool exists;
+	if (check_shared_open(a, o, &d, &h, &exists, &err) < 0) {
 		check_report_add(a, r, CHECK_DRIFT, "drift-unreachable", LINT_ERROR, NULL, NULL, 0,
 				 0, err.help[0] ? err.help : NULL, "%s", err.message);
-		st->summary = "the shared database could not be read";
-		goto out;
-	}
-	/* a guard, not only a promise: whatever runs in this session cannot write */
-	if ((d.ops->session_read_only && d.ops->session_read_only(&d, &err) < 0) ||
-	    d.ops->history_exists(&d, &exists, &err) < 0 ||
-	    (exists && d.ops->history_load(&d, a, &h, &err) < 0)) {
-		check_report_add(a, r, CHECK_DRIFT, "drift-unreachable", LINT_ERROR, NULL, NULL, 0,
-				 0, err.help[0] ? err.help : NULL,
-				 "reading the history of %s failed: %s", d.url_redacted,
-				 err.message);
 		st->summary = "the shared database could not be read";
 		goto out;
 	}

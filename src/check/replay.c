@@ -185,7 +185,9 @@ static bool round_trip(struct replay *rp, const struct migration *m, enum migrat
 	}
 	if (snapshot(rp, m, &now) < 0)
 		return false;
-	bool ok = same_schema(rp, m, s, true, before, &now);
+	/* an enum value the phase added stays (PostgreSQL cannot drop one) */
+	struct check_snapshot want = snapshot_after_revert(rp->a, before, after, &now);
+	bool ok = same_schema(rp, m, s, true, &want, &now);
 	mg_error_clear(&err);
 	if (up(rp, m, s == SECTION_EXPAND ? RUN_EXPAND : RUN_CONTRACT, false, &err) < 0) {
 		report_error(rp, CHECK_ROUND_TRIP, "reapply-failed", m, s, &err,

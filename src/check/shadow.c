@@ -99,7 +99,7 @@ static int connect_server(struct check_shadow *s, const char *url, const char *s
 		mg_error_set_help(err, "check the URL and that the server is up; " SHADOW_HELP);
 		return -1;
 	}
-	if (strcmp(admin.ops->name, "postgres") != 0) {
+	if (!admin.ops->check_shadow) {
 		driver_close(&admin);
 		mg_error_set(err, 1, "shadow database (%s) is not PostgreSQL", source);
 		mg_error_set_help(err, SHADOW_HELP);

@@ -109,6 +109,84 @@ int snapshot_take(struct driver *d, struct arena *a, const char *history_schema,
 	return 0;
 }
 
+/* The value of key in snap (keys sorted byte by byte), NULL when it has none. */
+static const char *snapshot_value(const struct check_snapshot *snap, const char *key)
+{
+	size_t lo = 0, hi = snap->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(snap->keys[mid], key);
+		if (cmp == 0)
+			return snap->values[mid];
+		if (cmp < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/*
+ * The labels of an enum's value, "enum ('a', 'it''s')", each as quoted, in
+ * ret (at most max); -1 when v is not an enum's value.
+ */
+static int enum_labels(struct arena *a, const char *v, const char **ret, int max)
+{
+	if (strncmp(v, "enum (", 6) != 0)
+		return -1;
+	const char *p = v + 6;
+	int n = 0;
+	while (*p == '\'' && n < max) {
+		const char *start = p++;
+		while (*p && !(*p == '\'' && p[1] != '\''))
+			p += *p == '\'' ? 2 : 1;
+		if (!*p)
+			return -1;
+		p++;
+		ret[n++] = arena_strndup(a, start, (size_t)(p - start));
+		if (strncmp(p, ", ", 2) == 0)
+			p += 2;
+	}
+	return strcmp(p, ")") == 0 ? n : -1;
+}
+
+/* Does enum value `small` hold no label that `big` lacks? */
+static bool enum_labels_within(struct arena *a, const char *small, const char *big)
+{
+	enum { MAX_LABELS = 1024 };
+	const char **s = arena_alloc(a, sizeof(*s) * MAX_LABELS);
+	const char **b = arena_alloc(a, sizeof(*b) * MAX_LABELS);
+	int ns = enum_labels(a, small, s, MAX_LABELS), nb = enum_labels(a, big, b, MAX_LABELS);
+	if (ns < 0 || nb < 0)
+		return false;
+	for (int i = 0; i < ns; i++) {
+		bool found = false;
+		for (int k = 0; k < nb && !found; k++)
+			found = strcmp(s[i], b[k]) == 0;
+		if (!found)
+			return false;
+	}
+	return true;
+}
+
+struct check_snapshot snapshot_after_revert(struct arena *a, const struct check_snapshot *before,
+					    const struct check_snapshot *after,
+					    const struct check_snapshot *now)
+{
+	struct check_snapshot ret = *before;
+	ret.values = arena_alloc(a, sizeof(*ret.values) * (before->n + 1));
+	for (size_t i = 0; i < before->n; i++) {
+		const char *was = before->values[i];
+		const char *added = snapshot_value(after, before->keys[i]);
+		const char *left = snapshot_value(now, before->keys[i]);
+		bool kept = strncmp(before->keys[i], "type ", 5) == 0 && added && left &&
+			    strcmp(added, was) != 0 && strcmp(left, added) == 0 &&
+			    enum_labels_within(a, was, added);
+		ret.values[i] = kept ? left : was;
+	}
+	return ret;
+}
+
 static void diff_line(struct strbuf *sb, const char *word, const char *key, const char *value)
 {
 	strbuf_addf(sb, "%s%s: %s", sb->len ? "\n" : "", word, key);

@@ -33,6 +33,16 @@ const char *snapshot_diff(struct arena *a, const struct check_snapshot *want,
 			  size_t *ret_n_differences);
 
 /*
+ * What the schema must be after a revert of the phase that turned before
+ * into after: before, except that an enum type the phase gave new values
+ * (ALTER TYPE ... ADD VALUE) may keep them, as it has in now: PostgreSQL
+ * cannot drop an enum value, and revert leaves it in place (saying so).
+ */
+struct check_snapshot snapshot_after_revert(struct arena *a, const struct check_snapshot *before,
+					    const struct check_snapshot *after,
+					    const struct check_snapshot *now);
+
+/*
  * Gives each user table fewer than three rows a few more, generated from its
  * column types (foreign keys point at rows that exist, enum and CHECK ... IN
  * values are respected), so the statements that follow scan real rows. A table

@@ -16,6 +16,7 @@ enum {
 	OPT_FORMAT,
 	OPT_REPORT,
 	OPT_PG_VERSION,
+	OPT_STRICT_ORDER,
 };
 
 #define MAX_REPORTS 8
@@ -67,6 +68,7 @@ const struct option cmd_check_options[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"report", required_argument, NULL, OPT_REPORT},
     {"pg-version", required_argument, NULL, OPT_PG_VERSION},
+    {"strict-order", no_argument, NULL, OPT_STRICT_ORDER},
     {NULL, 0, NULL, 0},
 };
 
@@ -80,6 +82,7 @@ int cmd_check(int argc, char **argv)
 	const char *shadow = NULL, *shadow_source = NULL;
 	enum check_format format = CHECK_FORMAT_TEXT;
 	int pg_version = 0;
+	bool strict_order = false;
 	int c;
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -98,6 +101,9 @@ int cmd_check(int argc, char **argv)
 			format = (enum check_format)f;
 			break;
 		}
+		case OPT_STRICT_ORDER:
+			strict_order = true;
+			break;
 		case OPT_PG_VERSION: {
 			int64_t n;
 			if (!cmd_number_arg(self, "--pg-version", optarg, 9, 99, &n))
@@ -138,9 +144,10 @@ int cmd_check(int argc, char **argv)
 		shadow = getenv("MIGRATE_SHADOW_DB");
 		shadow_source = "MIGRATE_SHADOW_DB";
 	}
-	if (shadow && cli.db && strcmp(shadow, cli.db) == 0)
-		return cmd_usage_error(self, "the shadow database must not be the shared database "
-					     "(--db): check destroys what is in it");
+	if (shadow && cmd_named_db() && strcmp(shadow, cmd_named_db()) == 0)
+		return cmd_usage_error(self,
+				       "the shadow database must not be the shared database "
+				       "(--db, or the target's db): check destroys what is in it");
 
 	struct cmd_env env;
 	int rc;
@@ -152,9 +159,9 @@ int cmd_check(int argc, char **argv)
 	    .shadow_url = shadow,
 	    .shadow_source = shadow_source,
 	    /* a target's database under --target (cmd/targets.c), kept off the command line */
-	    .db_url = cli.db ? cli.db : getenv("MIGRATE_TARGET_DB"),
+	    .db_url = cmd_named_db(),
 	    .history_schema = env.history_schema,
-	    .strict_order = env.config.strict_order,
+	    .strict_order = strict_order || env.config.strict_order,
 	    .lock_timeout_ms = env.lock_timeout_ms,
 	    .who = who_am_i(&env.arena),
 	    .say = cli.verbose ? say_progress : NULL,
@@ -165,9 +172,9 @@ int cmd_check(int argc, char **argv)
 	/* the release to lint for: --pg-version, else the shared database's (--db), else
 	 * migrate.conf; an unreachable --db is the drift stage's to report */
 	int server = 0;
-	if (!pg_version && cli.db) {
+	if (!pg_version && o.db_url) {
 		struct mg_error ignored = MG_ERROR_INIT;
-		cmd_server_pg_version(&env.arena, cli.db, "check", &server, &ignored);
+		cmd_server_pg_version(&env.arena, o.db_url, "check", &server, &ignored);
 	}
 	if (pg_version || server)
 		o.lint.pg_version = pg_version ? pg_version : server;

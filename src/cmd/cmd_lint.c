@@ -53,6 +53,9 @@ int cmd_lint(int argc, char **argv)
 	int pg_version = 0;
 	int rc = 2;
 	int c;
+	/* the connection to --db, whose arena holds the history it read */
+	struct cmd_env env;
+	bool have_env = false;
 
 	while ((c = cmd_getopt(self, argc, argv, opts)) != -1) {
 		switch (c) {
@@ -104,8 +107,9 @@ int cmd_lint(int argc, char **argv)
 	}
 	/* the release to lint for: --pg-version, else the server of --db, else migrate.conf */
 	int server = 0;
-	if (!pg_version && cli.db &&
-	    cmd_server_pg_version(&arena, cli.db, "lint", &server, &err) < 0) {
+	/* a target's database is connected to as --db is */
+	const char *db = cli.db = cmd_named_db();
+	if (!pg_version && db && cmd_server_pg_version(&arena, db, "lint", &server, &err) < 0) {
 		rc = err.code ? err.code : 3;
 		mg_error_print(&err, "migrate lint");
 		goto out;
@@ -121,6 +125,32 @@ int cmd_lint(int argc, char **argv)
 	} else {
 		const char *dir = cli.dir ? cli.dir : cfg.dir ? cfg.dir : "migrations";
 		loaded = migration_load_paths(&arena, &dir, 1, &set, &err);
+	}
+	/*
+	 * --db names a database: in-flight-conflict compares the pending migrations with the
+	 * ones in flight there
+	 */
+	struct history h;
+	bool h_read = false;
+	if (loaded == 0 && cli.db) {
+		int got = cmd_env_init(&env, false, &err);
+		have_env = true;
+		if (got == 0)
+			got = cmd_env_connect(&env, "lint", &err);
+		if (got == 0)
+			got = cmd_history_read(&env, &h, &err);
+		struct lint_definition *defs = NULL;
+		if (got == 0)
+			got = lint_definitions_read(&env.driver, &env.arena, &set, &h, &defs,
+						    &lopts.n_definitions, &err);
+		lopts.definitions = defs;
+		if (got < 0) {
+			rc = err.code ? err.code : 3;
+			mg_error_print(&err, "migrate lint");
+			goto out;
+		}
+		h_read = true;
+		lopts.history = &h;
 	}
 	struct lint_result res;
 	if (loaded < 0 || lint_run(&arena, &set, &lopts, &res, &err) < 0) {
@@ -138,27 +168,10 @@ int cmd_lint(int argc, char **argv)
 		mg_error_set_at(&err, 2, f->file, f->line, f->column, "%s", f->message);
 		mg_error_print(&err, "migrate lint");
 	}
-	/*
-	 * --db names a database: the phases it already ran are replayed into the
-	 * catalogue, not judged (--all reports them too).
-	 */
-	if (cli.db && !all) {
-		struct cmd_env env;
-		struct history h;
-		int got = cmd_env_init(&env, false, &err);
-		if (got == 0)
-			got = cmd_env_connect(&env, "lint", &err);
-		if (got == 0)
-			got = cmd_history_read(&env, &h, &err);
-		if (got == 0)
-			cmd_lint_drop_applied(&res, &h);
-		cmd_env_release(&env);
-		if (got < 0) {
-			rc = err.code ? err.code : 3;
-			mg_error_print(&err, "migrate lint");
-			goto out;
-		}
-	}
+	/* --db names a database: the phases it already ran are replayed into the catalogue, not
+	 * judged (--all reports them too) */
+	if (h_read && !all)
+		lint_result_drop_applied(&res, &h);
 	bool color = format == REPORT_TEXT && isatty(STDOUT_FILENO) && !getenv("NO_COLOR");
 	if (format == REPORT_TEXT && cli.quiet && !res.n_findings) {
 		/* nothing to say */
@@ -168,6 +181,8 @@ int cmd_lint(int argc, char **argv)
 	fflush(stdout);
 	rc = res.n_syntax_errors ? 2 : res.n_errors ? 1 : 0;
 out:
+	if (have_env)
+		cmd_env_release(&env);
 	arena_release(&arena);
 	return rc;
 }

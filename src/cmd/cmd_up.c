@@ -6,7 +6,6 @@
 
 #include "cmd/cmd.h"
 #include "cmd/common.h"
-#include "target/pg/replica.h"
 #include "run/runner.h"
 #include "util/interrupt.h"
 #include "util/fileio.h"
@@ -233,7 +232,9 @@ int cmd_up(int argc, char **argv)
 	o.strict_order = o.strict_order || env.config.strict_order;
 	/* SIGINT/SIGTERM cancel the running statement and stop the run cleanly */
 	interrupt_install();
-	if (cmd_lint_before_apply(&env, "up", &err) < 0)
+	unsigned runs = ((o.phases & RUN_EXPAND) ? LINT_RUNS_EXPAND : 0) |
+			((o.phases & RUN_CONTRACT) ? LINT_RUNS_CONTRACT : 0);
+	if (cmd_lint_before_apply(&env, "up", runs, &err) < 0)
 		goto fail;
 	if (!env.connected && cmd_env_connect(&env, "up", &err) < 0)
 		goto fail;

@@ -130,7 +130,8 @@ void cmd_env_release(struct cmd_env *env)
 	arena_release(&env->arena);
 }
 
-int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_error *err)
+int cmd_lint_before_apply(struct cmd_env *env, const char *command, unsigned runs,
+			  struct mg_error *err)
 {
 	struct lint_options opts;
 	struct lint_result res;
@@ -140,17 +141,33 @@ int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_er
 	int server = env->connected ? pg_release_major(env->driver.server_version_num) : 0;
 	if (server)
 		opts.pg_version = server;
+	/*
+	 * The history of a database already connected to: in-flight-conflict
+	 * compares what is pending with what is in flight there.
+	 */
+	struct mg_error ignore = MG_ERROR_INIT;
+	struct history h;
+	bool h_read = env->connected && cmd_history_read(env, &h, &ignore) == 0;
+	struct lint_definition *defs = NULL;
+	if (h_read && lint_definitions_read(&env->driver, &env->arena, &env->set, &h, &defs,
+					    &opts.n_definitions, err) < 0)
+		return -1;
+	if (h_read) {
+		opts.history = &h;
+		opts.definitions = defs;
+	}
+	opts.runs = runs;
 	if (lint_run(&env->arena, &env->set, &opts, &res, err) < 0)
 		return -1;
 	/*
 	 * Applied phases are replayed, not judged: with errors, the history says
 	 * which are applied (a database that cannot be read leaves them all).
 	 */
-	struct mg_error ignore = MG_ERROR_INIT;
-	struct history h;
-	if (res.n_errors && (env->connected || cmd_env_connect(env, command, &ignore) == 0) &&
-	    cmd_history_read(env, &h, &ignore) == 0)
-		cmd_lint_drop_applied(&res, &h);
+	if (res.n_errors && !h_read &&
+	    (env->connected || cmd_env_connect(env, command, &ignore) == 0))
+		h_read = cmd_history_read(env, &h, &ignore) == 0;
+	if (res.n_errors && h_read)
+		lint_result_drop_applied(&res, &h);
 	if (res.n_errors) {
 		struct lint_result errors = res;
 		report_write(stderr, REPORT_TEXT, &errors, false);
@@ -170,6 +187,12 @@ bool cmd_env_url_is_postgres(struct cmd_env *env)
 	/* an unknown scheme connects first too, and fails there */
 	const struct driver_ops *ops = driver_ops_for_url(url);
 	return !ops || ops->server_release;
+}
+
+const char *cmd_named_db(void)
+{
+	const char *target = getenv("MIGRATE_TARGET_DB");
+	return cli.db ? cli.db : target && *target ? target : NULL;
 }
 
 int cmd_server_pg_version(struct arena *a, const char *url, const char *command, int *ret_major,

@@ -29,11 +29,22 @@ void cmd_env_release(struct cmd_env *env);
 /*
  * Lints the set for a command that is about to apply it; prints findings to
  * stderr. Errors in phases the database already ran do not count: to know
- * them it connects (as command) when it finds errors.
+ * them it connects (as command) when it finds errors. Connected already, it
+ * reads the history first, so that in-flight-conflict judges the pending
+ * migrations against the ones in flight there; runs says which phases the
+ * command applies (LINT_RUNS_EXPAND, LINT_RUNS_CONTRACT).
  */
-int cmd_lint_before_apply(struct cmd_env *env, const char *command, struct mg_error *err);
+int cmd_lint_before_apply(struct cmd_env *env, const char *command, unsigned runs,
+			  struct mg_error *err);
 /* Whether the URL the verb would connect to is PostgreSQL's (not SQLite's, nor MongoDB's). */
 bool cmd_env_url_is_postgres(struct cmd_env *env);
+/*
+ * The database lint and check read (its release, its history, drift): --db,
+ * else MIGRATE_TARGET_DB, which cmd/targets.c sets for each target's run
+ * (kept off the command line, where ps would show its password); NULL: none.
+ */
+const char *cmd_named_db(void);
+
 /*
  * The major release of the PostgreSQL server at url (a short connection of
  * its own); 0 for SQLite and MongoDB URLs. Fails as driver_open does (exit 3).

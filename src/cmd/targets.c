@@ -153,7 +153,8 @@ static int spawn(struct target_run *r, const struct cmd *cmd, int argc, char **a
 		close(err[0]);
 		close(err[1]);
 		setenv("DATABASE_URL", r->t->db, 1);
-		if (strcmp(cmd->name, "check") == 0)
+		/* check and lint read a database only when one is named (cmd_named_db) */
+		if (strcmp(cmd->name, "check") == 0 || strcmp(cmd->name, "lint") == 0)
 			setenv("MIGRATE_TARGET_DB", r->t->db, 1);
 		char **args = calloc((size_t)argc + 16, sizeof(*args));
 		if (!args)

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "plan/planner.h"
+#include "lint/inflight.h"
 #include "lint/pg_release.h"
 #include "target/target.h"
 #include "sql/ast.h"
@@ -415,6 +416,12 @@ bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv)
 	return is_new;
 }
 
+bool lint_commits(const PgQuery__Node *stmt)
+{
+	return stmt->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT &&
+	       stmt->transaction_stmt->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT;
+}
+
 enum migration_section lint_section(const struct lint_ctx *ctx)
 {
 	return ctx->section->section;
@@ -569,6 +576,8 @@ int lint_run(struct arena *a, const struct migration_set *set, const struct lint
 	struct catalog cat;
 	catalog_init(&cat, a);
 	struct lint_ctx ctx = {.arena = a, .catalog = &cat, .opts = opts, .result = ret};
+	if (opts->history)
+		ctx.inflight = lint_inflight_build(a, set, opts->history, opts);
 
 	/* each file format's own state: what its earlier migrations made */
 	void **format_state = arena_alloc(a, sizeof(void *) * (target_formats_count + 1));

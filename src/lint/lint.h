@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "target/target.h"
 #include "lint/catalog.h"
 #include "migration/migration.h"
 #include "sql/parse.h"
@@ -83,7 +84,49 @@ struct lint_options {
 	bool keep_going;
 	/* per rule (index into lint_rules): LINT_OFF disables, other values override */
 	enum lint_severity *severity;
+	/*
+	 * The history of the database the pending migrations are judged against
+	 * (--db, up, check --db); NULL without one. in-flight-conflict compares
+	 * each pending section with the migrations in flight there.
+	 */
+	const struct history *history;
+	/*
+	 * The database's definitions (as SQL) of objects that migrations in
+	 * flight there and not in this checkout created, which their recorded
+	 * undo names but does not describe (lint_definitions_read).
+	 */
+	const struct lint_definition *definitions;
+	size_t n_definitions;
+	/*
+	 * What a command about to apply runs (LINT_RUNS_EXPAND, LINT_RUNS_CONTRACT);
+	 * 0 for lint and check, which judge every pending section. For
+	 * in-flight-conflict, a section the run does not apply is not judged, and
+	 * with contract, an expanded migration of this checkout is contracted
+	 * before a later one expands: in flight only for the pending ones below it.
+	 */
+	unsigned runs;
 };
+
+enum {
+	LINT_RUNS_EXPAND = 1,
+	LINT_RUNS_CONTRACT = 2,
+};
+
+struct lint_definition {
+	int64_t version; /* of the migration that created the object */
+	const char *sql; /* CREATE INDEX ..., ALTER TABLE ... ADD CONSTRAINT ..., CREATE VIEW ... */
+};
+
+/*
+ * Asks the connected PostgreSQL database (d) for the definitions of the
+ * indexes, constraints and views that the migrations of h not in set created
+ * (their recorded undo drops them), for in-flight-conflict: an index's
+ * columns are in no undo. Other targets have none to give (0, none). Only
+ * reads the catalogue.
+ */
+int lint_definitions_read(struct driver *d, struct arena *a, const struct migration_set *set,
+			  const struct history *h, struct lint_definition **ret, size_t *ret_n,
+			  struct mg_error *err);
 
 void lint_options_init(struct lint_options *opts, struct arena *a);
 /* Enables a rule by id (at its default severity, or error for style); -1 when unknown. */
@@ -117,7 +160,23 @@ struct lint_result {
 int lint_run(struct arena *a, const struct migration_set *set, const struct lint_options *opts,
 	     struct lint_result *ret, struct mg_error *err);
 
+/*
+ * Whether the database of h already ran section s of m (expand and its
+ * revert, or contract and its): such a section is replayed into the
+ * catalogue, not judged.
+ */
+bool lint_section_applied(const struct history *h, const struct migration *m,
+			  enum migration_section s);
+
+/*
+ * Leaves out the findings in sections the database of h already ran and
+ * recounts; returns how many were left out.
+ */
+size_t lint_result_drop_applied(struct lint_result *res, const struct history *h);
+
 /* ---- for rules ---- */
+
+struct lint_inflight_set;
 
 struct lint_ctx {
 	struct arena *arena;
@@ -131,6 +190,8 @@ struct lint_ctx {
 	const size_t
 	    *allow_target; /* per allow of the migration: offset of the statement it covers */
 	const struct lint_nested *nested; /* set while rules look at a statement inside ctx->stmt */
+	/* what the migrations in flight on opts->history do; NULL without a history */
+	const struct lint_inflight_set *inflight;
 };
 
 /*
@@ -168,6 +229,8 @@ void lint_report_help(struct lint_ctx *ctx, const struct lint_rule *rule, const 
 
 /* True when the table was created earlier in this same migration (any section). */
 bool lint_table_is_new(const struct lint_ctx *ctx, const PgQuery__RangeVar *rv);
+/* True when stmt is a COMMIT (AND CHAIN too): what the section did before it has committed. */
+bool lint_commits(const PgQuery__Node *stmt);
 /* The section being linted. */
 enum migration_section lint_section(const struct lint_ctx *ctx);
 /* "schema.table" or "table" for messages. */

@@ -126,6 +126,12 @@ const struct lint_rule lint_rules[] = {
 	BREAKING("drop-not-null", LINT_WARNING, check_drop_not_null,
 		 "DROP NOT NULL lets NULLs in that old app versions may not expect",
 		 "make sure every reader handles NULL before relaxing the column"),
+	BREAKING_CONTRACT("in-flight-conflict", LINT_ERROR, check_in_flight_conflict,
+		 "with a database (--db, up, check --db): a pending change renames, retypes, drops "
+		 "or constrains an object that another migration in flight there (not contracted, "
+		 "or not in this checkout) creates, changes or uses",
+		 "wait until the other migration is contracted or reverted, or agree the change "
+		 "with its branch and make it there"),
 
 	/* blocking: what stalls the app's queries */
 	BLOCKING_PLANNED("create-index-concurrently", LINT_ERROR, check_create_index_concurrently,

@@ -29,6 +29,9 @@ void check_rename_constraint(struct lint_ctx *, const struct lint_rule *, const 
 void check_rename_type(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_set_schema(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 
+/* rules_inflight.c */
+void check_in_flight_conflict(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
+
 /* rules_column.c */
 void check_add_column_not_null(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);
 void check_set_not_null(struct lint_ctx *, const struct lint_rule *, const PgQuery__Node *);

@@ -193,8 +193,7 @@ static bool check_from_earlier_transaction(const struct lint_ctx *ctx,
 		       k->created_section != (int)ctx->section->section;
 	for (size_t i = ctx->stmt_index; i-- > 0;) {
 		const PgQuery__Node *n = ctx->section->stmts[i].node;
-		if (n->node_case == PG_QUERY__NODE__NODE_TRANSACTION_STMT &&
-		    n->transaction_stmt->kind == PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT)
+		if (lint_commits(n))
 			return true;
 		if (adds_or_validates(n, k->name))
 			return false;

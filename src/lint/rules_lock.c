@@ -254,7 +254,12 @@ void check_enum_value_same_transaction(struct lint_ctx *ctx, const struct lint_r
 {
 	if (ctx->nested || stmt->node_case == PG_QUERY__NODE__NODE_ALTER_ENUM_STMT)
 		return;
-	for (size_t k = 0; k < ctx->stmt_index; k++) {
+	/* the ADD VALUEs of this transaction: after the last COMMIT of the section */
+	size_t first = 0;
+	for (size_t k = 0; k < ctx->stmt_index; k++)
+		if (lint_commits(ctx->section->stmts[k].node))
+			first = k + 1;
+	for (size_t k = first; k < ctx->stmt_index; k++) {
 		const PgQuery__Node *n = ctx->section->stmts[k].node;
 		if (n->node_case != PG_QUERY__NODE__NODE_ALTER_ENUM_STMT)
 			continue;

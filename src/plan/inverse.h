@@ -82,11 +82,15 @@ int resume_pg_step(struct driver *d, struct arena *a, const struct step *s, bool
 
 /*
  * PostgreSQL's trash: migrate_trash.v<version>_<table>_<column> keeps a
- * dropped column's values by primary key (column NULL: a dropped table).
- * Its write log, migrate_trash.w<version>_<table>_<column>, is made by the
- * planner before a contract drops a column the app still writes (through a
- * sync trigger): the rows written while the trash copy runs, whose values
- * the copy cannot see, are kept there, and revert lays them over the copy.
+ * dropped column's values by primary key (column NULL: a dropped table),
+ * made to fit by names_make and kept apart from another's by the registry
+ * (migrate.trash). Its write log, migrate_trash.w<version>_<table>_<column>_
+ * <hash> (names_make_apart), is made by the planner before a contract drops
+ * a column the app still writes (through a sync trigger): the rows written
+ * while the trash copy runs, whose values the copy cannot see, are kept
+ * there, and revert lays them over the copy. The planner records the log's
+ * name (names_pg_record); pg_trash_log_name is the name a log had before,
+ * for logs made then.
  */
 #define PG_TRASH_SCHEMA "migrate_trash"
 const char *pg_trash_name(struct arena *a, int64_t version, const char *table, const char *column);

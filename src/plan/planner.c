@@ -183,18 +183,6 @@ const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr)
 	return s && strncmp(s, "SELECT ", 7) == 0 ? s + 7 : NULL;
 }
 
-/* A name PostgreSQL keeps: at most 63 bytes. */
-const char *plan_pg_name(struct arena *a, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	char *s = arena_vprintf(a, fmt, ap);
-	va_end(ap);
-	if (strlen(s) > 63)
-		s[63] = '\0';
-	return s;
-}
-
 /*
  * The name PostgreSQL gives a constraint or index it names itself, as its
  * makeObjectName does: name1_name2_label, the longer of the two names cut a
@@ -285,10 +273,11 @@ int plan_column_state(struct plan_ctx *p, const char *rel, const char *col,
 }
 
 /*
- * The shadow columns of col: a type change expanded and not contracted yet
- * (plan_alter_type's <col>__v<version>, written by its sync trigger). What
- * is planned on col afterwards must hold for them too, since contract swaps
- * one of them in.
+ * The shadow columns of col: a type change expanded and not contracted yet,
+ * as its sync trigger's function records them (names_pg_record). A type
+ * change expanded before names were recorded has no record: its shadow is
+ * found the way it was named then, <col>__v<version> beside a trigger
+ * migrate_sync_v<version>_<col> (both cut at 63 bytes), for those alone.
  */
 int plan_pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
 			 struct driver_rows *ret)
@@ -296,37 +285,141 @@ int plan_pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
 	const char *params[] = {rel, col};
 	return p->d->ops->query(
 	    p->d, p->a,
-	    "SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
-	    "AND NOT a.attisdropped AND left(a.attname, length($2) + 3) = $2 || '__v' "
-	    "AND substr(a.attname, length($2) + 4) ~ '^[0-9]+$' AND EXISTS (SELECT 1 "
-	    "FROM pg_trigger t WHERE t.tgrelid = a.attrelid AND t.tgname = "
-	    "left('migrate_sync_v' || substr(a.attname, length($2) + 4) || '_' || $2, 63)) "
-	    "ORDER BY a.attnum",
+	    arena_printf(
+		p->a,
+		"SELECT a.attname FROM pg_attribute a WHERE a.attrelid = to_regclass($1) "
+		"AND NOT a.attisdropped AND (a.attname IN (SELECT x.name FROM (%s) AS x WHERE "
+		"x.kind = '" NAMES_KIND_SHADOW "' AND x.col = $2) OR (left(a.attname, "
+		"length($2) + 3) = $2 || '__v' AND substr(a.attname, length($2) + 4) ~ "
+		"'^[0-9]+$' AND EXISTS (SELECT 1 FROM pg_trigger t WHERE t.tgrelid = "
+		"a.attrelid AND NOT " NAMES_PG_IS_RECORD(
+		    "obj_description(t.tgfoid, 'pg_proc')") " AND t.tgname = left('migrate_sync_v' "
+							    "|| substr(a.attname, length($2) + 4) "
+							    "|| '_' || $2, 63)))) ORDER BY "
+							    "a.attnum",
+		names_pg_recorded_sql(p->a, "to_regclass($1)")),
 	    2, params, ret, p->err);
 }
 
 /*
- * What is planned on a column with a type change still to contract would be
- * lost with the old column when that contract swaps the shadow in, or would
- * need the shadow's triggers rewritten: refused, with what to do instead.
+ * A change of a column with a type change still to contract that has no plan
+ * onto its shadow (a rename, another type change): refused, saying why, with
+ * what to do.
  */
 int plan_refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *table, const char *col,
-			    const char *what)
+			    const char *what, const char *why)
 {
 	struct driver_rows shadows;
 	if (!col || plan_pending_shadows(p, rel, col, &shadows) < 0)
 		return col ? -1 : 0;
 	if (!shadows.n_rows)
 		return 0;
-	mg_error_set_at(
-	    p->err, 2, p->m->path, p->st->line, p->st->column,
-	    "column '%s.%s' has a type change that is expanded but not contracted "
-	    "(shadow column '%s'): %s it now would be lost when that contract swaps the "
-	    "new column in",
-	    table, col, driver_rows_get(&shadows, 0, 0), what);
+	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+			"column '%s.%s' has a type change that is expanded but not contracted "
+			"(shadow column '%s'): %s is not planned (%s)",
+			table, col, driver_rows_get(&shadows, 0, 0), what, why);
 	mg_error_set_help(p->err, "contract the type change first (migrate up --phase contract "
 				  "--to <its version>), then apply this migration");
 	return -1;
+}
+
+/*
+ * The columns of rel that the statement planned names (a key, an expression,
+ * a foreign key's own columns) and that have a type change expanded and not
+ * contracted yet, each with its one shadow. What is planned on such a column
+ * goes onto the shadow under its own name, so that the type change's
+ * contract, whenever it runs, swaps it in with the shadow; the old column
+ * gets a copy under a name of its own, which that contract drops with it. A
+ * column with two type changes in flight has no such plan: which shadow
+ * becomes the column depends on which contract runs last.
+ */
+static int shadowed_columns(struct plan_ctx *p, const char *rel, const char *table,
+			    const char *what, struct shadowed_column **ret, size_t *ret_n)
+{
+	struct driver_rows cols;
+	const char *params[] = {rel};
+	*ret_n = 0;
+	if (p->d->ops->query(p->d, p->a,
+			     "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) "
+			     "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+			     1, params, &cols, p->err) < 0)
+		return -1;
+	*ret = arena_alloc(p->a, sizeof(**ret) * (cols.n_rows + 1));
+	for (size_t i = 0; i < cols.n_rows; i++) {
+		const char *col = driver_rows_get(&cols, i, 0);
+		struct driver_rows shadows;
+		if (!ast_mentions_column(p->st->node, col))
+			continue;
+		if (plan_pending_shadows(p, rel, col, &shadows) < 0)
+			return -1;
+		if (!shadows.n_rows)
+			continue;
+		if (shadows.n_rows > 1) {
+			mg_error_set_at(
+			    p->err, 2, p->m->path, p->st->line, p->st->column,
+			    "column '%s.%s' has two type changes that are expanded but "
+			    "not contracted (shadow columns '%s' and '%s'): %s it is not "
+			    "planned, since which shadow becomes the column depends on "
+			    "which contract runs last",
+			    table, col, driver_rows_get(&shadows, 0, 0),
+			    driver_rows_get(&shadows, 1, 0), what);
+			mg_error_set_help(p->err, "contract one of the type changes first (migrate "
+						  "up --phase contract --to <its version>), then "
+						  "apply this migration");
+			return -1;
+		}
+		if (p->partitioned) {
+			mg_error_set_at(
+			    p->err, 2, p->m->path, p->st->line, p->st->column,
+			    "column '%s.%s' of partitioned table '%s' has a type change "
+			    "that is expanded but not contracted: %s it is not planned",
+			    table, col, table, what);
+			mg_error_set_help(p->err,
+					  "contract the type change first (migrate up "
+					  "--phase contract --to <its version>), then apply "
+					  "this migration");
+			return -1;
+		}
+		(*ret)[*ret_n].col = col;
+		(*ret)[*ret_n].shadow = driver_rows_get(&shadows, 0, 0);
+		++*ret_n;
+	}
+	return 0;
+}
+
+/*
+ * The statement planned, read again from the file (a tree of its own to
+ * change), with each shadowed column renamed to its shadow: in expressions,
+ * index keys, and the keys of the constraint it adds.
+ */
+static PgQuery__Node *on_shadows(struct plan_ctx *p, const struct shadowed_column *sh, size_t n)
+{
+	struct sql_section sec;
+	struct mg_error perr = MG_ERROR_INIT;
+	const char *text =
+	    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
+	if (sql_parse_string(p->a, text, &sec, &perr) < 0 || sec.n_stmts != 1) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"cannot plan this change onto the shadow column");
+		return NULL;
+	}
+	PgQuery__Node *node = (PgQuery__Node *)sec.stmts[0].node;
+	const PgQuery__AlterTableCmd *cmd = plan_single_cmd(node);
+	PgQuery__Constraint *k = cmd ? (PgQuery__Constraint *)ast_constraint(cmd->def) : NULL;
+	for (size_t i = 0; i < n; i++) {
+		ast_rename_column_refs(node, sh[i].col, sh[i].shadow);
+		if (k) {
+			plan_rename_in_names(k->keys, k->n_keys, sh[i].col, sh[i].shadow);
+			plan_rename_in_names(k->fk_attrs, k->n_fk_attrs, sh[i].col, sh[i].shadow);
+		}
+	}
+	return node;
+}
+
+/* The name of the old column's copy of what is planned onto a shadow (shadowed_columns). */
+static const char *old_column_copy_name(struct plan_ctx *p, const char *name)
+{
+	return names_make(p->a, "%s_v%lld", name, (long long)p->m->version);
 }
 
 /*
@@ -417,8 +510,7 @@ int plan_add_backfill(struct plan_ctx *p, const char *rel, const char *label, co
  */
 const char *plan_not_null_check_name(struct plan_ctx *p, const char *table, const char *col)
 {
-	return sql_name_fit(
-	    p->a, arena_printf(p->a, "%s_%s_not_null_v%lld", table, col, (long long)p->m->version));
+	return names_make(p->a, "%s_%s_not_null_v%lld", table, col, (long long)p->m->version);
 }
 
 /* A NOT NULL that costs no long lock: a NOT VALID check, validated on its own. */
@@ -523,16 +615,44 @@ static int plan_partitioned_index(struct plan_ctx *p, const PgQuery__IndexStmt *
 	return plan_add_all(p, p->expand, &attach);
 }
 
+/*
+ * An index of columns with a type change still to contract (shadowed_columns):
+ * built on the shadows under the index's own name (PostgreSQL's, when the
+ * statement names none), so the type change's contract leaves it on the
+ * column, as the plain statements would; and on the old columns under a name
+ * of its own, for the app until then (that contract drops it with them). An
+ * index whose expressions or predicate read a shadowed column has no copy on
+ * the old one: the type change's revert could not build it again.
+ */
+static int plan_index_on_shadows(struct plan_ctx *p, const PgQuery__IndexStmt *is,
+				 const struct shadowed_column *sh, size_t n_sh)
+{
+	const char *name = is->idxname && *is->idxname
+			       ? is->idxname
+			       : pg_choose_index_name(p->d, p->a, is, false, p->err);
+	PgQuery__Node *copy = name ? on_shadows(p, sh, n_sh) : NULL;
+	if (!copy || add_index(p, copy->index_stmt, is->relation, name, true) < 0)
+		return -1;
+	bool plain_keys = !is->where_clause;
+	for (size_t i = 0; i < is->n_index_params; i++) {
+		const PgQuery__Node *e = is->index_params[i];
+		plain_keys &=
+		    e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && !e->index_elem->expr;
+	}
+	if (!plain_keys)
+		return 0;
+	return add_index(p, is, is->relation, old_column_copy_name(p, name), true);
+}
+
 static int plan_create_index(struct plan_ctx *p, const PgQuery__IndexStmt *is)
 {
 	const char *rel = sql_rangevar(p->a, is->relation);
-	for (size_t i = 0; i < is->n_index_params; i++) {
-		const PgQuery__Node *e = is->index_params[i];
-		if (e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM &&
-		    plan_refuse_if_shadowed(p, rel, is->relation->relname, e->index_elem->name,
-					    "indexing") < 0)
-			return -1;
-	}
+	struct shadowed_column *sh;
+	size_t n_sh;
+	if (shadowed_columns(p, rel, is->relation->relname, "indexing", &sh, &n_sh) < 0)
+		return -1;
+	if (n_sh)
+		return plan_index_on_shadows(p, is, sh, n_sh);
 	if (p->partitioned)
 		return plan_partitioned_index(p, is);
 	return add_index(p, is, is->relation, is->idxname, true);
@@ -578,47 +698,149 @@ static int plan_partitioned_foreign_key(struct plan_ctx *p, const PgQuery__Range
 	return sql ? plan_add(p, p->expand, UNIT_OWN_TRANSACTION, "%s", sql) : -1;
 }
 
+/*
+ * A CHECK or foreign key k named name on rv, NOT VALID, then validated on its
+ * own (a foreign key on a partitioned table: plan_partitioned_foreign_key).
+ */
+static int add_validated_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
+				    const PgQuery__Constraint *k, const char *name)
+{
+	PgQuery__Constraint copy = *k;
+	copy.conname = (char *)name;
+	copy.skip_validation = 1;
+	copy.initially_valid = 0;
+	PgQuery__Node kn = PG_QUERY__NODE__INIT;
+	kn.node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
+	kn.constraint = &copy;
+	PgQuery__AlterTableCmd cmd = PG_QUERY__ALTER_TABLE_CMD__INIT;
+	cmd.subtype = PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint;
+	cmd.def = &kn;
+	if (p->partitioned && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+		return plan_partitioned_foreign_key(p, rv, &cmd, &copy, name);
+	const char *sql = plan_deparse_alter(p->a, rv, &cmd);
+	if (!sql || plan_add(p, p->expand, 0, "%s", sql) < 0)
+		return -1;
+	return plan_add(p, p->expand, UNIT_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+			sql_rangevar(p->a, rv), sql_ident(p->a, name));
+}
+
+/*
+ * A foreign key to a column with a type change still to contract: that
+ * contract could not drop the old column the key would hold. Refused.
+ */
+static int refuse_if_references_shadowed(struct plan_ctx *p, const PgQuery__Constraint *k)
+{
+	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN || !k->pktable)
+		return 0;
+	const char *ref = sql_rangevar(p->a, k->pktable);
+	struct driver_rows cols = {0};
+	/* no column list: the referenced table's primary key */
+	if (k->n_pk_attrs == 0 && pg_primary_key_columns(p->d, p->a, ref, &cols, p->err) < 0)
+		return -1;
+	size_t n = k->n_pk_attrs ? k->n_pk_attrs : cols.n_rows;
+	for (size_t i = 0; i < n; i++) {
+		const char *col =
+		    k->n_pk_attrs ? ast_string(k->pk_attrs[i]) : driver_rows_get(&cols, i, 0);
+		struct driver_rows shadows;
+		if (!col || plan_pending_shadows(p, ref, col, &shadows) < 0)
+			return col ? -1 : 0;
+		if (!shadows.n_rows)
+			continue;
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"column '%s.%s', which this foreign key references, has a type "
+				"change that is expanded but not contracted (shadow column '%s'): "
+				"the key is not planned (that contract could not drop the old "
+				"column the key would hold)",
+				k->pktable->relname, col, driver_rows_get(&shadows, 0, 0));
+		mg_error_set_help(p->err,
+				  "contract the type change first (migrate up --phase "
+				  "contract --to <its version>), then apply this migration");
+		return -1;
+	}
+	return 0;
+}
+
+/* A foreign key on a shadowed column whose action writes the key (see plan_add_constraint). */
+static int refuse_if_writing_action(struct plan_ctx *p, const PgQuery__Constraint *k,
+				    const struct shadowed_column *sh)
+{
+	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
+		return 0;
+	char del = k->fk_del_action && *k->fk_del_action ? *k->fk_del_action : 'a';
+	char upd = k->fk_upd_action && *k->fk_upd_action ? *k->fk_upd_action : 'a';
+	const char *action = del == 'n'	  ? "ON DELETE SET NULL"
+			     : del == 'd' ? "ON DELETE SET DEFAULT"
+			     : upd == 'n' ? "ON UPDATE SET NULL"
+			     : upd == 'd' ? "ON UPDATE SET DEFAULT"
+			     : upd == 'c' ? "ON UPDATE CASCADE"
+					  : NULL;
+	if (!action)
+		return 0;
+	mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+			"column '%s' has a type change that is expanded but not contracted "
+			"(shadow column '%s'): a foreign key %s on it is not planned (the key "
+			"goes on the shadow, and its action would write the shadow without the "
+			"column)",
+			sh->col, sh->shadow, action);
+	mg_error_set_help(p->err, "contract the type change first (migrate up --phase contract "
+				  "--to <its version>), then apply this migration");
+	return -1;
+}
+
 static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			       const PgQuery__Constraint *k)
 {
 	const char *rel = sql_rangevar(p->a, rv);
 	const char *table = rv->relname;
-	PgQuery__Constraint copy = *k;
 	const char *name = k->conname && *k->conname ? k->conname : NULL;
-	for (size_t i = 0; i < k->n_keys + k->n_fk_attrs; i++)
-		if (plan_refuse_if_shadowed(
-			p, rel, table,
-			ast_string(i < k->n_keys ? k->keys[i] : k->fk_attrs[i - k->n_keys]),
-			"constraining") < 0)
-			return -1;
+	struct shadowed_column *sh;
+	size_t n_sh;
+	if (refuse_if_references_shadowed(p, k) < 0 ||
+	    shadowed_columns(p, rel, table, "constraining", &sh, &n_sh) < 0)
+		return -1;
 
 	if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN ||
 	    k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK) {
 		/* name it as PostgreSQL would, so VALIDATE can say which */
 		if (!name)
 			name = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN
-				   ? plan_pg_name(
-					 p->a, "%s_%s_fkey", table,
-					 key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false))
-				   : plan_pg_name(p->a, "%s_check_v%lld", table,
-						  (long long)p->m->version);
-		copy.conname = (char *)name;
-		copy.skip_validation = 1;
-		copy.initially_valid = 0;
-		PgQuery__Node kn = PG_QUERY__NODE__INIT;
-		kn.node_case = PG_QUERY__NODE__NODE_CONSTRAINT;
-		kn.constraint = &copy;
-		PgQuery__AlterTableCmd cmd = PG_QUERY__ALTER_TABLE_CMD__INIT;
-		cmd.subtype = PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint;
-		cmd.def = &kn;
-		if (p->partitioned && k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN)
-			return plan_partitioned_foreign_key(p, rv, &cmd, &copy, name);
-		const char *sql = plan_deparse_alter(p->a, rv, &cmd);
-		if (plan_add(p, p->expand, 0, "%s", sql) < 0)
-			return -1;
-		return plan_add(p, p->expand, UNIT_OWN_TRANSACTION,
-				"ALTER TABLE %s VALIDATE CONSTRAINT %s", rel,
-				sql_ident(p->a, name));
+				   ? plan_pg_object_name(
+					 p->a, table,
+					 key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false),
+					 "fkey")
+				   : names_make(p->a, "%s_check_v%lld", table,
+						(long long)p->m->version);
+		/*
+		 * On the shadows alone, under its name (shadowed_columns): every write
+		 * of the old column writes its shadow too, so the check holds the
+		 * app's writes from now on, and an expression written for the new
+		 * type would not take the old one. A foreign key action that writes
+		 * the key (SET NULL, SET DEFAULT, ON UPDATE CASCADE) would write the
+		 * shadow behind the sync trigger's back: refused.
+		 */
+		if (n_sh) {
+			if (refuse_if_writing_action(p, k, &sh[0]) < 0)
+				return -1;
+			PgQuery__Node *on = on_shadows(p, sh, n_sh);
+			return on ? add_validated_constraint(
+					p, rv, ast_constraint(plan_single_cmd(on)->def), name)
+				  : -1;
+		}
+		return add_validated_constraint(p, rv, k, name);
+	}
+	if (n_sh) {
+		mg_error_set_at(p->err, 2, p->m->path, p->st->line, p->st->column,
+				"column '%s.%s' has a type change that is expanded but not "
+				"contracted (shadow column '%s'): ADD %s on it is not planned (the "
+				"constraint's index would have to move to the shadow under a lock)",
+				table, sh[0].col, sh[0].shadow,
+				k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY ? "PRIMARY KEY"
+										    : "UNIQUE");
+		mg_error_set_help(p->err,
+				  "write CREATE UNIQUE INDEX instead (planned onto the shadow), or "
+				  "contract the type change first (migrate up --phase contract "
+				  "--to <its version>), then apply this migration");
+		return -1;
 	}
 
 	/* UNIQUE / PRIMARY KEY: the index first, built without blocking writes; a
@@ -638,9 +860,11 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	}
 	bool primary = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
 	if (!name)
-		name = primary ? plan_pg_name(p->a, "%s_pkey", table)
-			       : plan_pg_name(p->a, "%s_%s_key", table,
-					      key_names(p->a, k->keys, k->n_keys, "_", false));
+		name = primary
+			   ? plan_pg_object_name(p->a, table, NULL, "pkey")
+			   : plan_pg_object_name(p->a, table,
+						 key_names(p->a, k->keys, k->n_keys, "_", false),
+						 "key");
 	const char *cols = key_names(p->a, k->keys, k->n_keys, ", ", true);
 	if (plan_add(p, p->expand, UNIT_ALONE, "CREATE UNIQUE INDEX CONCURRENTLY %s ON %s (%s)",
 		     sql_ident(p->a, name), rel, cols) < 0)
@@ -691,16 +915,33 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 	const char *check = plan_not_null_check_name(p, rv->relname, col);
 	if (plan_add_not_null_check(p, rel, check, col) < 0)
 		return -1;
-	/* a pending type change swaps its shadow in first: it needs the check too */
+	/*
+	 * A type change still to contract swaps its shadow in, before or after this
+	 * contract: the shadow is made NOT NULL now (no scan, with its check
+	 * validated), so either order ends NOT NULL. The app never writes the
+	 * shadow itself; the sync trigger copies the column, which the check on it
+	 * keeps from NULL.
+	 */
 	struct driver_rows shadows;
 	if (plan_pending_shadows(p, rel, col, &shadows) < 0)
 		return -1;
-	const char **shadow_checks =
-	    arena_alloc(p->a, sizeof(*shadow_checks) * (shadows.n_rows + 1));
 	for (size_t i = 0; i < shadows.n_rows; i++) {
 		const char *shadow = driver_rows_get(&shadows, i, 0);
-		shadow_checks[i] = plan_not_null_check_name(p, rv->relname, shadow);
-		if (plan_add_not_null_check(p, rel, shadow_checks[i], shadow) < 0)
+		const char *shadow_check = plan_not_null_check_name(p, rv->relname, shadow);
+		if (plan_add_not_null_check(p, rel, shadow_check, shadow) < 0 ||
+		    plan_add(p, p->expand, 0, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL", rel,
+			     sql_ident(p->a, shadow)) < 0 ||
+		    plan_add(p, p->expand, 0, "ALTER TABLE %s DROP CONSTRAINT %s", rel,
+			     sql_ident(p->a, shadow_check)) < 0)
+			return -1;
+		/* PostgreSQL 18 names the NOT NULL after the shadow; the swap keeps that
+		 * name, so it takes the one the plain statement gives col's */
+		if (p->d->server_version_num >= 180000 &&
+		    plan_add(
+			p, p->expand, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
+			sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, shadow, "not_null")),
+			sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, col, "not_null"))) <
+			0)
 			return -1;
 	}
 	/* with the check validated, SET NOT NULL needs no scan (PostgreSQL 12+); the
@@ -710,10 +951,6 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 	    plan_add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT %s%s", rel,
 		     shadows.n_rows ? "IF EXISTS " : "", sql_ident(p->a, check)) < 0)
 		return -1;
-	for (size_t i = 0; i < shadows.n_rows; i++)
-		if (plan_add(p, p->contract, 0, "ALTER TABLE %s DROP CONSTRAINT IF EXISTS %s", rel,
-			     sql_ident(p->a, shadow_checks[i])) < 0)
-			return -1;
 	return 0;
 }
 
@@ -731,10 +968,19 @@ static int plan_rename_table(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	 */
 	const char *pending;
 	const char *params[] = {rel};
-	if (plan_q1(p, &pending,
-		    "SELECT min(tgname) FROM pg_trigger WHERE tgrelid = to_regclass($1) "
-		    "AND tgname LIKE 'migrate\\_sync\\_v%'",
-		    1, params) < 0)
+	/* the sync triggers, by their functions' records; one made before names were
+	 * recorded, by the name it was given then */
+	if (plan_q1(
+		p, &pending,
+		arena_printf(p->a,
+			     "SELECT min(t.tgname) FROM pg_trigger t WHERE t.tgrelid = "
+			     "to_regclass($1) AND (t.tgname IN (SELECT x.tgname FROM (%s) AS x "
+			     "WHERE x.kind IN ('" NAMES_KIND_SHADOW "', '" NAMES_KIND_RENAME
+			     "')) OR (NOT " NAMES_PG_IS_RECORD(
+				 "obj_description(t.tgfoid, 'pg_proc')") " AND t.tgname LIKE "
+									 "'migrate\\_sync\\_v%%'))",
+			     names_pg_recorded_sql(p->a, "to_regclass($1)")),
+		1, params) < 0)
 		return -1;
 	if (pending) {
 		mg_error_set_at(

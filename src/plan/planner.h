@@ -35,6 +35,11 @@ struct backfill {
 	const char *set_sql;   /* "b = a" */
 	const char *where_sql; /* only rows that need it ("b IS DISTINCT FROM a"), or NULL */
 	const char *label;     /* for progress: "orders.total_cents" */
+	/* a key of several columns (then key and key_type are not read): quoted
+	 * columns and their types, in the key's order; n_keys 0: key alone */
+	size_t n_keys;
+	const char *const *keys;
+	const char *const *key_types;
 };
 
 struct unit {

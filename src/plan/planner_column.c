@@ -177,8 +177,7 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 		PgQuery__IndexStmt *is = sec.stmts[0].node->index_stmt;
 		/* key columns, expressions and a partial index's WHERE alike */
 		ast_rename_column_refs((PgQuery__Node *)sec.stmts[0].node, col, new_col);
-		const char *tmp =
-		    plan_pg_name(p->a, "%s_v%lld", old_name, (long long)p->m->version);
+		const char *tmp = names_make(p->a, "%s_v%lld", old_name, (long long)p->m->version);
 		is->idxname = (char *)tmp;
 		is->concurrent = 1;
 		const char *sql = sql_deparse_node(p->a, sec.stmts[0].node);
@@ -207,8 +206,7 @@ static int plan_copy_indexes(struct plan_ctx *p, const char *rel, const char *co
 	return 0;
 }
 
-/* Renames from to to in a list of String nodes (a foreign key's columns). */
-static void rename_in_names(PgQuery__Node **names, size_t n, const char *from, const char *to)
+void plan_rename_in_names(PgQuery__Node **names, size_t n, const char *from, const char *to)
 {
 	for (size_t i = 0; i < n; i++)
 		if (names[i]->node_case == PG_QUERY__NODE__NODE_STRING && names[i]->string->sval &&
@@ -252,7 +250,7 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
 		const char *owner = driver_rows_get(&rows, r, 3);
 		bool own = strcmp(driver_rows_get(&rows, r, 4), "true") == 0;
 		bool referenced = strcmp(driver_rows_get(&rows, r, 5), "true") == 0;
-		const char *tmp = plan_pg_name(p->a, "%s_v%lld", name, (long long)p->m->version);
+		const char *tmp = names_make(p->a, "%s_v%lld", name, (long long)p->m->version);
 		struct sql_section sec;
 		struct mg_error perr = MG_ERROR_INIT;
 		const char *sql = arena_printf(p->a, "ALTER TABLE %s ADD CONSTRAINT %s %s", owner,
@@ -273,9 +271,9 @@ static int plan_copy_constraints(struct plan_ctx *p, const char *rel, const char
 		}
 		if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
 			if (own)
-				rename_in_names(k->fk_attrs, k->n_fk_attrs, col, new_col);
+				plan_rename_in_names(k->fk_attrs, k->n_fk_attrs, col, new_col);
 			if (referenced)
-				rename_in_names(k->pk_attrs, k->n_pk_attrs, col, new_col);
+				plan_rename_in_names(k->pk_attrs, k->n_pk_attrs, col, new_col);
 		} else {
 			ast_rename_column_refs(n, col, new_col);
 		}
@@ -328,16 +326,33 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			values = arena_printf(p->a, "%s%sNEW.%s", values, i ? ", " : "", k);
 		}
 		const char *qc = sql_ident(p->a, col);
-		const char *log = arena_printf(
-		    p->a, PG_TRASH_SCHEMA ".%s",
-		    sql_ident(p->a, pg_trash_log_name(p->a, p->m->version, rv->relname, col)));
-		const char *trig = sql_ident(p->a, plan_pg_name(p->a, "migrate_log_v%lld_%s",
-								(long long)p->m->version, col));
+		/* one schema for the logs of every table: apart by the column's whole name */
+		const char *lname =
+		    names_make_apart(p->a, arena_printf(p->a, "%s.%s", rel, qc), "w%lld_%s_%s",
+				     (long long)p->m->version, rv->relname, col);
+		/*
+		 * A USING has no cast back to tell a row the app changed since by: the
+		 * log keeps the new column's value beside the old one (so does the
+		 * trash's copy, inverse_pg.c), and a revert restores the old value
+		 * only where the new column still holds it.
+		 */
+		const char *qn = sql_ident(p->a, new_col);
+		bool with_new = strcmp(restore, "trash") == 0;
+		const char *log_cols = with_new ? arena_printf(p->a, "%s, %s", qc, qn) : qc;
+		const char *log_values = with_new ? arena_printf(p->a, "NEW.%s, NEW.%s", qc, qn)
+						  : arena_printf(p->a, "NEW.%s", qc);
+		const char *log_set =
+		    with_new
+			? arena_printf(p->a, "%s = EXCLUDED.%s, %s = EXCLUDED.%s", qc, qc, qn, qn)
+			: arena_printf(p->a, "%s = EXCLUDED.%s", qc, qc);
+		const char *log = arena_printf(p->a, PG_TRASH_SCHEMA ".%s", sql_ident(p->a, lname));
+		const char *trig = sql_ident(
+		    p->a, names_make(p->a, "migrate_log_v%lld_%s", (long long)p->m->version, col));
 		if (plan_add(p, p->contract, UNIT_TRASH_LOG,
 			     "CREATE SCHEMA IF NOT EXISTS " PG_TRASH_SCHEMA) < 0 ||
 		    plan_add(p, p->contract, UNIT_TRASH_LOG,
-			     "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys, qc,
-			     rel) < 0 ||
+			     "CREATE TABLE %s AS SELECT %s, %s FROM %s WITH NO DATA", log, keys,
+			     log_cols, rel) < 0 ||
 		    plan_add(p, p->contract, UNIT_TRASH_LOG, "ALTER TABLE %s ADD PRIMARY KEY (%s)",
 			     log, keys) < 0 ||
 		    /* where a revert finds the value of a row the log never saw */
@@ -354,12 +369,16 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 			"SET search_path = pg_catalog, pg_temp AS $migrate$\n"
 			"BEGIN\n"
 			"  /* the last value of %s written before contract drops it */\n"
-			"  INSERT INTO %s (%s, %s) VALUES (%s, NEW.%s)\n"
-			"    ON CONFLICT (%s) DO UPDATE SET %s = EXCLUDED.%s;\n"
+			"  INSERT INTO %s (%s, %s) VALUES (%s, %s)\n"
+			"    ON CONFLICT (%s) DO UPDATE SET %s;\n"
 			"  RETURN NULL;\n"
 			"END\n"
 			"$migrate$",
-			log, col, log, keys, qc, values, qc, keys, qc, qc) < 0 ||
+			log, col, log, keys, log_cols, values, log_values, keys, log_set) < 0 ||
+		    /* where the contract's undo finds the log (inverse_pg.c, trash_column) */
+		    plan_add(p, p->contract, UNIT_TRASH_LOG, "%s",
+			     names_pg_record(p->a, log, NAMES_KIND_LOG, col, lname,
+					     p->m->version)) < 0 ||
 		    plan_add(
 			p, p->contract, UNIT_TRASH_LOG,
 			/* a revert's restore batches are no app writes to log */
@@ -389,8 +408,10 @@ static int add_contract_prelude(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 static const char *sync_function_name(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 				      const char *col)
 {
-	const char *name = plan_pg_name(p->a, "migrate_sync_v%lld_%s_%s", (long long)p->m->version,
-					rv->relname, col);
+	/* one schema for the functions of every table: apart by the column's whole name */
+	const char *name = names_make_apart(
+	    p->a, arena_printf(p->a, "%s.%s", sql_rangevar(p->a, rv), sql_ident(p->a, col)),
+	    "migrate_sync_v%lld_%s_%s", (long long)p->m->version, rv->relname, col);
 	if (rv->schemaname && *rv->schemaname)
 		return arena_printf(p->a, "%s.%s", sql_ident(p->a, rv->schemaname),
 				    sql_ident(p->a, name));
@@ -407,13 +428,16 @@ static const char *sync_function_name(struct plan_ctx *p, const PgQuery__RangeVa
  * caller adds to contract after what it has to do first.
  */
 static int plan_move_column(struct plan_ctx *p, const PgQuery__RangeVar *rv, const char *rel,
-			    const char *old_col, const char *new_col, const char *trig,
-			    const char *fn, const char *label, const char *set_sql,
-			    const char *where_sql, bool not_null, const char *restore,
-			    struct unit_list *drops, const char **ret_check,
+			    const char *old_col, const char *new_col, const char *kind,
+			    const char *trig, const char *fn, const char *label,
+			    const char *set_sql, const char *where_sql, bool not_null,
+			    const char *restore, struct unit_list *drops, const char **ret_check,
 			    struct unit_list *ret_renames)
 {
-	if (plan_add(p, p->expand, 0,
+	/* new_col's name, where what is planned later finds it (plan_pending_shadows) */
+	if (plan_add(p, p->expand, UNIT_WITH_NEXT, "%s",
+		     names_pg_record(p->a, fn, kind, old_col, new_col, p->m->version)) < 0 ||
+	    plan_add(p, p->expand, 0,
 		     "CREATE TRIGGER %s BEFORE INSERT OR UPDATE ON %s FOR EACH "
 		     "ROW " BACKFILL_SKIPS_TRIGGER "EXECUTE FUNCTION %s()",
 		     trig, rel, fn) < 0 ||
@@ -508,7 +532,11 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		return plan_add(
 		    p, p->expand, 0, "%s",
 		    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset));
-	if (plan_refuse_if_shadowed(p, rel, rv->relname, a_col, "renaming") < 0 ||
+	if (plan_refuse_if_shadowed(
+		p, rel, rv->relname, a_col, "renaming it",
+		"that contract and this one would each drop the old column for a "
+		"new column of their own, the shadow and the new name, and either "
+		"order would lose one of them") < 0 ||
 	    refuse_if_key(p, rel, rv->relname, a_col, "renaming it", false) < 0 ||
 	    refuse_if_held(p, rel, rv->relname, a_col, "renaming it") < 0 ||
 
@@ -521,7 +549,7 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 		return -1;
 	const char *fn = sync_function_name(p, rv, a_col);
 	const char *trig = sql_ident(
-	    p->a, plan_pg_name(p->a, "migrate_sync_v%lld_%s", (long long)p->m->version, a_col));
+	    p->a, names_make(p->a, "migrate_sync_v%lld_%s", (long long)p->m->version, a_col));
 	const char *label = arena_printf(p->a, "%s.%s", rv->relname, b_col);
 
 	/* both names work from the first moment: column, default and triggers in one go */
@@ -563,10 +591,11 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	/* a SET NOT NULL still to contract makes the column NOT NULL: b must be too */
 	const char *check = NULL;
 	struct unit_list renames = {0};
-	if (plan_move_column(
-		p, rv, rel, a_col, b_col, trig, fn, label, arena_printf(p->a, "%s = %s", qb, qa),
-		arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa),
-		cs.not_null || cs.not_null_check, "copy", &views, &check, &renames) < 0)
+	if (plan_move_column(p, rv, rel, a_col, b_col, NAMES_KIND_RENAME, trig, fn, label,
+			     arena_printf(p->a, "%s = %s", qb, qa),
+			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qb, qa),
+			     cs.not_null || cs.not_null_check, "copy", &views, &check,
+			     &renames) < 0)
 		return -1;
 	if (plan_add_all(p, p->contract, &renames) < 0)
 		return -1;
@@ -649,13 +678,18 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	    arena_strndup(p->a, p->m->text + p->st->offset, p->st->end - p->st->offset);
 	if (!cs.exists || (!cd->raw_default && type_change_is_safe(p, cs.type, cd->type_name)))
 		return plan_add(p, p->expand, 0, "%s", as_written); /* no rewrite: as written */
-	if (refuse_if_key(p, rel, rv->relname, col, "changing its type", true) < 0 ||
+	if (plan_refuse_if_shadowed(
+		p, rel, rv->relname, col, "changing its type again",
+		"each contract puts its own shadow in the column's place, so the "
+		"column would end with the type of whichever contract runs "
+		"last") < 0 ||
+	    refuse_if_key(p, rel, rv->relname, col, "changing its type", true) < 0 ||
 	    refuse_if_viewed(p, rel, rv->relname, col, "changing its type") < 0 ||
 	    refuse_if_held(p, rel, rv->relname, col, "changing its type") < 0 ||
 	    refuse_if_generated(p, &cs, rv->relname, col, "changing its type") < 0)
 		return -1;
 
-	const char *shadow = plan_pg_name(p->a, "%s__v%lld", col, (long long)p->m->version);
+	const char *shadow = names_make(p->a, "%s__v%lld", col, (long long)p->m->version);
 	const char *qc = sql_ident(p->a, col), *qs = sql_ident(p->a, shadow);
 	PgQuery__ColumnDef shadow_def = PG_QUERY__COLUMN_DEF__INIT;
 	shadow_def.colname = (char *)shadow;
@@ -701,7 +735,7 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 				     qc, qc, qs);
 	const char *fn = sync_function_name(p, rv, col);
 	const char *trig = sql_ident(
-	    p->a, plan_pg_name(p->a, "migrate_sync_v%lld_%s", (long long)p->m->version, col));
+	    p->a, names_make(p->a, "migrate_sync_v%lld_%s", (long long)p->m->version, col));
 	if (plan_add(p, p->expand, UNIT_WITH_NEXT, "%s", add_sql) < 0)
 		return -1;
 	/* the default moves to the shadow now: one the new type cannot take fails
@@ -729,7 +763,7 @@ int plan_alter_type(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	/* only rows the trigger has not written yet; a resumed backfill checks by it */
 	const char *check = NULL;
 	struct unit_list first = {0}, renames = {0};
-	if (plan_move_column(p, rv, rel, col, shadow, trig, fn, label,
+	if (plan_move_column(p, rv, rel, col, shadow, NAMES_KIND_SHADOW, trig, fn, label,
 			     arena_printf(p->a, "%s = %s", qs, new_value),
 			     arena_printf(p->a, "%s IS DISTINCT FROM %s", qs, new_value),
 			     cs.not_null || cs.not_null_check, using_sql ? "trash" : "cast", &first,

@@ -11,8 +11,14 @@
 
 #include <stdbool.h>
 
+#include "plan/names.h"
 #include "target/target.h"
 #include "plan/planner.h"
+
+/* A column with a type change still to contract, and its shadow (planner.c). */
+struct shadowed_column {
+	const char *col, *shadow;
+};
 
 /* One statement's planning. */
 struct plan_ctx {
@@ -62,10 +68,6 @@ const char *plan_deparse_alter(struct arena *a, const PgQuery__RangeVar *rv,
 /* The text of an expression, through the deparser: SELECT <expr>. */
 const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr);
 
-/* A name PostgreSQL keeps: at most 63 bytes. */
-const char *plan_pg_name(struct arena *a, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 /* The name PostgreSQL would give name1_name2_label itself (its makeObjectName). */
 const char *plan_pg_object_name(struct arena *a, const char *name1, const char *name2,
 				const char *label);
@@ -82,7 +84,8 @@ int plan_column_state(struct plan_ctx *p, const char *rel, const char *col,
 
 /*
  * The shadow columns of col: a type change expanded and not contracted yet
- * (plan_alter_type's <col>__v<version>, written by its sync trigger). What
+ * (plan_alter_type's shadow, written by its sync trigger, whose function
+ * records its name: names_pg_record). What
  * is planned on col afterwards must hold for them too, since contract swaps
  * one of them in.
  */
@@ -90,12 +93,15 @@ int plan_pending_shadows(struct plan_ctx *p, const char *rel, const char *col,
 			 struct driver_rows *ret);
 
 /*
- * What is planned on a column with a type change still to contract would be
- * lost with the old column when that contract swaps the shadow in, or would
- * need the shadow's triggers rewritten: refused, with what to do instead.
+ * A change of a column with a type change still to contract that has no plan
+ * onto its shadow (a rename, another type change; what is planned onto the
+ * shadow is in planner.c): refused, saying what and why, with what to do.
  */
 int plan_refuse_if_shadowed(struct plan_ctx *p, const char *rel, const char *table, const char *col,
-			    const char *what);
+			    const char *what, const char *why);
+
+/* Renames from to to in a list of String nodes (a foreign key's columns). */
+void plan_rename_in_names(PgQuery__Node **names, size_t n, const char *from, const char *to);
 
 /* A keyset-batched UPDATE rel SET set_sql WHERE where_sql, along the table's key. */
 int plan_add_backfill(struct plan_ctx *p, const char *rel, const char *label, const char *set_sql,

@@ -29,6 +29,68 @@ static int query1(struct driver *d, struct arena *a, const char *sql, int n,
 	return d->ops->query(d, a, sql, n, params, rows, err);
 }
 
+/* The key as one value to compare: "k", or the row "(k1, k2)" of a key of several columns. */
+static const char *key_row(struct arena *a, const struct backfill *bf)
+{
+	if (!bf->n_keys)
+		return bf->key;
+	const char *s = "(";
+	for (size_t i = 0; i < bf->n_keys; i++)
+		s = arena_printf(a, "%s%s%s", s, i ? ", " : "", bf->keys[i]);
+	return arena_printf(a, "%s)", s);
+}
+
+/*
+ * The saved cursor (text parameter param) as a value of the key's type. A key
+ * of several columns keeps its cursor as a JSON array of the columns' text
+ * forms, which each column's type reads back exactly.
+ */
+static const char *cursor_value(struct arena *a, const struct backfill *bf, const char *param)
+{
+	if (!bf->n_keys)
+		return arena_printf(a, "%s::text::%s", param, bf->key_type);
+	const char *s = "(";
+	for (size_t i = 0; i < bf->n_keys; i++)
+		s = arena_printf(a, "%s%s(%s::text::json->>%zu)::%s", s, i ? ", " : "", param, i,
+				 bf->key_types[i]);
+	return arena_printf(a, "%s)", s);
+}
+
+/*
+ * The batch along a key of several columns: the next batch_size keys after
+ * the cursor, the last of them as the range's end (a row comparison, which
+ * the key's index scans as one range) and as the next cursor.
+ */
+static const char *batch_sql_multi(struct arena *a, const struct backfill *bf, const char *after,
+				   const char *hs)
+{
+	const char *cols = "", *order = "", *desc = "", *texts = "", *names = "";
+	for (size_t i = 0; i < bf->n_keys; i++) {
+		const char *sep = i ? ", " : "";
+		cols = arena_printf(a, "%s%s%s AS mg_k%zu", cols, sep, bf->keys[i], i);
+		order = arena_printf(a, "%s%s%s", order, sep, bf->keys[i]);
+		desc = arena_printf(a, "%s%smg_k%zu DESC", desc, sep, i);
+		texts = arena_printf(a, "%s%smg_k%zu::text", texts, sep, i);
+		names = arena_printf(a, "%s%smg_k%zu", names, sep, i);
+	}
+	return arena_printf(
+	    a,
+	    "WITH mg_keys AS (SELECT %s FROM %s WHERE %s ORDER BY %s LIMIT $2::int), "
+	    "mg_batch AS (SELECT json_build_array(%s)::text AS mg_hi, %s, (SELECT count(*) FROM "
+	    "mg_keys) AS mg_n FROM mg_keys ORDER BY %s LIMIT 1), "
+	    "mg_done AS (UPDATE %s SET %s WHERE %s AND %s <= (SELECT %s FROM mg_batch)%s%s "
+	    "RETURNING 1), "
+	    "mg_cursor AS (INSERT INTO %s.backfills (version, unit, last_key, rows) "
+	    "SELECT $3, $4, mg_hi, $5::bigint + mg_n FROM mg_batch WHERE mg_n > 0 "
+	    "ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
+	    "rows = excluded.rows, updated_at = now() RETURNING 1) "
+	    "SELECT mg_hi, mg_n, (SELECT count(*) FROM mg_done), "
+	    "(SELECT count(*) FROM mg_cursor) FROM mg_batch",
+	    cols, bf->table, after, order, texts, names, desc, bf->table, bf->set_sql, after,
+	    key_row(a, bf), names, bf->where_sql ? " AND " : "",
+	    bf->where_sql ? arena_printf(a, "(%s)", bf->where_sql) : "", hs);
+}
+
 int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, int64_t version,
 		 int unit_index, const struct backfill_options *o, struct mg_error *err)
 {
@@ -58,13 +120,11 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 	 */
 	if (last && bf->where_sql) {
 		const char *sp[] = {last};
-		if (query1(
-			d, a,
-			arena_printf(a,
-				     "SELECT EXISTS (SELECT 1 FROM %s WHERE %s <= $1::text::%s AND "
-				     "(%s))::text",
-				     bf->table, bf->key, bf->key_type, bf->where_sql),
-			1, sp, &rows, err) < 0)
+		if (query1(d, a,
+			   arena_printf(
+			       a, "SELECT EXISTS (SELECT 1 FROM %s WHERE %s <= %s AND (%s))::text",
+			       bf->table, key_row(a, bf), cursor_value(a, bf, "$1"), bf->where_sql),
+			   1, sp, &rows, err) < 0)
 			return -1;
 		if (strcmp(driver_rows_get(&rows, 0, 0), "true") == 0) {
 			last = NULL;
@@ -88,24 +148,28 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 	 * meanwhile is updated too, which the trigger made a no-op anyway. The
 	 * range's end is taken by ordering, not max(): a uuid key has no max.
 	 */
-	const char *after_cursor =
-	    arena_printf(a, "($1::text IS NULL OR %s > $1::text::%s)", bf->key, bf->key_type);
-	const char *sql = arena_printf(
-	    a,
-	    "WITH mg_batch AS (SELECT (array_agg(mg_k ORDER BY mg_k DESC))[1] AS mg_hi, "
-	    "count(*) AS mg_n FROM (SELECT %s AS "
-	    "mg_k FROM %s WHERE %s ORDER BY %s LIMIT $2::int) AS mg_keys), "
-	    "mg_done AS (UPDATE %s SET %s WHERE %s AND %s <= (SELECT mg_hi FROM mg_batch)%s%s "
-	    "RETURNING 1), "
-	    "mg_cursor AS (INSERT INTO %s.backfills (version, unit, last_key, rows) "
-	    "SELECT $3, $4, mg_hi::text, $5::bigint + mg_n FROM mg_batch WHERE mg_n > 0 "
-	    "ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
-	    "rows = excluded.rows, updated_at = now() RETURNING 1) "
-	    "SELECT mg_hi::text, mg_n, (SELECT count(*) FROM mg_done), "
-	    "(SELECT count(*) FROM mg_cursor) FROM mg_batch",
-	    bf->key, bf->table, after_cursor, bf->key, bf->table, bf->set_sql, after_cursor,
-	    bf->key, bf->where_sql ? " AND " : "",
-	    bf->where_sql ? arena_printf(a, "(%s)", bf->where_sql) : "", hs);
+	const char *after_cursor = arena_printf(a, "($1::text IS NULL OR %s > %s)", key_row(a, bf),
+						cursor_value(a, bf, "$1"));
+	const char *sql =
+	    bf->n_keys
+		? batch_sql_multi(a, bf, after_cursor, hs)
+		: arena_printf(
+		      a,
+		      "WITH mg_batch AS (SELECT (array_agg(mg_k ORDER BY mg_k DESC))[1] AS mg_hi, "
+		      "count(*) AS mg_n FROM (SELECT %s AS "
+		      "mg_k FROM %s WHERE %s ORDER BY %s LIMIT $2::int) AS mg_keys), "
+		      "mg_done AS (UPDATE %s SET %s WHERE %s AND %s <= (SELECT mg_hi FROM "
+		      "mg_batch)%s%s "
+		      "RETURNING 1), "
+		      "mg_cursor AS (INSERT INTO %s.backfills (version, unit, last_key, rows) "
+		      "SELECT $3, $4, mg_hi::text, $5::bigint + mg_n FROM mg_batch WHERE mg_n > 0 "
+		      "ON CONFLICT (version, unit) DO UPDATE SET last_key = excluded.last_key, "
+		      "rows = excluded.rows, updated_at = now() RETURNING 1) "
+		      "SELECT mg_hi::text, mg_n, (SELECT count(*) FROM mg_done), "
+		      "(SELECT count(*) FROM mg_cursor) FROM mg_batch",
+		      bf->key, bf->table, after_cursor, bf->key, bf->table, bf->set_sql,
+		      after_cursor, bf->key, bf->where_sql ? " AND " : "",
+		      bf->where_sql ? arena_printf(a, "(%s)", bf->where_sql) : "", hs);
 	int64_t t0 = mono_ms(), last_report = 0;
 	long long rows_this_run = 0;
 	int batches = 0;

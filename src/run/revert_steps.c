@@ -123,7 +123,11 @@ int revert_steps_run(struct driver *d, struct arena *a, const struct revert_opti
 		if (!step_alone(s))
 			while (end < steps->n && !step_alone(&steps->items[end]))
 				end++;
-		int rc;
+		int rc = 0;
+		/* --max-replica-lag: a step waits for the standbys, a restore before each batch */
+		if (o->throttle && !(s->flags & STEP_BACKFILL && s->backfill) &&
+		    o->throttle(o->throttle_ctx, d, err) < 0)
+			return -1;
 		if (s->flags & STEP_BACKFILL && s->backfill) {
 			struct backfill_options bo = {
 			    .batch_size = o->batch_size,
@@ -133,6 +137,8 @@ int revert_steps_run(struct driver *d, struct arena *a, const struct revert_opti
 			    .progress = restore_say,
 			    .progress_ctx = (void *)o,
 			    .crash_after_batches = o->crash_after_batches,
+			    .throttle = o->throttle,
+			    .throttle_ctx = o->throttle_ctx,
 			};
 			rc = backfill_run(d, a, s->backfill, version,
 					  REVERT_RESTORE_UNIT(contract, i), &bo, err);

@@ -39,22 +39,6 @@ int64_t runner_now_ms(void)
 }
 
 /*
- * Exponential backoff with full jitter: a migration that keeps meeting a busy
- * table waits longer each time, and two runners never retry in lockstep.
- */
-static int64_t backoff_ms(int attempt)
-{
-	int64_t cap = 100LL << (attempt < 7 ? attempt : 7); /* 100 ms .. 12.8 s */
-	return cap / 2 + (int64_t)(rand() % (int)(cap / 2 + 1));
-}
-
-/* Sleeps with no lock queued; a signal ends the sleep at once (no SA_RESTART). */
-static void backoff_sleep(int64_t ms)
-{
-	usleep((useconds_t)(ms * 1000));
-}
-
-/*
  * The time a step spent waiting on locks over its tries: every failed
  * attempt queued an ACCESS EXCLUSIVE (or the like) for up to lock_timeout,
  * which is what the app waited behind it.
@@ -63,7 +47,28 @@ struct lock_waits {
 	int attempts;
 	int64_t waited_ms;
 	int64_t attempt_start_ms;
+	int64_t last_ms; /* the last failed attempt's wait */
 };
+
+/*
+ * Exponential backoff with full jitter: a migration that keeps meeting a busy
+ * table waits longer each time, and two runners never retry in lockstep. Never
+ * shorter than the last attempt's wait: the app's queries that queued behind
+ * it (an app with a steady rate has a backlog as long as the stall) get that
+ * long to catch up before the next attempt queues a lock again.
+ */
+static int64_t backoff_ms(int attempt, const struct lock_waits *w)
+{
+	int64_t cap = 100LL << (attempt < 7 ? attempt : 7); /* 100 ms .. 12.8 s */
+	int64_t pause = cap / 2 + (int64_t)(rand() % (int)(cap / 2 + 1));
+	return pause < w->last_ms ? w->last_ms : pause;
+}
+
+/* Sleeps with no lock queued; a signal ends the sleep at once (no SA_RESTART). */
+static void backoff_sleep(int64_t ms)
+{
+	usleep((useconds_t)(ms * 1000));
+}
 
 static void lock_waits_start(struct lock_waits *w)
 {
@@ -73,7 +78,8 @@ static void lock_waits_start(struct lock_waits *w)
 static void lock_waits_failed(struct lock_waits *w)
 {
 	w->attempts++;
-	w->waited_ms += runner_now_ms() - w->attempt_start_ms;
+	w->last_ms = runner_now_ms() - w->attempt_start_ms;
+	w->waited_ms += w->last_ms;
 }
 
 static bool is_lock_timeout(const struct mg_error *err)
@@ -486,7 +492,7 @@ static int run_phase_transaction(struct phase_run *r, struct history_entry *e, s
 			    r->m->name);
 			return -1;
 		}
-		int64_t pause = backoff_ms(attempt);
+		int64_t pause = backoff_ms(attempt, &waits);
 		runner_say(
 		    r->o->say, r->o->say_ctx,
 		    "  lock timeout at %s:%d; rolled back, retry %d of %d in %lld ms (%lld ms "
@@ -595,7 +601,7 @@ static int run_phase_stepwise(struct phase_run *r, struct history_entry *e, stru
 				stepwise_stopped_note(r, i, err);
 				return -1;
 			}
-			int64_t pause = backoff_ms(attempt);
+			int64_t pause = backoff_ms(attempt, &waits);
 			runner_say(r->o->say, r->o->say_ctx,
 				   "  lock timeout at %s:%d; retry %d of %d in %lld ms (%lld ms "
 				   "waiting on locks so far)",
@@ -775,18 +781,20 @@ static int check_statements(struct driver *d, struct arena *a, const struct migr
  * A revert stopped midway left its phase half undone: applying anything on
  * top would mix the two, so up waits until revert has finished it.
  */
-static int check_interrupted_revert(const struct history *h, struct mg_error *err)
+static int check_interrupted_revert(struct arena *a, const struct history *h, struct mg_error *err)
 {
 	for (size_t i = 0; i < h->n; i++) {
 		const struct history_entry *e = &h->items[i];
 		if (!e->reverting || e->phase == HISTORY_PENDING)
 			continue;
 		bool contract = e->phase == HISTORY_CONTRACTED || e->phase == HISTORY_CONTRACTING;
+		struct step_list run, notes;
+		step_list_split_notes(a, contract ? &e->revert_contract : &e->revert_expand, &run,
+				      &notes);
 		mg_error_set(err, 2,
 			     "the revert of %lld_%s was interrupted after step %d of %zu: "
 			     "nothing was applied",
-			     (long long)e->version, e->name, e->steps_done,
-			     contract ? e->revert_contract.n : e->revert_expand.n);
+			     (long long)e->version, e->name, e->steps_done, run.n);
 		mg_error_set_help(err, "run 'migrate revert' to finish it, then 'migrate up'");
 		return -1;
 	}
@@ -814,7 +822,7 @@ int runner_up(struct driver *d, struct arena *a, const struct migration_set *set
 	 * catalogue without its changes */
 	const struct migration *dry_earlier = NULL;
 	if ((!o->dry_run && branches_upgrade_checksums(d, &h, set, err) < 0) ||
-	    branches_judge(&h, set, o, err) < 0 || check_interrupted_revert(&h, err) < 0 ||
+	    branches_judge(&h, set, o, err) < 0 || check_interrupted_revert(a, &h, err) < 0 ||
 	    check_statements(d, a, set, &h, o, err) < 0 || check_formats(d, a, set, &h, o, err) < 0)
 		goto out;
 
@@ -900,7 +908,10 @@ out:
 static int undo_phase(struct driver *d, struct arena *a, const struct revert_options *o,
 		      struct history_entry *e, bool contract, struct mg_error *err)
 {
-	const struct step_list *steps = contract ? &e->revert_contract : &e->revert_expand;
+	/* what the revert leaves as it is (STEP_NOTE) is said, never run */
+	struct step_list run, notes;
+	step_list_split_notes(a, contract ? &e->revert_contract : &e->revert_expand, &run, &notes);
+	const struct step_list *steps = &run;
 	const char *phase = contract ? "revert-contract" : "revert-expand";
 	if (o->dry_run) {
 		runner_say(o->say, o->say_ctx, "would %s %lld_%s (%zu step%s)", phase,
@@ -908,10 +919,14 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		for (size_t i = 0; i < steps->n; i++)
 			runner_say(o->say, o->say_ctx, "  %s%s", steps->items[i].sql,
 				   revert_step_note(&steps->items[i]));
+		for (size_t i = 0; i < notes.n; i++)
+			runner_say(o->say, o->say_ctx, "  note: %s", notes.items[i].sql);
 		return 0;
 	}
 	runner_say(o->say, o->say_ctx, "reverting %s of %lld_%s ...",
 		   contract ? "contract" : "expand", (long long)e->version, e->name);
+	for (size_t i = 0; i < notes.n; i++)
+		runner_say(o->say, o->say_ctx, "  note: %s", notes.items[i].sql);
 	int64_t t0 = runner_now_ms();
 	struct history_entry after = *e;
 	after.reverting = false;
@@ -1066,7 +1081,7 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 			runner_log_event(d, "revert", e->version, phase, "failed", err->message);
 			return -1;
 		}
-		int64_t pause = backoff_ms(attempt);
+		int64_t pause = backoff_ms(attempt, &waits);
 		runner_say(
 		    o->say, o->say_ctx,
 		    "  lock timeout; rolled back, retry %d of %d in %lld ms (%lld ms waiting on "
@@ -1174,7 +1189,11 @@ out:
 static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
-		runner_say(fn, ctx, "%s;%s", l->items[i].sql, revert_step_note(&l->items[i]));
+		if (l->items[i].flags & STEP_NOTE)
+			runner_say(fn, ctx, "-- note: %s", l->items[i].sql);
+		else
+			runner_say(fn, ctx, "%s;%s", l->items[i].sql,
+				   revert_step_note(&l->items[i]));
 }
 
 static const char *unit_note(unsigned flags)

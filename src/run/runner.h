@@ -48,7 +48,7 @@ struct runner_options {
 	/*
 	 * Called outside any transaction before each backfill batch and before
 	 * each planned step or phase transaction that takes locks (the replica
-	 * lag wait, target/pg/replica.h); NULL: none.
+	 * lag wait, replica_lag_throttle in target/target.h); NULL: none.
 	 */
 	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
 	void *throttle_ctx;
@@ -79,7 +79,8 @@ struct revert_options {
 	void (*progress)(void *say_ctx, const char *label, long long rows, long long total,
 			 double rate, bool done);
 	int crash_after_batches; /* tests: kill -9 after this many batches */
-	/* as runner_options.throttle: before each phase, and each step of one run step by step */
+	/* as runner_options.throttle: before each phase, each step of one run step by step
+	 * and each batch of a restore */
 	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
 	void *throttle_ctx;
 };

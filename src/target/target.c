@@ -37,6 +37,18 @@ bool step_list_needs_no_transaction(const struct step_list *l)
 	return false;
 }
 
+void step_list_split_notes(struct arena *a, const struct step_list *l, struct step_list *ret_run,
+			   struct step_list *ret_notes)
+{
+	*ret_run = (struct step_list){0};
+	*ret_notes = (struct step_list){0};
+	for (size_t i = 0; i < l->n; i++) {
+		struct step_list *to = l->items[i].flags & STEP_NOTE ? ret_notes : ret_run;
+		struct step_list one = {.items = &l->items[i], .n = 1, .alloc = 1};
+		step_list_append(a, to, &one);
+	}
+}
+
 int64_t driver_clock_ns(void)
 {
 	struct timespec ts;
@@ -106,6 +118,22 @@ const struct driver_ops *driver_ops_for_url(const char *url)
 	    strchr(url, '='))
 		return &driver_pg_ops;
 	return NULL;
+}
+
+int replica_lag_throttle(void *ctx, struct driver *d, struct mg_error *err)
+{
+	struct replica_lag *o = ctx;
+	if (!o->max_lag_ms || !d->ops->replica_lag_wait)
+		return 0;
+	return d->ops->replica_lag_wait(d, o, err);
+}
+
+void replica_lag_close(void)
+{
+	const struct driver_ops *all[] = {&driver_pg_ops, &driver_sqlite_ops, &driver_mongo_ops};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		if (all[i]->replica_lag_close)
+			all[i]->replica_lag_close();
 }
 
 int driver_open(struct driver *d, const char *url, const struct driver_settings *settings,

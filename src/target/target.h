@@ -35,6 +35,12 @@ enum step_flags {
 	STEP_OWN_TRANSACTION = 1 << 4,
 	/* SET NOT NULL with a validated CHECK (col IS NOT NULL) in place: no scan */
 	STEP_CHECKED_NOT_NULL = 1 << 5,
+	/*
+	 * Not run: a revert step that only says what the revert leaves as it is
+	 * and why (its sql is that sentence), e.g. an enum value PostgreSQL
+	 * cannot drop. Revert, revert --dry-run and plan print it.
+	 */
+	STEP_NOTE = 1 << 6,
 };
 
 struct backfill;
@@ -59,6 +65,9 @@ void step_list_add(struct arena *a, struct step_list *l, const char *sql, unsign
 /* Each step of from, in order, at the end of l. */
 void step_list_append(struct arena *a, struct step_list *l, const struct step_list *from);
 bool step_list_needs_no_transaction(const struct step_list *l);
+/* l's steps that run, in order, in *ret_run; its STEP_NOTE steps in *ret_notes. */
+void step_list_split_notes(struct arena *a, const struct step_list *l, struct step_list *ret_run,
+			   struct step_list *ret_notes);
 
 /* A query result: rows of NULL-able text values, arena-owned. */
 struct driver_rows {
@@ -155,6 +164,21 @@ struct sql_stmt;
 struct inverse_input;
 struct inverse_result;
 
+/*
+ * --max-replica-lag: before each backfill batch and each planned step that
+ * takes a lock, wait while a standby lags the primary by more than
+ * max_lag_ms (a target without standbys never waits).
+ */
+struct replica_lag {
+	int64_t max_lag_ms; /* 0: off */
+	const char *replica_url;
+	/* told why it waits, at each poll while it waits (the command prints) */
+	void (*waiting)(void *ctx, const char *why, int64_t waited_ms);
+	void *ctx;
+	/* how long to sleep between polls; 0: 200 ms */
+	int poll_ms;
+};
+
 struct driver_ops {
 	const char *name;
 	/* CONCURRENTLY exists: such phases run statement by statement */
@@ -170,6 +194,19 @@ struct driver_ops {
 	 * it would create it (commands that only read refuse to); else NULL.
 	 */
 	const char *(*url_missing_file)(const char *url);
+	/*
+	 * Optional: a query giving the statement that would make an object of
+	 * kind "index", "constraint" or "view" named $1 (of table $2, or '') as
+	 * the catalogue holds it; NULL for a kind it cannot tell (lint's
+	 * in-flight-conflict reads another branch's objects with it).
+	 */
+	const char *(*object_definition_sql)(const char *kind);
+	/* Optional: returns once no standby lags more than o->max_lag_ms (struct replica_lag). */
+	int (*replica_lag_wait)(struct driver *d, struct replica_lag *o, struct mg_error *err);
+	/* Optional: closes what replica_lag_wait opened (a connection to --replica). */
+	void (*replica_lag_close)(void);
+	/* Optional: a server migrate check may make shadow databases on and replay in. */
+	bool check_shadow;
 	/* Optional: nothing this session runs can write any more (check's drift stage). */
 	int (*session_read_only)(struct driver *d, struct mg_error *err);
 	int (*connect)(struct driver *d, const char *url, struct mg_error *err);
@@ -282,6 +319,12 @@ int driver_open(struct driver *d, const char *url, const struct driver_settings 
 		struct mg_error *err);
 /* The target driver_open picks for url; NULL for an unknown scheme. */
 const struct driver_ops *driver_ops_for_url(const char *url);
+
+/* The callback shape of runner_options.throttle, with a struct replica_lag as ctx. */
+int replica_lag_throttle(void *ctx, struct driver *d, struct mg_error *err);
+
+/* Closes what every target's replica_lag_wait opened. */
+void replica_lag_close(void);
 void driver_close(struct driver *d);
 
 /* A monotonic clock in nanoseconds, for driver_trace. */

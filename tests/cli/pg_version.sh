@@ -73,10 +73,12 @@ done
 # an unreachable server named with --db is exit 3 (its release cannot be read) ...
 expect_exit 3 "$MIGRATE" lint --db "host=/nonexistent dbname=x" m
 expect_contains "$ERR" "cannot connect"
-# ... also with --pg-version, since lint --db reads the history too (applied
-# phases are replayed, not judged); --pg-version with --all needs neither
+# ... also with --pg-version, and with --all, since lint --db reads the history
+# too (applied phases are replayed, not judged; in-flight-conflict compares
+# with the migrations in flight there)
 expect_exit 3 "$MIGRATE" lint --db "host=/nonexistent dbname=x" --pg-version 15 m
-expect_exit 0 "$MIGRATE" lint --db "host=/nonexistent dbname=x" --pg-version 15 --all m
+expect_exit 3 "$MIGRATE" lint --db "host=/nonexistent dbname=x" --pg-version 15 --all m
+expect_contains "$ERR" "cannot connect"
 # a SQLite database has no release to read
 expect_exit 0 "$MIGRATE" lint --db sqlite:app.db m
 [ ! -e app.db ] || fail "lint created the SQLite database"

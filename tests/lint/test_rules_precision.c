@@ -135,6 +135,13 @@ static void test_type_changes_without_rewrite(void **state)
 	     "change-column-type", false},
 	    {SCHEMA, "ALTER TABLE members ALTER COLUMN role TYPE text USING upper(role);",
 	     "change-column-type", true},
+	    /* varchar(n) widened: no rewrite, with or without a USING of the column */
+	    {SCHEMA "CREATE TABLE tags (id bigint PRIMARY KEY, label varchar(10));\n",
+	     "ALTER TABLE tags ALTER COLUMN label TYPE varchar(20) USING label;",
+	     "change-column-type", false},
+	    {SCHEMA "CREATE TABLE tags (id bigint PRIMARY KEY, label varchar(10));\n",
+	     "ALTER TABLE tags ALTER COLUMN label TYPE varchar(20) USING label || '';",
+	     "change-column-type", true},
 	    {SCHEMA,
 	     "SET timezone = 'UTC';\nALTER TABLE spaces ALTER COLUMN created TYPE timestamptz;",
 	     "change-column-type", false},
@@ -323,6 +330,15 @@ static void test_new_rules(void **state)
 	     "-- migrate:contract\nUPDATE spaces SET name = 'x' WHERE name = 'archived';",
 	     "enum-value-same-transaction", false},
 	    {SCHEMA, "ALTER TYPE status ADD VALUE 'archived';\nUPDATE spaces SET name = 'x';",
+	     "enum-value-same-transaction", false},
+	    /* a column's default that names the value is a use PostgreSQL refuses too */
+	    {SCHEMA,
+	     "ALTER TYPE status ADD VALUE 'archived';\n"
+	     "ALTER TABLE spaces ADD COLUMN st status DEFAULT 'archived';",
+	     "enum-value-same-transaction", true},
+	    {SCHEMA,
+	     "ALTER TYPE status ADD VALUE 'archived';\nCOMMIT;\nBEGIN;\n"
+	     "ALTER TABLE spaces ADD COLUMN st status DEFAULT 'archived';",
 	     "enum-value-same-transaction", false},
 	};
 	(void)state;

@@ -772,6 +772,27 @@ static void test_names(void **state)
 	}
 	assert_string_equal(mongo_trash_name(&a, 20240101120000LL, "legacy_sessions"),
 			    "_migrate_trash_v20240101120000_legacy_sessions");
+	/* 63-byte collections sharing a 60-byte prefix: two trash names of 63 bytes,
+	 * each cut and ended by a hash of the whole (never half a character) */
+	char one[64], two[64];
+	memset(one, 'c', 60);
+	memcpy(one + 60, "_d1", 4);
+	memcpy(two, one, 60);
+	memcpy(two + 60, "_d2", 4);
+	const char *t1 = mongo_trash_name(&a, 20261208000001LL, one);
+	const char *t2 = mongo_trash_name(&a, 20261208000001LL, two);
+	assert_int_equal(strlen(t1), 63);
+	assert_int_equal(strlen(t2), 63);
+	assert_string_not_equal(t1, t2);
+	assert_memory_equal(t1, "_migrate_trash_v20261208000001_ccc", 34);
+	assert_string_equal(t1, mongo_trash_name(&a, 20261208000001LL, one));
+	const char *wide = mongo_trash_name(&a, 1,
+					    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+					    "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	assert_true(strlen(wide) <= 63);
+	assert_int_equal((unsigned char)wide[strlen(wide) - 10] & 0xC0, 0x80);
 	bson_t *x = json("{\"a\": 1, \"b\": -1}"), *y = json("{\"a\": 1.0, \"b\": -1}"),
 	       *z = json("{\"b\": -1, \"a\": 1}");
 	assert_true(mongo_index_keys_equal(x, y));

@@ -142,13 +142,30 @@ ALTER TABLE t ALTER COLUMN q TYPE bigint;
 SQL
 expect_exit 0 mg up --to 1
 expect_exit 0 mg up --phase expand
-for change in "ALTER TABLE t RENAME COLUMN q TO quantity;" "CREATE INDEX t_q_idx ON t (q);" \
-	"ALTER TABLE t ADD CONSTRAINT t_q_key UNIQUE (q);" \
-	"ALTER TABLE t ADD FOREIGN KEY (q) REFERENCES parent (id);"; do
-	echo "$change" >"$MIG/0003_next.sql"
-	refused "column 't.q' has a type change that is expanded but not contracted (shadow column 'q__v2')"
-	expect_contains "$ERR" "contract the type change first"
-done
+# what has no plan onto the shadow (an index, CHECK, foreign key of q or SET
+# NOT NULL has one: compose_orders.sh)
+echo "ALTER TABLE t RENAME COLUMN q TO quantity;" >"$MIG/0003_next.sql"
+refused "column 't.q' has a type change that is expanded but not contracted (shadow column 'q__v2'): renaming it is not planned (that contract and this one would each drop the old column"
+expect_contains "$ERR" "contract the type change first"
+echo "ALTER TABLE t ADD CONSTRAINT t_q_key UNIQUE (q);" >"$MIG/0003_next.sql"
+refused "column 't.q' has a type change that is expanded but not contracted (shadow column 'q__v2'): ADD UNIQUE on it is not planned"
+expect_contains "$ERR" "write CREATE UNIQUE INDEX instead"
+echo "ALTER TABLE t ADD FOREIGN KEY (q) REFERENCES parent (id) ON DELETE SET NULL;" >"$MIG/0003_next.sql"
+refused "column 'q' has a type change that is expanded but not contracted (shadow column 'q__v2'): a foreign key ON DELETE SET NULL on it is not planned"
+echo "ALTER TABLE t ADD FOREIGN KEY (q) REFERENCES parent (id) ON UPDATE CASCADE;" >"$MIG/0003_next.sql"
+refused "a foreign key ON UPDATE CASCADE on it is not planned"
+echo "ALTER TABLE parent ADD FOREIGN KEY (id) REFERENCES t (q);" >"$MIG/0003_next.sql"
+refused "column 't.q', which this foreign key references, has a type change that is expanded but not contracted (shadow column 'q__v2'): the key is not planned"
+echo "ALTER TABLE t ALTER COLUMN q TYPE numeric;" >"$MIG/0003_next.sql"
+refused "column 't.q' has a type change that is expanded but not contracted (shadow column 'q__v2'): changing its type again is not planned (each contract puts its own shadow in the column's place"
+# two shadows of q (a type change planned by an older release, made here by
+# hand as the planner makes them): which one becomes q is not known yet
+sql -c "ALTER TABLE t ADD COLUMN q__v7 numeric;
+	CREATE FUNCTION sync_v7() RETURNS trigger LANGUAGE plpgsql AS \$\$BEGIN NEW.q__v7 := NEW.q; RETURN NEW; END\$\$;
+	CREATE TRIGGER migrate_sync_v7_q BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECUTE FUNCTION sync_v7()" >/dev/null
+echo "CREATE INDEX t_q_idx ON t (q);" >"$MIG/0003_next.sql"
+refused "column 't.q' has two type changes that are expanded but not contracted (shadow columns 'q__v2' and 'q__v7'): indexing it is not planned"
+sql -c "DROP TRIGGER migrate_sync_v7_q ON t; DROP FUNCTION sync_v7(); ALTER TABLE t DROP COLUMN q__v7" >/dev/null
 # contracted, the same change goes through
 expect_exit 0 mg up --phase contract --to 2
 echo "ALTER TABLE t RENAME COLUMN q TO quantity;" >"$MIG/0003_next.sql"
@@ -263,7 +280,7 @@ expect_contains "$ERR" "row-level security"
 # located at the statement planned, the server's hint as a hint, where it stopped
 expect_contains "$ERR" "0001_rename.sql:1:1: error: backfill of r.b: query would be affected by row-level security policy for table \"r\" (SQLSTATE 42501)"
 expect_contains "$ERR" "  hint: To disable the policy for the table's owner, use ALTER TABLE NO FORCE ROW LEVEL SECURITY."
-expect_contains "$ERR" "  note: expand of 1_rename (run step by step) stopped at step 4 of 4: the 3 before it are applied and recorded; 'migrate up' resumes at step 4"
+expect_contains "$ERR" "  note: expand of 1_rename (run step by step) stopped at step 5 of 5: the 4 before it are applied and recorded; 'migrate up' resumes at step 5"
 expect_q "rows backfilled behind the policy" "SELECT count(b) FROM r" 0
 expect_exit 0 "$MIGRATE" --db "$CONN user=$ROLE" --dir "$MIG" revert --to 0
 psql "$CONN" -X -q -c "DROP SCHEMA migrate CASCADE" >/dev/null 2>&1

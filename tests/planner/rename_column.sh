@@ -217,7 +217,8 @@ SQL
 start_case keywords "$KEYWORD_SETUP" '
 ALTER TABLE "My App"."user" RENAME COLUMN "user" TO "select";'
 expand_case
-expect_planned '^CREATE FUNCTION "My App"."migrate_sync_v2_user_user"\(\)'
+# the function is named apart by a hash of the column it is for (names_make_apart)
+expect_planned '^CREATE FUNCTION "My App"."migrate_sync_v2_user_user_[0-9a-f]{8}"\(\)'
 AFTER_CONTRACT= AFTER_UNCONTRACT= finish_case
 
 pass

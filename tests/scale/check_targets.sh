@@ -49,4 +49,10 @@ expect_exit 2 "$MIGRATE" check --all-targets --shadow-db "$SHADOW" --format sari
 # one target: its SARIF report as it is
 expect_exit 0 "$MIGRATE" check --target orders --shadow-db "$SHADOW" --format sarif
 json_check "$OUT" 'd["version"] == "2.1.0"'
+# a target's database as the shadow: refused before anything runs (check
+# would empty it), as --db is
+expect_exit 2 "$MIGRATE" check --target billing --shadow-db "${TCONN[billing]}"
+expect_contains "$ERR" "[billing] "
+expect_contains "$ERR" "the shadow database must not be the shared database (--db, or the target's db)"
+expect_eq "billing untouched" "$(tq billing "SELECT count(*) FROM migrate.history WHERE phase = 'contracted'") $(tq billing "SELECT to_regclass('public.b') IS NOT NULL")" "1 t"
 pass

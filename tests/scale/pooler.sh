@@ -16,9 +16,6 @@ SOCKDIR=$(sed -nE 's/.*(^| )host=([^ ]+).*/\2/p' <<<"$MIGRATE_TEST_PG")
 [ -n "$SOCKDIR" ] || SOCKDIR=$(psql "$MIGRATE_TEST_PG" -X -At -c "SELECT split_part(current_setting('unix_socket_directories'), ',', 1)")
 PORT=$(psql "$MIGRATE_TEST_PG" -X -At -c "SHOW port")
 chmod 755 "$T"
-run_as() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
 
 # start_bouncer MODE: a PgBouncer on a socket in $T/MODE, pool_mode MODE, for $DB;
 # BCONN is the conninfo that reaches the database through it.
@@ -44,7 +41,7 @@ logfile = $dir/pgbouncer.log
 pidfile = $dir/pgbouncer.pid
 INI
 	[ "$(id -u)" = 0 ] && chown -R postgres: "$dir"
-	run_as "$PGBOUNCER" -d "$dir/pgbouncer.ini" || fail "pgbouncer ($1) did not start"
+	as_postgres "$PGBOUNCER" -d "$dir/pgbouncer.ini" || fail "pgbouncer ($1) did not start"
 	BOUNCERS+=("$dir/pgbouncer.pid")
 	BCONN="host=$dir port=$bport dbname=$DB user=postgres"
 	for _ in $(seq 50); do

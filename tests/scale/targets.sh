@@ -131,4 +131,44 @@ python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); assert [t["target"]
 	fail "lint --format json over targets"
 expect_exit 0 "$MIGRATE" plan --target orders
 expect_contains "$OUT" "[orders] "
+
+# ---- lint --target reads the target's database as lint --db does: its ----
+# ---- release, and its history (applied phases are not judged)         ----
+target_db legacy
+mkdir -p "$T/legacy"
+cat >"$T/legacy/0001_accounts.sql" <<'SQL'
+-- migrate:expand
+CREATE TABLE accounts (id bigint PRIMARY KEY, email text NOT NULL, name text);
+ALTER TABLE accounts ADD CONSTRAINT accounts_name_nn CHECK (name IS NOT NULL) NOT VALID;
+-- migrate:contract
+ALTER TABLE accounts VALIDATE CONSTRAINT accounts_name_nn;
+SQL
+cat >"$T/legacy/0002_relax.sql" <<'SQL'
+-- migrate:expand
+ALTER TABLE accounts ALTER COLUMN email DROP NOT NULL;
+SQL
+cat >"$T/legacy.conf" <<CONF
+[lint]
+postgres_version = 11
+
+[target "legacy"]
+db = ${TCONN[legacy]}
+dir = $T/legacy
+CONF
+expect_exit 0 "$MIGRATE" up --config "$T/legacy.conf" --target legacy
+expect_eq "database state" "$(tq legacy "SELECT string_agg(version || ':' || phase, ',' ORDER BY version) FROM migrate.history")" \
+	"1:contracted,2:contracted"
+# pending: proven by the validated CHECK on PostgreSQL 12+, a scan before
+cat >"$T/legacy/0003_name_nn.sql" <<'SQL'
+-- migrate:expand
+ALTER TABLE accounts ALTER COLUMN name SET NOT NULL;
+SQL
+rules() {
+	python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); r=r["targets"][0] if "targets" in r else r; print(",".join(sorted(f["rule"] for f in r["findings"])))' "$OUT" ||
+		fail "lint's JSON report: $(cat "$OUT")"
+}
+expect_exit 1 "$MIGRATE" lint --config "$T/legacy.conf" --format json "$T/legacy"
+expect_eq "lint without a database (release 11, every file judged)" "$(rules)" "drop-not-null,set-not-null"
+expect_exit 0 "$MIGRATE" lint --config "$T/legacy.conf" --target legacy --format json
+expect_eq "lint --target legacy (the server's release, its history)" "$(rules)" ""
 pass

@@ -170,27 +170,65 @@ static void test_generated_names(void **state)
 		assert_string_equal(plan_pg_object_name(&a, pg[i].name1, pg[i].name2, pg[i].label),
 				    pg[i].want);
 	/* the engine's names: as they are when they fit, else cut with a hash of the whole */
-	assert_string_equal(sql_name_fit(&a, "v2_users_email"), "v2_users_email");
-	const char *l1 = sql_name_fit(
-	    &a, "v20261204120000_customer_shipping_preferences_archive_tbl_shipping_address_line1");
-	const char *l2 = sql_name_fit(
-	    &a, "v20261204120000_customer_shipping_preferences_archive_tbl_shipping_address_line2");
+	assert_string_equal(names_fit(&a, NAMES_MAX_BYTES, "v2_users_email"), "v2_users_email");
+	const char *l1 = names_fit(
+	    &a, NAMES_MAX_BYTES,
+	    "v20261204120000_customer_shipping_preferences_archive_tbl_shipping_address_line1");
+	const char *l2 = names_fit(
+	    &a, NAMES_MAX_BYTES,
+	    "v20261204120000_customer_shipping_preferences_archive_tbl_shipping_address_line2");
 	assert_int_equal(strlen(l1), 63);
 	assert_int_equal(strlen(l2), 63);
 	assert_string_not_equal(l1, l2);
 	assert_memory_equal(l1, "v20261204120000_customer_shipping_preferences_archive_", 54);
-	assert_string_equal(l1, sql_name_fit(&a, "v20261204120000_customer_shipping_preferences_"
-						 "archive_tbl_shipping_address_line1"));
+	assert_string_equal(l1, names_fit(&a, NAMES_MAX_BYTES,
+					  "v20261204120000_customer_shipping_preferences_"
+					  "archive_tbl_shipping_address_line1"));
 	/* never half a character */
 	const char *u =
-	    sql_name_fit(&a, "v1_\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
-			     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
+	    names_fit(&a, NAMES_MAX_BYTES,
+		      "v1_\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9"
+		      "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9");
 	assert_true(strlen(u) <= 63);
 	assert_int_equal(u[strlen(u) - 9], '_');
 	assert_int_equal((unsigned char)u[strlen(u) - 10] & 0xC0, 0x80);
 	assert_int_equal((unsigned char)u[strlen(u) - 11], 0xc3);
+	/* another bound: the same rule */
+	const char *short_fit = names_fit(&a, 20, "abcdefghijklmnopqrstuvwxyz");
+	assert_int_equal(strlen(short_fit), 20);
+	assert_memory_equal(short_fit, "abcdefghijk_", 12);
+	assert_string_equal(names_fit(&a, 26, "abcdefghijklmnopqrstuvwxyz"),
+			    "abcdefghijklmnopqrstuvwxyz");
+	/* names_make: printf, then fit */
+	assert_string_equal(names_make(&a, "%s__v%d", "q", 2), "q__v2");
+	assert_string_equal(names_make(&a, "%s_%s",
+				       "v20261204120000_customer_shipping_preferences_"
+				       "archive_tbl",
+				       "shipping_address_line1"),
+			    l1);
+	/* apart: parts that join to the same text, for two objects, stay two names */
+	const char *ab = names_make_apart(&a, "\"a_b\".\"c\"", "w1_%s_%s", "a_b", "c");
+	const char *a_bc = names_make_apart(&a, "\"a\".\"b_c\"", "w1_%s_%s", "a", "b_c");
+	assert_string_not_equal(ab, a_bc);
+	assert_memory_equal(ab, "w1_a_b_c_", 9);
+	assert_int_equal(strlen(ab), 17);
+	assert_string_equal(ab, names_make_apart(&a, "\"a_b\".\"c\"", "w1_%s_%s", "a_b", "c"));
+	/* long and apart: still 63 bytes, still two */
+	char col[64];
+	memset(col, 'x', 63);
+	col[63] = '\0';
+	const char *la = names_make_apart(&a, "\"t\".\"one\"", "migrate_sync_v1_%s_%s", "t", col);
+	const char *lb = names_make_apart(&a, "\"t\".\"two\"", "migrate_sync_v1_%s_%s", "t", col);
+	assert_int_equal(strlen(la), 63);
+	assert_int_equal(strlen(lb), 63);
+	assert_string_not_equal(la, lb);
+	/* a record is a COMMENT the inverse builder can turn around, JSON inside */
+	assert_string_equal(
+	    names_pg_record(&a, "\"s\".\"f\"", NAMES_KIND_SHADOW, "it's", "x\"y", 20261204120000),
+	    "COMMENT ON FUNCTION \"s\".\"f\"() IS E'{\"migrate\": \"shadow\", \"column\": "
+	    "\"it''s\", \"name\": \"x\\\\\"y\", \"version\": 20261204120000}'");
 	arena_release(&a);
 }
 

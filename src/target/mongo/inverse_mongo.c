@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "plan/names.h"
 #include "target/mongo/mongo_file.h"
 
 /* Options any command may carry; they change nothing to undo. */
@@ -195,7 +196,7 @@ enum inverse_class mongo_inverse_classify(const bson_t *command, bool target_is_
 
 const char *mongo_trash_name(struct arena *a, int64_t version, const char *collection)
 {
-	return arena_printf(a, "_migrate_trash_v%lld_%s", (long long)version, collection);
+	return names_make(a, "_migrate_trash_v%lld_%s", (long long)version, collection);
 }
 
 const char *mongo_index_default_name(struct arena *a, const bson_t *key)

@@ -67,7 +67,8 @@ int mongo_inverse_build(struct arena *a, const struct mongo_inverse_input *in,
 			struct step_list *ret_forward, struct step_list *ret_inverse,
 			struct mg_error *err);
 
-/* "_migrate_trash_v<version>_<collection>" */
+/* "_migrate_trash_v<version>_<collection>", cut to 63 bytes with a hash of the whole (names_make)
+ */
 const char *mongo_trash_name(struct arena *a, int64_t version, const char *collection);
 
 /* The name the server gives an index without one: {"a": 1, "b": -1} -> "a_1_b_-1". */

@@ -7,9 +7,9 @@
 #include <string.h>
 
 #include "plan/inverse.h"
+#include "plan/names.h"
 #include "plan/planner.h"
 #include "sql/ast.h"
-#include "util/hash.h"
 
 #define TRASH_SCHEMA PG_TRASH_SCHEMA
 
@@ -84,14 +84,13 @@ static int irreversible(const struct inverse_input *in, struct mg_error *err, co
 /*
  * kind (v: a dropped column's or table's copy, w: a write log, s: a sequence),
  * the migration's version, the table and the column, as one name that fits
- * 63 bytes (sql_name_fit: a long one ends in a hash of the whole).
+ * 63 bytes (names_fit: a long one ends in a hash of the whole).
  */
 static const char *trash_table_name(struct arena *a, char kind, int64_t version, const char *table,
 				    const char *column)
 {
-	return sql_name_fit(
-	    a, column ? arena_printf(a, "%c%lld_%s_%s", kind, (long long)version, table, column)
-		      : arena_printf(a, "%c%lld_%s", kind, (long long)version, table));
+	return column ? names_make(a, "%c%lld_%s_%s", kind, (long long)version, table, column)
+		      : names_make(a, "%c%lld_%s", kind, (long long)version, table);
 }
 
 const char *pg_trash_name(struct arena *a, int64_t version, const char *table, const char *column)
@@ -123,11 +122,8 @@ static int trash_name_for(const struct inverse_input *in, const char *name, cons
 	       1, params) < 0)
 		return -1;
 	*ret = name;
-	if (held && strcmp(held, source) != 0) {
-		char hex[SHA256_HEX_LEN + 1];
-		hash_sha256_hex(source, strlen(source), hex);
-		*ret = sql_name_fit(in->arena, arena_printf(in->arena, "%s_%.8s", name, hex));
-	}
+	if (held && strcmp(held, source) != 0)
+		*ret = names_make_apart(in->arena, source, "%s", name);
 	return 0;
 }
 
@@ -211,10 +207,27 @@ int pg_primary_key_columns(struct driver *d, struct arena *a, const char *rel,
 	    1, params, ret, err);
 }
 
+/* The name this migration's planner recorded for kind and col of rel (names_pg_record), or NULL. */
+static int recorded_name(const struct inverse_input *in, const char *rel, const char *kind,
+			 const char *col, const char **ret, struct mg_error *err)
+{
+	struct driver_rows rows;
+	if (names_pg_recorded(in->driver, in->arena, rel, kind, col, in->migration->version, &rows,
+			      err) < 0)
+		return -1;
+	*ret = driver_rows_get(&rows, 0, 0);
+	return 0;
+}
+
 static int trash_key(const struct inverse_input *in, const char *rel, const char *col,
 		     struct driver_rows *ret, bool *ret_other, struct mg_error *err)
 {
-	const char *params[] = {rel, col};
+	/* a key on the type change's shadow first; one made before names were recorded
+	 * is told by the name it was given then, <col>__v<version> */
+	const char *shadow;
+	if (recorded_name(in, rel, NAMES_KIND_SHADOW, col, &shadow, err) < 0)
+		return -1;
+	const char *params[] = {rel, col, shadow};
 	if (pg_primary_key_columns(in->driver, in->arena, rel, ret, err) < 0)
 		return -1;
 	*ret_other = false;
@@ -232,21 +245,25 @@ static int trash_key(const struct inverse_input *in, const char *rel, const char
 	    "i.indrelid AND c.contype = 'c' AND c.convalidated AND pg_get_constraintdef(c.oid) "
 	    "= format('CHECK ((%s IS NOT NULL))', quote_ident(x.attname))))) ORDER BY "
 	    "EXISTS (SELECT FROM pg_attribute y WHERE y.attrelid = i.indrelid AND i.indnatts = 1 "
-	    "AND y.attnum = i.indkey[0] AND left(y.attname, length($2) + 3) = $2 || '__v') "
+	    "AND y.attnum = i.indkey[0] AND (y.attname = $3::text OR ($3::text IS NULL AND "
+	    "left(y.attname, length($2) + 3) = $2 || '__v'))) "
 	    "DESC, i.indexrelid LIMIT 1) SELECT a.attname FROM k, unnest(k.cols) WITH ORDINALITY "
 	    "u(n, o) JOIN pg_attribute a ON a.attrelid = to_regclass($1) AND a.attnum = u.n "
 	    "ORDER BY u.o",
-	    2, params);
+	    3, params);
 }
 
 /* What a dropped column's batched restore needs (trash_column). */
 struct restore {
 	const char *rel, *table, *col;
 	const struct column_info *ci;
-	const char *key; /* the primary key's one column */
+	const struct driver_rows *key; /* the columns the trash is keyed by */
 	const char *trash, *trash_index, *tname;
-	const char *log, *lname;       /* the planner's write log, or NULL */
-	const char *partner;	       /* the column that took over (a rename, a type change) */
+	const char *log, *lname; /* the planner's write log, or NULL */
+	/* the column that took over (a rename, a type change; a primary key's
+	 * shadow when the trash is keyed by it), and how to restore from it */
+	const char *partner, *mode;
+	bool recorded; /* trash and log keep the partner's value at contract time too */
 	const struct driver_rows *seq; /* a serial's sequence, kept in the trash */
 	const char *sname;
 };
@@ -254,53 +271,65 @@ struct restore {
 /*
  * The undo of a dropped column, the way expand adds one: the column back in a
  * short transaction (nullable, its default for new rows only), then its values
- * in keyset batches (backfill_run; the sync trigger, back in the same short
- * transaction, keeps the rows the app writes meanwhile), then NOT NULL through
- * a validated check, indexes CONCURRENTLY, constraints NOT VALID + VALIDATE.
+ * in keyset batches along the trash's key, of one column or several
+ * (backfill_run; the sync trigger, back in the same short transaction, keeps
+ * the rows the app writes meanwhile), then NOT NULL through a validated check,
+ * indexes CONCURRENTLY, constraints NOT VALID + VALIDATE.
  *
  * Where the values come from (never over a value the app wrote since the
  * contract): a rename's old column is a copy of the column that took over,
  * which holds each row's newest value; a type change's old column is the
  * trash's value where that value, cast to the new type, is still what the new
  * column holds (the row is unchanged since), else the new column cast back; a
- * plain DROP COLUMN's is the trash's value (the default for rows inserted
- * since). A type change with USING has no cast to tell changed rows by: 1, the
- * caller undoes it in one transaction, as it does for a key of several columns.
+ * type change with USING has no cast to compare by: the trash's value where
+ * the new column still holds what it held at the contract (recorded beside
+ * the old value, in the copy and in the write log), else the new column cast
+ * back; a primary key's type change, its trash keyed by the new column: the
+ * trash's value where the row's key is found there, else the new column cast
+ * back; a plain DROP COLUMN's is the trash's value (the default for rows
+ * inserted since). Returns 1 (the caller undoes it in one transaction) for a
+ * contract made before these were recorded.
  */
 static int restore_batched(const struct inverse_input *in, const struct restore *r,
 			   struct step_list *block, struct mg_error *err)
 {
 	struct arena *a = in->arena;
-	const char *qc = sql_ident(a, r->col), *qk = sql_ident(a, r->key);
-	const char *mode = NULL, *partner_type = NULL, *key_type = NULL;
-	const char *pk[] = {r->rel, r->key};
-	if (q1(in, &key_type, err,
-	       "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
-	       "to_regclass($1) AND attname = $2",
-	       2, pk) < 0)
-		return -1;
+	const char *qc = sql_ident(a, r->col);
+	const char *mode = r->mode, *partner_type = NULL;
+	size_t nk = r->key->n_rows;
+	const char **keys = arena_alloc(a, sizeof(*keys) * nk);
+	const char **key_types = arena_alloc(a, sizeof(*key_types) * nk);
+	const char *key_list = "", *in_x = "", *in_w = "";
+	for (size_t i = 0; i < nk; i++) {
+		const char *k = driver_rows_get(r->key, i, 0);
+		const char *pk[] = {r->rel, k};
+		if (q1(in, &key_types[i], err,
+		       "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+		       "to_regclass($1) AND attname = $2",
+		       2, pk) < 0)
+			return -1;
+		if (!key_types[i])
+			return 1;
+		keys[i] = sql_ident(a, k);
+		const char *sep = i ? " AND " : "";
+		key_list = arena_printf(a, "%s%s%s", key_list, i ? ", " : "", keys[i]);
+		in_x = arena_printf(a, "%s%sx.%s = %s.%s", in_x, sep, keys[i], r->rel, keys[i]);
+		in_w = arena_printf(a, "%s%sw.%s = %s.%s", in_w, sep, keys[i], r->rel, keys[i]);
+	}
 	if (r->partner) {
 		const char *pp[] = {r->rel, r->partner};
-		const char *pl[] = {r->log, r->col};
 		if (q1(in, &partner_type, err,
 		       "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
 		       "to_regclass($1) AND attname = $2 AND NOT attisdropped",
-		       2, pp) < 0 ||
-		    q1(in, &mode, err,
-		       "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid "
-		       "= "
-		       "to_regclass($1) AND attname = $2",
-		       2, pl) < 0)
+		       2, pp) < 0)
 			return -1;
-		/* a log from before restore modes were written, or a USING: one transaction */
-		if (!partner_type || !mode || strcmp(mode, "trash") == 0)
+		/* a log from before restore modes were written, or a USING whose new
+		 * column's values at contract time were not kept: one transaction */
+		if (!partner_type || !mode || (strcmp(mode, "trash") == 0 && !r->recorded))
 			return 1;
 	}
-	if (!key_type)
-		return 1;
-	const char *row_key = arena_printf(a, "%s.%s", r->rel, qk);
-	const char *in_trash = arena_printf(a, "(SELECT x.%s FROM %s AS x WHERE x.%s = %s)", qc,
-					    r->trash, qk, row_key);
+	const char *in_trash =
+	    arena_printf(a, "(SELECT x.%s FROM %s AS x WHERE %s)", qc, r->trash, in_x);
 	/* the value at contract time: the log's (written while the copy ran) over the copy's */
 	const char *old_value = in_trash;
 	/*
@@ -308,22 +337,42 @@ static int restore_batched(const struct inverse_input *in, const struct restore 
 	 * subplan, which reads the whole trash for every batch of 1000 rows.
 	 */
 	const char *has_old =
-	    arena_printf(a, "coalesce((SELECT true FROM %s AS x WHERE x.%s = %s), false)", r->trash,
-			 qk, row_key);
+	    arena_printf(a, "coalesce((SELECT true FROM %s AS x WHERE %s), false)", r->trash, in_x);
 	if (r->log) {
-		const char *in_log =
-		    arena_printf(a, "coalesce((SELECT true FROM %s AS w WHERE w.%s = %s), false)",
-				 r->log, qk, row_key);
+		const char *in_log = arena_printf(
+		    a, "coalesce((SELECT true FROM %s AS w WHERE %s), false)", r->log, in_w);
 		old_value = arena_printf(
-		    a, "CASE WHEN %s THEN (SELECT w.%s FROM %s AS w WHERE w.%s = %s) ELSE %s END",
-		    in_log, qc, r->log, qk, row_key, in_trash);
+		    a, "CASE WHEN %s THEN (SELECT w.%s FROM %s AS w WHERE %s) ELSE %s END", in_log,
+		    qc, r->log, in_w, in_trash);
 		has_old = arena_printf(a, "(%s OR %s)", in_log, has_old);
 	}
 	const char *set_sql;
+	const char *qp = r->partner ? sql_ident(a, r->partner) : NULL;
 	if (r->partner && strcmp(mode, "copy") == 0) {
-		set_sql = arena_printf(a, "%s = %s", qc, sql_ident(a, r->partner));
+		set_sql = arena_printf(a, "%s = %s", qc, qp);
+	} else if (r->partner && strcmp(mode, "key") == 0) {
+		/* found by the new column's value: the old value that became it */
+		set_sql = arena_printf(a, "%s = CASE WHEN %s THEN %s ELSE %s::%s END", qc, has_old,
+				       old_value, qp, r->ci->type);
+	} else if (r->partner && strcmp(mode, "trash") == 0) {
+		/* the old value and the new column's value at contract time, looked up
+		 * once per row: the log's over the copy's, a row of NULLs for a new row.
+		 * A value in the old column is the app's, written since it came back
+		 * empty (the batches have not reached the row): it stays. */
+		const char *from_log =
+		    r->log
+			? arena_printf(a, "SELECT 1, w.%s, w.%s FROM %s AS w WHERE %s UNION ALL ",
+				       qc, qp, r->log, in_w)
+			: "";
+		set_sql = arena_printf(
+		    a,
+		    "%s = coalesce(%s, (SELECT CASE WHEN mg_old.o < 3 AND mg_old.p IS NOT DISTINCT "
+		    "FROM %s THEN mg_old.v ELSE %s::%s END FROM (%sSELECT 2, x.%s, x.%s FROM %s AS "
+		    "x "
+		    "WHERE %s UNION ALL SELECT 3, NULL, NULL ORDER BY 1 LIMIT 1) AS mg_old (o, v, "
+		    "p)))",
+		    qc, qc, qp, qp, r->ci->type, from_log, qc, qp, r->trash, in_x);
 	} else if (r->partner) {
-		const char *qp = sql_ident(a, r->partner);
 		/* the old value looked up once per row */
 		set_sql =
 		    arena_printf(a,
@@ -339,8 +388,13 @@ static int restore_batched(const struct inverse_input *in, const struct restore 
 	}
 	struct backfill *bf = arena_alloc(a, sizeof(*bf));
 	bf->table = r->rel;
-	bf->key = qk;
-	bf->key_type = key_type;
+	bf->key = keys[0];
+	bf->key_type = key_types[0];
+	if (nk > 1) {
+		bf->n_keys = nk;
+		bf->keys = keys;
+		bf->key_types = key_types;
+	}
 	bf->set_sql = set_sql;
 	bf->where_sql = NULL; /* the cursor alone: a row the app wrote behind it stays */
 	bf->label = arena_printf(a, "%s.%s", r->table, r->col);
@@ -348,7 +402,18 @@ static int restore_batched(const struct inverse_input *in, const struct restore 
 	/* one short transaction: the trash's index (a trash from before it was made
 	 * with one), the column, its sequence and its default for new rows */
 	inv(in, block, 0, "CREATE UNIQUE INDEX IF NOT EXISTS %s ON %s (%s)", r->trash_index,
-	    r->trash, qk);
+	    r->trash, key_list);
+	/*
+	 * The log's trigger is back too (the undo of contract's drop of it, gone
+	 * with the undo of the step that made it): it would log the app's writes
+	 * of the column not restored yet (NULL) over the values the contract
+	 * logged. Its function logs nothing from now on.
+	 */
+	if (r->log)
+		inv(in, block, 0,
+		    "CREATE OR REPLACE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS "
+		    "$migrate$\nBEGIN\n  RETURN NULL;\nEND\n$migrate$",
+		    r->log);
 	inv(in, block, 0, "ALTER TABLE %s ADD COLUMN %s %s", r->rel, qc, r->ci->type);
 	if (r->sname) {
 		inv(in, block, 0, "ALTER SEQUENCE " TRASH_SCHEMA ".%s RENAME TO %s",
@@ -362,15 +427,50 @@ static int restore_batched(const struct inverse_input *in, const struct restore 
 	if (r->ci->default_expr)
 		inv(in, block, 0, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s", r->rel, qc,
 		    r->ci->default_expr);
+	/*
+	 * A USING's sync trigger computes the new column from the whole row on
+	 * every write: while the old column is back but not restored yet (NULL),
+	 * an app write of another column would compute the new column from that
+	 * NULL, over the row's newest value. Until the restore is done, a trigger
+	 * that fires after it (triggers fire in name order, and "migrate_unsync"
+	 * sorts after "migrate_sync") keeps the new column of such a write.
+	 */
+	bool guard = r->partner && strcmp(mode, "trash") == 0;
+	const char *guard_fn = NULL, *guard_trigger = NULL;
+	if (guard) {
+		guard_fn = arena_printf(a, TRASH_SCHEMA ".%s",
+					sql_ident(a, names_make(a, "%s_guard", r->tname)));
+		guard_trigger = sql_ident(a, names_make(a, "migrate_unsync_%s", r->tname));
+		inv(in, block, 0,
+		    "CREATE FUNCTION %s() RETURNS trigger LANGUAGE plpgsql AS $migrate$\n"
+		    "BEGIN\n"
+		    "  /* %s is not restored yet: %s keeps its value */\n"
+		    "  IF NEW.%s IS NULL AND OLD.%s IS NULL THEN\n"
+		    "    NEW.%s := OLD.%s;\n"
+		    "  END IF;\n"
+		    "  RETURN NEW;\n"
+		    "END\n"
+		    "$migrate$",
+		    guard_fn, r->col, r->partner, qc, qc, qp, qp);
+		inv(in, block, 0,
+		    "CREATE TRIGGER %s BEFORE UPDATE ON %s FOR EACH ROW WHEN "
+		    "(current_setting('migrate.backfill', true) IS DISTINCT FROM 'on') EXECUTE "
+		    "FUNCTION %s()",
+		    guard_trigger, r->rel, guard_fn);
+	}
 	inv(in, block, STEP_BACKFILL, "UPDATE %s SET %s -- in keyset batches along %s", r->rel,
-	    set_sql, qk);
+	    set_sql, key_list);
 	block->items[block->n - 1].backfill = bf;
+	if (guard) {
+		inv(in, block, 0, "DROP TRIGGER %s ON %s", guard_trigger, r->rel);
+		inv(in, block, 0, "DROP FUNCTION %s()", guard_fn);
+	}
 	if (r->log)
 		trash_unregister(in, block, r->lname);
 	if (r->ci->not_null) {
-		const char *check = sql_ident(
-		    a, sql_name_fit(a, arena_printf(a, "%s_%s_not_null_r%lld", r->table, r->col,
-						    (long long)in->migration->version)));
+		const char *check =
+		    sql_ident(a, names_make(a, "%s_%s_not_null_r%lld", r->table, r->col,
+					    (long long)in->migration->version));
 		inv(in, block, 0,
 		    "ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID", r->rel,
 		    check, qc);
@@ -478,23 +578,47 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 			   err) < 0)
 		return -1;
 	const char *trash = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, tname));
+	/* the planner's write log: what the copy could not see yet, by the name its
+	 * function records (a log made before names were recorded: pg_trash_log_name);
+	 * its comment names the column that took over, its column's how to restore */
+	const char *lname;
+	if (recorded_name(in, rel, NAMES_KIND_LOG, col, &lname, err) < 0)
+		return -1;
+	if (!lname)
+		lname = pg_trash_log_name(a, in->migration->version, table, col);
+	const char *log = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, lname));
+	const char *has_log, *partner = NULL, *mode = NULL, *recorded = NULL;
+	const char *pl[] = {log};
+	if (q1(in, &has_log, err, "SELECT to_regclass($1)::text", 1, pl) < 0)
+		return -1;
+	if (has_log) {
+		const char *plc[] = {log, col};
+		if (q1(in, &partner, err, "SELECT obj_description(to_regclass($1), 'pg_class')", 1,
+		       pl) < 0 ||
+		    q1(in, &mode, err,
+		       "SELECT col_description(attrelid, attnum) FROM pg_attribute WHERE attrelid "
+		       "= "
+		       "to_regclass($1) AND attname = $2",
+		       2, plc) < 0)
+			return -1;
+		const char *plp[] = {log, partner};
+		/* a USING's log keeps the new column's value too: the copy does as well */
+		if (partner && mode && strcmp(mode, "trash") == 0 &&
+		    q1(in, &recorded, err,
+		       "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass($1) AND "
+		       "attname = $2 AND NOT attisdropped",
+		       2, plp) < 0)
+			return -1;
+	}
 	inv(in, pre, 0, "CREATE SCHEMA IF NOT EXISTS " TRASH_SCHEMA);
 	/* a copy an interrupted contract made (the registry says whose it is) */
 	inv(in, pre, 0, "DROP TABLE IF EXISTS %s", trash);
-	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s FROM %s", trash, keys, qc, rel);
+	inv(in, pre, 0, "CREATE TABLE %s AS SELECT %s, %s%s%s FROM %s", trash, keys, qc,
+	    recorded ? ", " : "", recorded ? sql_ident(a, recorded) : "", rel);
 	/* revert finds each row's value by key, batch by batch */
-	const char *trash_index = sql_ident(a, sql_name_fit(a, arena_printf(a, "%s_key", tname)));
+	const char *trash_index = sql_ident(a, names_make(a, "%s_key", tname));
 	inv(in, pre, 0, "CREATE UNIQUE INDEX %s ON %s (%s)", trash_index, trash, keys);
 	trash_register(in, pre, tname, "column", source);
-	/* the planner's write log: what the copy could not see yet (pg_trash_log_name) */
-	const char *lname = pg_trash_log_name(a, in->migration->version, table, col);
-	const char *log = arena_printf(a, TRASH_SCHEMA ".%s", sql_ident(a, lname));
-	const char *has_log, *partner = NULL;
-	const char *pl[] = {log};
-	if (q1(in, &has_log, err, "SELECT to_regclass($1)::text", 1, pl) < 0 ||
-	    (has_log && q1(in, &partner, err, "SELECT obj_description(to_regclass($1), 'pg_class')",
-			   1, pl) < 0))
-		return -1;
 	if (has_log)
 		trash_register(in, pre, lname, "column", source);
 	/* a serial's sequence would go with the column: kept in the trash too */
@@ -519,24 +643,33 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 		trash_register(in, pre, sname, "sequence", source);
 	}
 
-	if (key.n_rows == 1 && !by_other_key) {
-		struct restore r = {.rel = rel,
-				    .table = table,
-				    .col = col,
-				    .ci = &ci,
-				    .key = driver_rows_get(&key, 0, 0),
-				    .trash = trash,
-				    .trash_index = trash_index,
-				    .tname = tname,
-				    .log = has_log ? log : NULL,
-				    .lname = lname,
-				    .partner = partner,
-				    .seq = sname ? &seq : NULL,
-				    .sname = sname};
-		int rc = restore_batched(in, &r, block, err);
-		if (rc <= 0)
-			return rc;
-	}
+	/* the key's shadow, as the planner recorded it (<col>__v<version> before records) */
+	const char *key0 = key.n_rows == 1 ? driver_rows_get(&key, 0, 0) : NULL;
+	const char *shadow;
+	if (recorded_name(in, rel, NAMES_KIND_SHADOW, col, &shadow, err) < 0)
+		return -1;
+	bool shadow_key = by_other_key && key0 &&
+			  (shadow ? strcmp(key0, shadow) == 0
+				  : strncmp(key0, col, strlen(col)) == 0 &&
+					strncmp(key0 + strlen(col), "__v", 3) == 0);
+	struct restore r = {.rel = rel,
+			    .table = table,
+			    .col = col,
+			    .ci = &ci,
+			    .key = &key,
+			    .trash = trash,
+			    .trash_index = trash_index,
+			    .tname = tname,
+			    .log = has_log ? log : NULL,
+			    .lname = lname,
+			    .partner = shadow_key ? key0 : partner,
+			    .mode = shadow_key ? "key" : mode,
+			    .recorded = recorded != NULL,
+			    .seq = sname ? &seq : NULL,
+			    .sname = sname};
+	int rc = restore_batched(in, &r, block, err);
+	if (rc <= 0)
+		return rc;
 	/* the undo: the column back, its values, its default, its NOT NULL, its
 	 * indexes and constraints. The default comes after the values: a volatile
 	 * one (a serial's nextval) would otherwise be computed for every row. */
@@ -557,14 +690,12 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	}
 	/*
 	 * Rows written after the drop are in neither: their old value comes from
-	 * the column that took over (the key's shadow, <col>__v<version>, when the
-	 * trash is keyed by it; the new column the planner named in the log's
-	 * comment), cast back; with none, the default. The sync trigger, back by
-	 * now, sees the two columns agree.
+	 * the column that took over (the key's shadow, as the planner recorded it
+	 * (<col>__v<version> before records), when the trash is keyed by it; the
+	 * new column the planner named in the log's comment), cast back; with
+	 * none, the default. The sync trigger, back by now, sees the two columns
+	 * agree.
 	 */
-	const char *key0 = key.n_rows == 1 ? driver_rows_get(&key, 0, 0) : NULL;
-	bool shadow_key = by_other_key && key0 && strncmp(key0, col, strlen(col)) == 0 &&
-			  strncmp(key0 + strlen(col), "__v", 3) == 0;
 	const char *from = shadow_key ? key0 : partner;
 	const char *missing =
 	    arena_printf(a, "NOT EXISTS (SELECT FROM %s AS x WHERE %s)", trash, match);
@@ -641,21 +772,32 @@ static int undo_using_index(const struct inverse_input *in, const PgQuery__Range
 	const char *p[] = {idx};
 	if (q1(in, &def, err, "SELECT pg_get_indexdef(to_regclass($1))", 1, p) < 0)
 		return -1;
-	if (def)
-		inv(in, u, 0, "%s", def);
+	/* built again without blocking writes (a build a rerun finds invalid is dropped
+	 * first); the foreign keys come back NOT VALID, then validated on their own */
+	const char *at = def ? strstr(def, "INDEX ") : NULL;
+	if (at) {
+		inv(in, u, STEP_NO_TRANSACTION, "DROP INDEX CONCURRENTLY IF EXISTS %s", idx);
+		inv(in, u, STEP_NO_TRANSACTION, "%.*sINDEX CONCURRENTLY %s", (int)(at - def), def,
+		    at + 6);
+	}
 	struct driver_rows fks;
 	if (qrows(in, &fks, err,
-		  "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-		  "FROM pg_constraint WHERE contype = 'f' AND conindid = to_regclass($1) "
-		  "ORDER BY oid",
+		  "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), "
+		  "convalidated::text FROM pg_constraint WHERE contype = 'f' AND conindid = "
+		  "to_regclass($1) ORDER BY oid",
 		  1, p) < 0)
 		return -1;
 	for (size_t i = 0; i < fks.n_rows; i++) {
 		const char *owner = driver_rows_get(&fks, i, 0);
 		const char *name = sql_ident(a, driver_rows_get(&fks, i, 1));
+		const char *fk = driver_rows_get(&fks, i, 2), *valid = driver_rows_get(&fks, i, 3);
+		bool validated = valid && strcmp(valid, "true") == 0;
 		inv(in, &pend->undo_first, 0, "ALTER TABLE %s DROP CONSTRAINT %s", owner, name);
-		inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s", owner, name,
-		    driver_rows_get(&fks, i, 2));
+		inv(in, u, 0, "ALTER TABLE %s ADD CONSTRAINT %s %s%s", owner, name, fk ? fk : "",
+		    validated ? " NOT VALID" : "");
+		if (validated)
+			inv(in, u, STEP_OWN_TRANSACTION, "ALTER TABLE %s VALIDATE CONSTRAINT %s",
+			    owner, name);
 	}
 	/* a primary key makes its columns NOT NULL, and dropping it does not undo that */
 	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
@@ -866,7 +1008,7 @@ static int drop_table(const struct inverse_input *in, const PgQuery__DropStmt *d
 	for (size_t i = 0; i < moved.n_rows; i++) {
 		const char *own = driver_rows_get(&moved, i, 0),
 			   *what = driver_rows_get(&moved, i, 1);
-		const char *aside = sql_name_fit(a, arena_printf(a, "%s_%s", tname, own));
+		const char *aside = names_make(a, "%s_%s", tname, own);
 		inv(in, replace, 0, "ALTER %s %s.%s RENAME TO %s", what, nsp, sql_ident(a, own),
 		    sql_ident(a, aside));
 		inv(in, &back, 0, "ALTER %s %s.%s RENAME TO %s", what, nsp, sql_ident(a, aside),
@@ -947,8 +1089,11 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 			struct driver_rows rows;
 			const char *pp[] = {name, schema};
 			if (qrows(in, &rows, err,
-				  "SELECT pg_get_functiondef(p.oid) FROM pg_proc p "
-				  "WHERE p.proname = $1 AND ($2::text IS NULL OR "
+				  "SELECT pg_get_functiondef(p.oid), obj_description(p.oid, "
+				  "'pg_proc'), format('%I.%I(%s)', (SELECT n.nspname FROM "
+				  "pg_namespace n WHERE n.oid = p.pronamespace), p.proname, "
+				  "pg_get_function_identity_arguments(p.oid)) FROM "
+				  "pg_proc p WHERE p.proname = $1 AND ($2::text IS NULL OR "
 				  "p.pronamespace = to_regnamespace(quote_ident($2))::oid) "
 				  "AND p.pronamespace <> 'pg_catalog'::regnamespace",
 				  2, pp) < 0)
@@ -957,6 +1102,14 @@ static int drop_stmt(const struct inverse_input *in, const PgQuery__DropStmt *ds
 				return irreversible(in, err, "the function is overloaded");
 			if (rows.n_rows == 1)
 				inv(in, &undo[i], 0, "%s", driver_rows_get(&rows, 0, 0));
+			/* its comment too: the planner's functions record names in theirs */
+			if (rows.n_rows == 1 && driver_rows_get(&rows, 0, 1))
+				inv(in, &undo[i], 0, "COMMENT ON %s %s IS %s",
+				    ds->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_FUNCTION
+					? "FUNCTION"
+					: "PROCEDURE",
+				    driver_rows_get(&rows, 0, 2),
+				    sql_literal(a, driver_rows_get(&rows, 0, 1)));
 			break;
 		}
 		case PG_QUERY__OBJECT_TYPE__OBJECT_TYPE:
@@ -1412,11 +1565,16 @@ static int alter_enum(const struct inverse_input *in, const PgQuery__AlterEnumSt
 	(void)err;
 	/*
 	 * ADD VALUE: PostgreSQL cannot remove a value, and the code reverted to
-	 * never uses it, so revert leaves it in place (no undo step). Applied
-	 * again after such a revert, the value is there already: the statement
-	 * runs as ADD VALUE IF NOT EXISTS.
+	 * never uses it, so revert leaves it in place and says so (a STEP_NOTE,
+	 * nothing run). Applied again after such a revert, the value is there
+	 * already: the statement runs as ADD VALUE IF NOT EXISTS.
 	 */
 	if (!es->old_val || !*es->old_val) {
+		inv(in, block, STEP_NOTE,
+		    "leaves enum value %s in type %s: PostgreSQL cannot drop an enum value; "
+		    "harmless, the code reverted to does not use it",
+		    sql_literal(in->arena, es->new_val),
+		    name_list(in->arena, es->type_name, es->n_type_name));
 		if (!es->skip_if_new_val_exists) {
 			PgQuery__AlterEnumStmt *again = arena_alloc(in->arena, sizeof(*again));
 			*again = *es;

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "target/pg/replica.h"
 #include "target/target.h"
 #include "target/history_json.h"
 #include "plan/inverse.h"
@@ -205,6 +206,26 @@ static int pg_connect(struct driver *d, const char *url, struct mg_error *err)
 		    "SET client_min_messages = warning; SET row_security = off",
 		    d->settings.lock_timeout_ms, appname);
 	PQfreemem(appname);
+	/*
+	 * A lock held by autovacuum is given up when a waiter's deadlock check
+	 * runs, after deadlock_timeout (1 s by default, longer than the lock
+	 * timeout): until then the waiting DDL, and every app query queued behind
+	 * it, stalls, and an attempt that gives up first never gets autovacuum
+	 * out of the way. A shorter check for migrate's own session, where the
+	 * role may set it (a superuser, or SET granted on PostgreSQL 15+).
+	 */
+	int check_ms = d->settings.lock_timeout_ms / 2;
+	if (check_ms > 100 || check_ms <= 0)
+		check_ms = 100;
+	if (check_ms < 10)
+		check_ms = 10;
+	strbuf_addf(&sb,
+		    "; SELECT set_config('deadlock_timeout', '%dms', false) WHERE "
+		    "current_setting('is_superuser') = 'on'%s",
+		    check_ms,
+		    d->server_version_num >= 150000
+			? " OR has_parameter_privilege('deadlock_timeout', 'SET')"
+			: "");
 	int rc = pg_run(d, sb.buf, err);
 	strbuf_release(&sb);
 	return rc;
@@ -921,11 +942,33 @@ static int pg_session_read_only(struct driver *d, struct mg_error *err)
 	return rc;
 }
 
+/* What the catalogue says of an object, as the statement that would make it. */
+static const char *pg_object_definition_sql(const char *kind)
+{
+	if (strcmp(kind, "index") == 0)
+		return "SELECT pg_get_indexdef(c.oid) FROM pg_class c "
+		       "WHERE c.relkind IN ('i', 'I') AND c.relname = $1 AND $2::text IS NOT NULL";
+	if (strcmp(kind, "constraint") == 0)
+		return "SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', "
+		       "k.conrelid::regclass, k.conname, pg_get_constraintdef(k.oid)) "
+		       "FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid "
+		       "WHERE k.conname = $1 AND ($2 = '' OR c.relname = $2)";
+	if (strcmp(kind, "view") == 0)
+		return "SELECT format('CREATE VIEW %s AS %s', c.oid::regclass, "
+		       "pg_get_viewdef(c.oid)) FROM pg_class c "
+		       "WHERE c.relkind IN ('v', 'm') AND c.relname = $1 AND $2::text IS NOT NULL";
+	return NULL;
+}
+
 const struct driver_ops driver_pg_ops = {
     .name = "postgres",
     .concurrent_ddl = true,
     .server_release = true,
     .session_read_only = pg_session_read_only,
+    .object_definition_sql = pg_object_definition_sql,
+    .replica_lag_wait = pg_replica_lag_wait,
+    .replica_lag_close = pg_replica_lag_close,
+    .check_shadow = true,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .lock = pg_lock,

@@ -101,7 +101,7 @@ static long long replica_replay_lsn(const char *url, struct mg_error *err)
 	return lsn;
 }
 
-int replica_lag_wait(struct driver *d, struct replica_lag *o, struct mg_error *err)
+int pg_replica_lag_wait(struct driver *d, struct replica_lag *o, struct mg_error *err)
 {
 	if (!o || o->max_lag_ms <= 0)
 		return 0;
@@ -176,12 +176,7 @@ int replica_lag_wait(struct driver *d, struct replica_lag *o, struct mg_error *e
 	}
 }
 
-int replica_lag_throttle(void *ctx, struct driver *d, struct mg_error *err)
-{
-	return replica_lag_wait(d, ctx, err);
-}
-
-void replica_lag_close(void)
+void pg_replica_lag_close(void)
 {
 	if (replica_conn)
 		PQfinish(replica_conn);

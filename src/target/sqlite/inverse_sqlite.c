@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "plan/names.h"
 #include "sql/ast.h"
 #include "target/sqlite/translate_sqlite.h"
 #include "util/hash.h"
@@ -25,9 +26,9 @@ const char *sqlite_trash_name(struct arena *a, int64_t version, const char *tabl
 			      const char *column)
 {
 	if (column)
-		return arena_printf(a, "_migrate_trash_v%lld_%s_%s", (long long)version, table,
-				    column);
-	return arena_printf(a, "_migrate_trash_v%lld_%s", (long long)version, table);
+		return names_make(a, "_migrate_trash_v%lld_%s_%s", (long long)version, table,
+				  column);
+	return names_make(a, "_migrate_trash_v%lld_%s", (long long)version, table);
 }
 
 /* The statement as written, on one line and short, to name it in a message. */
@@ -108,11 +109,8 @@ static int trash_name_for(const struct inverse_input *in, const char *name, cons
 	if (q1(in, &held, err, "SELECT source FROM _migrate_trash WHERE name = ?1", 1, params) < 0)
 		return -1;
 	*ret = name;
-	if (held && strcmp(held, source) != 0) {
-		char hex[SHA256_HEX_LEN + 1];
-		hash_sha256_hex(source, strlen(source), hex);
-		*ret = arena_printf(in->arena, "%s_%.8s", name, hex);
-	}
+	if (held && strcmp(held, source) != 0)
+		*ret = names_make_apart(in->arena, source, "%s", name);
 	return 0;
 }
 

@@ -17,7 +17,10 @@
  * renames the table to _migrate_trash_v<version>_<table>; a DROP COLUMN
  * first copies (primary key or rowid, column) to
  * _migrate_trash_v<version>_<table>_<column>; both are listed in
- * _migrate_trash and come back on revert.
+ * _migrate_trash and come back on revert. A trash name longer than
+ * NAMES_MAX_BYTES (63) is cut and ended with a hash of the whole
+ * (names_make), one the registry gives to another object is made apart by
+ * a hash of its source.
  *
  * The steps use two things only the SQLite driver provides: the function
  * migrate_fail(message), which fails the statement with that message, and

@@ -1,0 +1,91 @@
+/* The engine's generated names (plan/names.h). */
+#include "plan/names.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+#include "sql/quote.h"
+#include "util/hash.h"
+#include "util/strbuf.h"
+
+const char *names_fit(struct arena *a, size_t max, const char *name)
+{
+	size_t len = strlen(name);
+	if (len <= max)
+		return arena_strdup(a, name);
+	char hex[SHA256_HEX_LEN + 1];
+	hash_sha256_hex(name, len, hex);
+	size_t keep = max > NAMES_HASH_DIGITS + 1 ? max - 1 - NAMES_HASH_DIGITS : 0;
+	/* never half a UTF-8 character: back off over continuation bytes */
+	while (keep && ((unsigned char)name[keep] & 0xC0) == 0x80)
+		keep--;
+	return arena_printf(a, "%.*s_%.*s", (int)keep, name, NAMES_HASH_DIGITS, hex);
+}
+
+const char *names_make(struct arena *a, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *name = arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	return names_fit(a, NAMES_MAX_BYTES, name);
+}
+
+const char *names_make_apart(struct arena *a, const char *source, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	const char *name = arena_vprintf(a, fmt, ap);
+	va_end(ap);
+	char hex[SHA256_HEX_LEN + 1];
+	hash_sha256_hex(source, strlen(source), hex);
+	return names_make(a, "%s_%.*s", name, NAMES_HASH_DIGITS, hex);
+}
+
+const char *names_pg_record(struct arena *a, const char *function, const char *kind,
+			    const char *column, const char *name, int64_t version)
+{
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addstr(&sb, "{\"migrate\": ");
+	strbuf_add_json_string(&sb, kind);
+	strbuf_addstr(&sb, ", \"column\": ");
+	strbuf_add_json_string(&sb, column);
+	strbuf_addstr(&sb, ", \"name\": ");
+	strbuf_add_json_string(&sb, name);
+	strbuf_addf(&sb, ", \"version\": %lld}", (long long)version);
+	const char *sql =
+	    arena_printf(a, "COMMENT ON FUNCTION %s() IS %s", function, sql_literal(a, sb.buf));
+	strbuf_release(&sb);
+	return sql;
+}
+
+const char *names_pg_recorded_sql(struct arena *a, const char *rel_oid)
+{
+	/* the cast to jsonb only of what is a record: a user's comment is left alone */
+	return arena_printf(
+	    a,
+	    "SELECT r.j->>'name' AS name, r.j->>'migrate' AS kind, r.j->>'column' AS col, "
+	    "(r.j->>'version')::bigint AS version, r.tgname FROM (SELECT t.tgname, CASE "
+	    "WHEN " NAMES_PG_IS_RECORD(
+		"c.c") " THEN c.c::jsonb END AS j FROM pg_trigger t CROSS JOIN "
+		       "LATERAL obj_description(t.tgfoid, 'pg_proc') AS c(c) WHERE t.tgrelid = %s) "
+		       "AS r "
+		       "WHERE r.j IS NOT NULL",
+	    rel_oid);
+}
+
+int names_pg_recorded(struct driver *d, struct arena *a, const char *rel, const char *kind,
+		      const char *column, int64_t version, struct driver_rows *ret,
+		      struct mg_error *err)
+{
+	const char *v = arena_printf(a, "%lld", (long long)version);
+	const char *params[] = {rel, kind, column, v};
+	return d->ops->query(
+	    d, a,
+	    arena_printf(a,
+			 "SELECT x.name FROM (%s) AS x WHERE x.kind = $2 AND "
+			 "x.col = $3 AND ($4::bigint = 0 OR x.version = $4::bigint) "
+			 "ORDER BY x.tgname",
+			 names_pg_recorded_sql(a, "to_regclass($1)")),
+	    4, params, ret, err);
+}
