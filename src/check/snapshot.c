@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "plan/inverse.h"
+#include "sql/quote.h"
 #include "util/strbuf.h"
 
 /*

@@ -1,5 +1,5 @@
 #include "lint/rules.h"
-#include "plan/inverse.h"
+#include "lint/inverse_class.h"
 
 void check_irreversible(struct lint_ctx *ctx, const struct lint_rule *rule,
 			const PgQuery__Node *stmt)

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "lint/rules.h"
-#include "plan/inverse.h"
+#include "target/pg/inverse_pg.h"
 #include "sql/ast.h"
 
 /* ---- what the planner takes ---- */

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "lint/catalog.h"
-#include "plan/inverse.h"
+#include "target/pg/inverse_pg.h"
 #include "plan/planner_internal.h"
 #include "sql/ast.h"
 

@@ -13,7 +13,7 @@
 
 #include "util/crash.h"
 #include "run/runner_signal.h"
-#include "plan/inverse.h"
+#include "sql/quote.h"
 #include "plan/planner.h"
 
 static int64_t mono_ms(void)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan/inverse.h"
+#include "target/pg/inverse_pg.h"
 #include "plan/planner.h"
 #include "sql/quote.h"
 #include "run/runner_internal.h"

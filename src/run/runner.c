@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "run/branches.h"
-#include "plan/inverse.h"
+#include "target/inverse.h"
 #include "run/runner_signal.h"
 #include "plan/planner.h"
 #include "run/revert_steps.h"

@@ -364,3 +364,11 @@ void ast_rename_column_refs(PgQuery__Node *tree, const char *from, const char *t
 	if (tree)
 		ast_walk(&tree->base, rename_visit, &cr);
 }
+
+/* ALTER INDEX parent ATTACH PARTITION child: how an index on a partitioned table is built. */
+bool ast_is_index_attach(const PgQuery__AlterTableStmt *as)
+{
+	const PgQuery__AlterTableCmd *cmd = as->n_cmds == 1 ? ast_alter_cmd(as->cmds[0]) : NULL;
+	return as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && as->relation && cmd &&
+	       cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition;
+}

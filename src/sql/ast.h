@@ -63,4 +63,12 @@ void ast_visit(const ProtobufCMessage *msg, ast_visit_fn fn, void *ctx);
 /* Does tree name column `name` (a column reference, an index or constraint key)? */
 bool ast_mentions_column(const PgQuery__Node *tree, const char *name);
 
+/*
+ * ALTER INDEX parent ATTACH PARTITION child (an index on a partitioned table
+ * built partition by partition). Its undo drops the parent index, which takes
+ * the attached ones along: the undo of the children's builds, which run
+ * after it, find nothing left.
+ */
+bool ast_is_index_attach(const PgQuery__AlterTableStmt *as);
+
 #endif

@@ -7,7 +7,7 @@
 
 #include "target/target.h"
 #include "migration/migration.h"
-#include "plan/inverse.h"
+#include "target/inverse.h"
 
 /*
  * Inverses of MongoDB commands. The builder is a pure function of the

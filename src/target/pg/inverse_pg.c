@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan/inverse.h"
+#include "target/pg/inverse_pg.h"
 #include "plan/names.h"
 #include "plan/planner.h"
 #include "sql/ast.h"
@@ -820,7 +820,7 @@ static int alter_table(const struct inverse_input *in, const PgQuery__AlterTable
 		       struct mg_error *err)
 {
 	struct arena *a = in->arena;
-	if (inverse_is_index_attach(as)) {
+	if (ast_is_index_attach(as)) {
 		inv(in, block, 0, "DROP INDEX IF EXISTS %s", sql_rangevar(a, as->relation));
 		return 0;
 	}

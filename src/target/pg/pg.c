@@ -9,7 +9,7 @@
 #include "target/pg/replica.h"
 #include "target/target.h"
 #include "target/history_json.h"
-#include "plan/inverse.h"
+#include "target/pg/inverse_pg.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
 #include "util/interrupt.h"

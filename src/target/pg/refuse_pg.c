@@ -1,4 +1,4 @@
-#include "plan/inverse.h"
+#include "target/pg/inverse_pg.h"
 
 #include <string.h>
 

@@ -1,7 +1,7 @@
 #ifndef MG_PLAN_INVERSE_SQLITE_H
 #define MG_PLAN_INVERSE_SQLITE_H
 
-#include "plan/inverse.h"
+#include "target/inverse.h"
 
 /*
  * The SQLite side of the inverse builder: a PostgreSQL statement becomes the

@@ -1,6 +1,6 @@
 #include <string.h>
 
-#include "plan/inverse.h"
+#include "lint/inverse_class.h"
 #include "sql/ast.h"
 
 /* Data changes undo themselves when they only touch what this migration created. */
@@ -30,18 +30,10 @@ static enum inverse_class dml_class(const PgQuery__RangeVar *rv, const struct ca
 	return INVERSE_IRREVERSIBLE;
 }
 
-/* ALTER INDEX parent ATTACH PARTITION child: how an index on a partitioned table is built. */
-bool inverse_is_index_attach(const PgQuery__AlterTableStmt *as)
-{
-	const PgQuery__AlterTableCmd *cmd = as->n_cmds == 1 ? ast_alter_cmd(as->cmds[0]) : NULL;
-	return as->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && as->relation && cmd &&
-	       cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition;
-}
-
 static enum inverse_class alter_table_class(const PgQuery__AlterTableStmt *as,
 					    const char **ret_reason)
 {
-	if (inverse_is_index_attach(as))
+	if (ast_is_index_attach(as))
 		return INVERSE_DERIVED;
 	if (as->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
 		*ret_reason = "only ALTER TABLE is undone automatically";

@@ -1,54 +1,15 @@
-#ifndef MG_PLAN_INVERSE_H
-#define MG_PLAN_INVERSE_H
+#ifndef MG_TARGET_PG_INVERSE_PG_H
+#define MG_TARGET_PG_INVERSE_PG_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
-#include "target/target.h"
-#include "lint/catalog.h"
-#include "migration/migration.h"
 #include "sql/parse.h"
 #include "sql/quote.h"
+#include "target/inverse.h"
 
-/*
- * Inverses: for every statement a phase applies, the steps that undo it.
- *
- * Statically (lint), inverse_classify() tells whether a statement can be
- * undone without a hand-written revert section. At apply time, the driver's
- * inverse builder reads the live catalogue just before the statement runs
- * (previous comment, column type, index definition, ...) and produces the
- * undo steps; it may also replace the statement (a contract DROP TABLE moves
- * the table to migrate_trash instead).
- */
-
-enum inverse_class {
-	INVERSE_DERIVED,      /* undone by generated steps */
-	INVERSE_NOTHING,      /* nothing to undo (SELECT, data in objects this migration made) */
-	INVERSE_IRREVERSIBLE, /* needs a hand-written revert section */
-};
-
-/* reason is set for INVERSE_IRREVERSIBLE. */
-enum inverse_class inverse_classify(const PgQuery__Node *stmt, const struct catalog *cat, int order,
-				    enum migration_section section, const char **ret_reason);
-
-/* What one statement becomes at apply time. */
-struct inverse_result {
-	struct step_list forward; /* what to run for the statement, in order */
-	struct step_list inverse; /* what undoes it, in order */
-	void *pending;		  /* builder state kept between before and after */
-	const char *note;	  /* for the user: what the target skipped and why (or NULL) */
-};
-
-struct inverse_input {
-	struct driver *driver;
-	struct arena *arena;
-	const struct migration *migration;
-	enum migration_section section; /* expand or contract */
-	const struct sql_stmt *stmt;
-	const char *sql; /* the statement's text as written */
-	unsigned flags;	 /* STEP_* flags of the statement */
-	const char *history_schema;
-	bool resuming; /* the statement may have run before an interruption */
-};
+/* PostgreSQL's inverse builder, resume and refusals (target/pg/inverse_pg.c, resume_pg.c,
+ * refuse_pg.c). */
 
 /*
  * PostgreSQL: called in the phase's transaction (or before a step that runs
@@ -108,13 +69,5 @@ int pg_primary_key_columns(struct driver *d, struct arena *a, const char *rel,
  */
 const char *pg_choose_index_name(struct driver *d, struct arena *a, const PgQuery__IndexStmt *is,
 				 bool resuming, struct mg_error *err);
-
-/*
- * ALTER INDEX parent ATTACH PARTITION child (an index on a partitioned table
- * built partition by partition). Its undo drops the parent index, which takes
- * the attached ones along: the undo of the children's builds, which run
- * after it, find nothing left.
- */
-bool inverse_is_index_attach(const PgQuery__AlterTableStmt *as);
 
 #endif
