@@ -27,21 +27,6 @@ enum unit_flags {
 	UNIT_PLANNED = 1 << 6,		/* runner: made by the planner, not written in the file */
 };
 
-/* A keyset-batched UPDATE: SET set_sql on table, batch by batch along key. */
-struct backfill {
-	const char *table;     /* quoted, qualified as written */
-	const char *key;       /* quoted key column */
-	const char *key_type;  /* its type, for the cursor */
-	const char *set_sql;   /* "b = a" */
-	const char *where_sql; /* only rows that need it ("b IS DISTINCT FROM a"), or NULL */
-	const char *label;     /* for progress: "orders.total_cents" */
-	/* a key of several columns (then key and key_type are not read): quoted
-	 * columns and their types, in the key's order; n_keys 0: key alone */
-	size_t n_keys;
-	const char *const *keys;
-	const char *const *key_types;
-};
-
 struct unit {
 	struct sql_stmt stmt; /* AST of sql; location is the intent's in the file */
 	const char *sql;

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan/planner.h"
 #include "util/strbuf.h"
 
 const char *steps_to_json(struct arena *a, const struct step_list *l)

@@ -8,7 +8,6 @@
 
 #include "target/pg/inverse_pg.h"
 #include "plan/names.h"
-#include "plan/planner.h"
 #include "sql/ast.h"
 
 #define TRASH_SCHEMA PG_TRASH_SCHEMA
