@@ -11,7 +11,8 @@
 
 #include <stdbool.h>
 
-#include "plan/names.h"
+#include "sql/names.h"
+#include "target/pg/names_pg.h"
 #include "target/target.h"
 #include "plan/planner.h"
 

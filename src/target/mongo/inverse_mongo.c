@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "plan/names.h"
+#include "sql/names.h"
 #include "target/mongo/mongo_file.h"
 
 /* Options any command may carry; they change nothing to undo. */

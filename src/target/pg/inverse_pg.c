@@ -7,7 +7,8 @@
 #include <string.h>
 
 #include "target/pg/inverse_pg.h"
-#include "plan/names.h"
+#include "sql/names.h"
+#include "target/pg/names_pg.h"
 #include "sql/ast.h"
 
 #define TRASH_SCHEMA PG_TRASH_SCHEMA

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "plan/names.h"
+#include "sql/names.h"
 #include "sql/ast.h"
 #include "target/sqlite/translate_sqlite.h"
 #include "util/hash.h"
