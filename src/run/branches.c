@@ -5,7 +5,7 @@
 
 #include <string.h>
 
-#include "run/runner_internal.h"
+#include "target/phase.h"
 
 const struct migration *branches_file_of(const struct migration_set *set, int64_t version)
 {

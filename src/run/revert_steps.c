@@ -16,7 +16,7 @@
 #include "target/pg/inverse_pg.h"
 #include "plan/planner.h"
 #include "sql/quote.h"
-#include "run/runner_internal.h"
+#include "target/phase.h"
 #include "run/revert_steps.h"
 #include "run/runner_signal.h"
 

@@ -1,6 +1,6 @@
 #include "util/crash.h"
 #include "run/runner.h"
-#include "run/runner_internal.h"
+#include "target/phase.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "target/phase.h"
 #include "target/target.h"
 #include "migration/migration.h"
 #include "sql/parse.h"
@@ -14,55 +15,6 @@
  * statement under lock_timeout and retried with backoff on lock timeouts,
  * the inverse of each statement recorded in the history as it runs.
  */
-
-enum runner_phase_mask {
-	RUN_EXPAND = 1,
-	RUN_CONTRACT = 2,
-};
-
-/* How the runner tells the command what it does; the engine itself never prints. */
-typedef void (*runner_say_fn)(void *ctx, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-struct runner_options {
-	unsigned phases; /* RUN_EXPAND | RUN_CONTRACT */
-	bool has_to;
-	int64_t to;
-	bool dry_run;
-	bool allow_drift;
-	/* refuse (exit 2) a pending migration numbered below an applied one */
-	bool strict_order;
-	int retries;
-	const char *history_schema;
-	runner_say_fn say;
-	void *say_ctx;
-	/* backfills: rows per batch (default 1000), pause between batches */
-	int batch_size;
-	int batch_delay_ms;
-	/* a backfill's progress: rows done of total (an estimate, 0 unknown), rows per second */
-	void (*progress)(void *say_ctx, const char *label, long long rows, long long total,
-			 double rate, bool done);
-	/* for tests: stop (exit at once, as if killed) after this many statements; 0 = never */
-	int crash_after;
-	int crash_after_batches;
-	/*
-	 * Called outside any transaction before each backfill batch and before
-	 * each planned step or phase transaction that takes locks (the replica
-	 * lag wait, replica_lag_throttle in target/target.h); NULL: none.
-	 */
-	int (*throttle)(void *ctx, struct driver *d, struct mg_error *err);
-	void *throttle_ctx;
-	/*
-	 * Observers of each statement (migrate check's lock trace): called in the
-	 * statement's transaction right before and right after it runs. A
-	 * non-zero return from after fails the phase with err filled.
-	 */
-	void *hook_ctx;
-	int (*before_statement)(void *ctx, struct driver *d, const struct sql_stmt *st,
-				struct mg_error *err);
-	int (*after_statement)(void *ctx, struct driver *d, const struct sql_stmt *st,
-			       int64_t elapsed_ms, struct mg_error *err);
-};
 
 struct revert_options {
 	int steps; /* phases to undo; 0 with has_to */

@@ -9,7 +9,7 @@
 #include "target/mongo/mongo.h"
 #include "target/mongo/mongo_file.h"
 #include "target/inverse.h"
-#include "run/runner_internal.h"
+#include "target/phase.h"
 #include "target/mongo/inverse_mongo.h"
 
 /*

@@ -1,7 +1,7 @@
-#ifndef MG_PLAN_RUNNER_MONGO_H
-#define MG_PLAN_RUNNER_MONGO_H
+#ifndef MG_TARGET_MONGO_RUNNER_MONGO_H
+#define MG_TARGET_MONGO_RUNNER_MONGO_H
 
-#include "run/runner.h"
+#include "target/phase.h"
 
 /*
  * Phases of MongoDB migrations (kind MIGRATION_JSON). MongoDB runs DDL
