@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "plan/planner.h"
+#include "lint/plannable.h"
 #include "lint/inflight.h"
 #include "lint/pg_release.h"
 #include "target/target.h"

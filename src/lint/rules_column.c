@@ -3,7 +3,7 @@
 
 #include "lint/pg_release.h"
 #include "lint/rules.h"
-#include "plan/planner.h"
+#include "lint/plannable.h"
 #include "sql/ast.h"
 
 /*

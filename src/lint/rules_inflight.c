@@ -2,7 +2,7 @@
 
 #include "lint/inflight.h"
 #include "lint/rules.h"
-#include "plan/planner.h"
+#include "lint/plannable.h"
 
 /*
  * Many branches expand on one shared database. A migration in flight there

@@ -5,6 +5,7 @@
 
 #include "target/target.h"
 #include "migration/migration.h"
+#include "lint/plannable.h"
 #include "sql/parse.h"
 
 /*
@@ -38,21 +39,6 @@ struct unit_list {
 	struct unit *items;
 	size_t n, alloc;
 };
-
-/* Statically: does the planner take this expand statement (lint reports it `planned`)? */
-bool planner_handles(const PgQuery__Node *stmt);
-
-/*
- * Statically: would stmts[at] and an earlier statement of the same section
- * (*ret_earlier) not see each other when planned together? *ret_column names
- * the column (of *ret_table) both change or one changes and the other makes a
- * foreign key to; NULL: a column change after its table's rename.
- */
-bool planner_conflict(const struct sql_stmt *stmts, size_t at, size_t *ret_earlier,
-		      const PgQuery__RangeVar **ret_table, const char **ret_column);
-
-/* The table an index, ALTER TABLE or rename statement works on, or NULL. */
-const PgQuery__RangeVar *planner_target(const PgQuery__Node *stmt);
 
 /*
  * At apply time, reading the live catalogue: the units expand runs for

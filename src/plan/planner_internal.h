@@ -4,8 +4,8 @@
 /*
  * What the planner's files share: planner.c (the entry, and the intents on
  * indexes, constraints, NOT NULL, tables and added columns), planner_column.c
- * (renames and type changes of a column) and planner_conflict.c (which
- * intents of one migration cannot be planned together). Each intent is
+ * (renames and type changes of a column); what the planner takes, and which
+ * intents of one migration it cannot plan together, are in lint/plannable.c. Each intent is
  * planned in a plan_ctx; the plan_add* helpers append its units.
  */
 
@@ -44,12 +44,6 @@ struct column_state {
 	bool not_null_check; /* CHECK (col IS NOT NULL), e.g. a SET NOT NULL not contracted yet */
 	bool identity_or_generated;
 };
-
-/* The one action of an ALTER TABLE of one action, or NULL. */
-const PgQuery__AlterTableCmd *plan_single_cmd(const PgQuery__Node *stmt);
-
-/* The column an ALTER TABLE action defines (ADD COLUMN, ALTER TYPE), or NULL. */
-const PgQuery__ColumnDef *plan_cmd_column_def(const PgQuery__AlterTableCmd *cmd);
 
 /* One query's first value in *ret (NULL: no row, or NULL). */
 int plan_q1(struct plan_ctx *p, const char **ret, const char *sql, int n,

@@ -3,12 +3,88 @@
  * all of them against the catalogue as it is before the migration runs, so
  * two changes of one column (or a foreign key to a column next to the
  * column's change, or a change of a table under its new name) would not see
- * each other. Static: lint asks the same question (planner-conflict).
+ * each other. And which statements the planner takes at all. Static: lint
+ * asks the same questions (planned, planner-conflict), so they live in lint/,
+ * which plan/ includes (lint/plannable.h).
  */
+#include "lint/plannable.h"
+
 #include <string.h>
 
-#include "plan/planner_internal.h"
+#include "lint/rules.h"
 #include "sql/ast.h"
+
+const PgQuery__AlterTableCmd *plan_single_cmd(const PgQuery__Node *stmt)
+{
+	if (stmt->node_case != PG_QUERY__NODE__NODE_ALTER_TABLE_STMT)
+		return NULL;
+	const PgQuery__AlterTableStmt *as = stmt->alter_table_stmt;
+	if (as->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || as->n_cmds != 1 || !as->relation)
+		return NULL;
+	return ast_alter_cmd(as->cmds[0]);
+}
+
+static bool constraint_planned(const PgQuery__Constraint *k)
+{
+	if (!k)
+		return false;
+	switch (k->contype) {
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return !k->skip_validation;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+		/* USING INDEX is already the safe form; expressions/INCLUDE are kept simple */
+		return !(k->indexname && *k->indexname) && k->n_keys > 0 && !k->n_including &&
+		       !k->where_clause;
+	default:
+		return false;
+	}
+}
+
+const PgQuery__ColumnDef *plan_cmd_column_def(const PgQuery__AlterTableCmd *cmd)
+{
+	return cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF
+		   ? cmd->def->column_def
+		   : NULL;
+}
+
+bool planner_handles(const PgQuery__Node *stmt)
+{
+	switch (stmt->node_case) {
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		return !stmt->index_stmt->concurrent && stmt->index_stmt->relation;
+	case PG_QUERY__NODE__NODE_RENAME_STMT: {
+		const PgQuery__RenameStmt *rs = stmt->rename_stmt;
+		if (!rs->relation || rs->missing_ok)
+			return false;
+		if (rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN)
+			return rs->relation_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+		return rs->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE;
+	}
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: {
+		const PgQuery__AlterTableCmd *cmd = plan_single_cmd(stmt);
+		if (!cmd)
+			return false;
+		switch (cmd->subtype) {
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+			return constraint_planned(ast_constraint(cmd->def));
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+			return true;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+			return plan_cmd_column_def(cmd) != NULL;
+		case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: {
+			const PgQuery__ColumnDef *cd = plan_cmd_column_def(cmd);
+			return cd && !cmd->missing_ok && lint_column_default_is_volatile(cd);
+		}
+		default:
+			return false;
+		}
+	}
+	default:
+		return false;
+	}
+}
 
 const PgQuery__RangeVar *planner_target(const PgQuery__Node *n)
 {
