@@ -799,8 +799,8 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 	    "revert_expand::text, revert_contract::text, planned_expand::text, "
 	    "planned_contract::text, "
 	    /* read through the row: a history of layout 2 has no such columns yet */
-	    "to_jsonb(h) ->> 'objects_expand', to_jsonb(h) ->> 'objects_contract' "
-	    "FROM %s.history h ORDER BY version",
+	    "to_jsonb(history) ->> 'objects_expand', to_jsonb(history) ->> 'objects_contract' "
+	    "FROM %s.history ORDER BY version",
 	    pg->schema);
 	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0) {
 		pg_history_error(d, err, "read", NULL);

@@ -297,7 +297,7 @@ static void read_alter_table(struct reader *r, const PgQuery__AlterTableStmt *as
 		default:
 			/* SET NOT NULL, DEFAULT, identity, statistics, ... of a column; else the
 			 * table */
-			if (cmd->name)
+			if (cmd->name && *cmd->name)
 				add_column(r, OBJECT_CHANGED, rv, cmd->name);
 			else
 				add_table(r, OBJECT_CHANGED, rv);
@@ -316,10 +316,16 @@ static void read_index(struct reader *r, const PgQuery__IndexStmt *is)
 		const char *cols = NULL;
 		for (size_t i = 0; i < is->n_index_params; i++) {
 			const PgQuery__Node *n = is->index_params[i];
+			const PgQuery__IndexElem *e =
+			    n->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM ? n->index_elem : NULL;
+			const PgQuery__Node *x = e ? e->expr : NULL;
+			/* a column's name, a function's (lower(email): "lower"), else "expr" */
 			const char *c =
-			    n->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && n->index_elem->name
-				? n->index_elem->name
-				: "expr";
+			    e && e->name && *e->name ? e->name
+			    : x && x->node_case == PG_QUERY__NODE__NODE_FUNC_CALL
+				? ast_last_name(x->func_call->funcname, x->func_call->n_funcname)
+				: NULL;
+			c = c ? c : "expr";
 			cols = cols ? arena_printf(r->a, "%s_%s", cols, c) : c;
 		}
 		name = default_name(r->a, rv->relname, cols, "idx");
@@ -331,7 +337,7 @@ static void read_index(struct reader *r, const PgQuery__IndexStmt *is)
 		const PgQuery__Node *n = is->index_params[i];
 		if (n->node_case != PG_QUERY__NODE__NODE_INDEX_ELEM)
 			continue;
-		if (n->index_elem->name)
+		if (n->index_elem->name && *n->index_elem->name) /* "" for an expression */
 			add_column(r, OBJECT_USED, rv, n->index_elem->name);
 		else
 			add_reads(r, n->index_elem->expr, rv);
