@@ -65,7 +65,16 @@ static void up_progress(void *ctx, const char *label, long long rows, long long 
 	if (frac > 1)
 		frac = 1;
 	long long eta = rate > 0 && total > rows ? (long long)((double)(total - rows) / rate) : 0;
-	if (isatty(STDOUT_FILENO)) {
+	if (total <= 0) {
+		/* a table the server has no estimate of yet (never analysed): no bar, no ETA */
+		if (isatty(STDOUT_FILENO) || done || now - last_line >= 5000) {
+			printf("%s  backfill %s: %lld rows (%.0f rows/s%s)%s",
+			       isatty(STDOUT_FILENO) ? "\r" : "", label, rows, rate,
+			       done ? ", done" : "", done || !isatty(STDOUT_FILENO) ? "\n" : "");
+			fflush(stdout);
+			last_line = now;
+		}
+	} else if (isatty(STDOUT_FILENO)) {
 		char bar[31];
 		int filled = (int)(frac * 30);
 		for (int i = 0; i < 30; i++)
