@@ -87,17 +87,23 @@ const struct cmd commands[] = {
      {NULL}},
     {"revert",
      cmd_revert,
-     "Undo applied phases, newest first.",
-     "migrate revert [--steps N | --to VERSION] [--dry-run] [--retries N] [--lock-wait DUR]\n"
-     "                  [--batch-size N] [--batch-delay DUR] [--max-replica-lag DUR]\n"
-     "                  [--replica URL]",
+     "Undo applied phases, newest first, or one migration alone.",
+     "migrate revert [VERSION | --steps N | --to VERSION] [--dry-run] [--retries N]\n"
+     "                  [--lock-wait DUR] [--batch-size N] [--batch-delay DUR]\n"
+     "                  [--max-replica-lag DUR] [--replica URL]",
      "Undoes the newest applied phase (contracted -> expanded -> pending) from the SQL the\n"
-     "history recorded when it was applied; the migration files are not needed. A column\n"
+     "history recorded when it was applied; the migration files are not needed.\n"
+     "'migrate revert VERSION' undoes that one migration's applied phases (contract, then\n"
+     "expand) while newer ones stay: an abandoned branch's migration on a shared database.\n"
+     "It is refused (exit 2, nothing run) when a migration applied after it uses, changes\n"
+     "or drops what it created or changed (an index on its column, a view reading it, a\n"
+     "foreign key to its table), naming that migration and the object. A column\n"
      "a contract dropped comes back in a short transaction, its values in keyset batches\n"
      "(from the column that took over, else from schema migrate_trash), never over a\n"
      "value the app wrote since; an interrupted revert goes on where it stopped.\n"
      "\n"
      "options:\n"
+     "  VERSION            undo that migration alone, newer ones staying\n"
      "  --steps N          undo the N newest phases (default: 1)\n"
      "  --to VERSION       undo every migration newer than VERSION, a version in the\n"
      "                     files or the history (--to 0: all)\n"

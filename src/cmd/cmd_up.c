@@ -64,7 +64,16 @@ static void up_progress(void *ctx, const char *label, long long rows, long long 
 	if (frac > 1)
 		frac = 1;
 	long long eta = rate > 0 && total > rows ? (long long)((double)(total - rows) / rate) : 0;
-	if (isatty(STDOUT_FILENO)) {
+	if (total <= 0) {
+		/* a table the server has no estimate of yet (never analysed): no bar, no ETA */
+		if (isatty(STDOUT_FILENO) || done || now - last_line >= 5000) {
+			printf("%s  backfill %s: %lld rows (%.0f rows/s%s)%s",
+			       isatty(STDOUT_FILENO) ? "\r" : "", label, rows, rate,
+			       done ? ", done" : "", done || !isatty(STDOUT_FILENO) ? "\n" : "");
+			fflush(stdout);
+			last_line = now;
+		}
+	} else if (isatty(STDOUT_FILENO)) {
 		char bar[31];
 		int filled = (int)(frac * 30);
 		for (int i = 0; i < 30; i++)
@@ -369,6 +378,22 @@ int cmd_revert(int argc, char **argv)
 			break;
 		}
 	}
+	/* revert VERSION: that one migration, the newer ones staying */
+	if (optind < argc) {
+		char shown[256];
+		/* shown, not echoed: a URL given here by mistake may hold a password */
+		if (!number_parse(argv[optind], 0, INT64_MAX, &o.version))
+			return cmd_usage_error(
+			    self,
+			    "unexpected argument '%s': revert takes a VERSION (the digits a file "
+			    "name starts with)",
+			    cmd_shown_arg(argv[optind], shown, sizeof(shown)));
+		if (o.version == 0)
+			return cmd_usage_error(self, "'0' is not a migration: 'migrate revert "
+						     "--to 0' reverts everything");
+		o.has_version = true;
+		optind++;
+	}
 	if (optind < argc) {
 		char shown[256];
 		return cmd_usage_error(self, "unexpected argument '%s'",
@@ -376,8 +401,8 @@ int cmd_revert(int argc, char **argv)
 	}
 	/* kill -9 between two batches of a restore, for the test suite */
 	o.crash_after_batches = test_env_number("MIGRATE_TEST_CRASH_AFTER_BATCHES");
-	if (has_steps && o.has_to)
-		return cmd_usage_error(self, "--steps and --to go alone");
+	if (has_steps + o.has_to + o.has_version > 1)
+		return cmd_usage_error(self, "VERSION, --steps and --to go alone");
 	int rc;
 	if (cmd_env_init(&env, false, &err) < 0 || replica_setup(&env, max_lag, &lag, &err) < 0)
 		goto fail;
@@ -391,10 +416,15 @@ int cmd_revert(int argc, char **argv)
 		env.lock_wait_ms = (int)lock_wait;
 	o.retries = env.retries;
 	o.history_schema = env.history_schema;
+	/* the files also stand in for what an older history did not record */
 	bool to_known = !o.has_to || revert_to_in_files(&env, o.to);
+	if (o.has_version) {
+		to_known = revert_to_in_files(&env, o.version);
+		o.set = &env.set;
+	}
 	interrupt_install();
 	if (cmd_env_connect(&env, "revert", &err) < 0 ||
-	    (!to_known && revert_to_in_history(&env, o.to, &err) < 0))
+	    (!to_known && revert_to_in_history(&env, o.has_version ? o.version : o.to, &err) < 0))
 		goto fail;
 	int reverted;
 	if (runner_revert(&env.driver, &env.arena, &o, &reverted, &err) < 0)

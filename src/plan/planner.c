@@ -110,33 +110,6 @@ const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr)
 }
 
 /*
- * The name PostgreSQL gives a constraint or index it names itself, as its
- * makeObjectName does: name1_name2_label, the longer of the two names cut a
- * character at a time until the whole fits 63 bytes (never half a UTF-8
- * character). A name already taken gets a number from PostgreSQL, which this
- * does not guess.
- */
-const char *plan_pg_object_name(struct arena *a, const char *name1, const char *name2,
-				const char *label)
-{
-	size_t overhead = (label ? strlen(label) + 1 : 0) + (name2 ? 1 : 0);
-	size_t avail = 63 - overhead;
-	size_t n1 = strlen(name1), n2 = name2 ? strlen(name2) : 0;
-	while (n1 + n2 > avail) {
-		if (n1 > n2)
-			n1--;
-		else
-			n2--;
-	}
-	while (n1 && ((unsigned char)name1[n1] & 0xC0) == 0x80)
-		n1--;
-	while (name2 && n2 && ((unsigned char)name2[n2] & 0xC0) == 0x80)
-		n2--;
-	return arena_printf(a, "%.*s%s%.*s%s%s", (int)n1, name1, name2 ? "_" : "", (int)n2,
-			    name2 ? name2 : "", label ? "_" : "", label ? label : "");
-}
-
-/*
  * The name of col's NOT NULL constraint (*ret NULL when it has none): since
  * PostgreSQL 18 a NOT NULL is a constraint of its own, with a name, in
  * pg_constraint (contype 'n'); before, there is none to find.
@@ -730,7 +703,7 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 		/* name it as PostgreSQL would, so VALIDATE can say which */
 		if (!name)
 			name = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN
-				   ? plan_pg_object_name(
+				   ? names_pg_object(
 					 p->a, table,
 					 key_names(p->a, k->fk_attrs, k->n_fk_attrs, "_", false),
 					 "fkey")
@@ -786,9 +759,8 @@ static int plan_add_constraint(struct plan_ctx *p, const PgQuery__RangeVar *rv,
 	}
 	bool primary = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
 	if (!name)
-		name = primary
-			   ? plan_pg_object_name(p->a, table, NULL, "pkey")
-			   : plan_pg_object_name(p->a, table,
+		name = primary ? names_pg_object(p->a, table, NULL, "pkey")
+			       : names_pg_object(p->a, table,
 						 key_names(p->a, k->keys, k->n_keys, "_", false),
 						 "key");
 	const char *cols = key_names(p->a, k->keys, k->n_keys, ", ", true);
@@ -865,9 +837,8 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 		if (p->d->server_version_num >= 180000 &&
 		    plan_add(
 			p, p->expand, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
-			sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, shadow, "not_null")),
-			sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, col, "not_null"))) <
-			0)
+			sql_ident(p->a, names_pg_object(p->a, rv->relname, shadow, "not_null")),
+			sql_ident(p->a, names_pg_object(p->a, rv->relname, col, "not_null"))) < 0)
 			return -1;
 	}
 	/* with the check validated, SET NOT NULL needs no scan (PostgreSQL 12+); the

@@ -611,9 +611,9 @@ int plan_rename_column(struct plan_ctx *p, const PgQuery__RenameStmt *rs)
 	/* PostgreSQL 18 keeps NOT NULL as a named constraint, which a plain rename
 	 * leaves under a's name: SET NOT NULL named b's after b, so it takes a's */
 	if (check && a_not_null &&
-	    strcmp(a_not_null, plan_pg_object_name(p->a, rv->relname, b_col, "not_null")) != 0 &&
+	    strcmp(a_not_null, names_pg_object(p->a, rv->relname, b_col, "not_null")) != 0 &&
 	    plan_add(p, p->contract, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
-		     sql_ident(p->a, plan_pg_object_name(p->a, rv->relname, b_col, "not_null")),
+		     sql_ident(p->a, names_pg_object(p->a, rv->relname, b_col, "not_null")),
 		     sql_ident(p->a, a_not_null)) < 0)
 		return -1;
 	return 0;

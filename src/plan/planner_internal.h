@@ -63,9 +63,6 @@ const char *plan_deparse_alter(struct arena *a, const PgQuery__RangeVar *rv,
 /* The text of an expression, through the deparser: SELECT <expr>. */
 const char *plan_deparse_expr(struct arena *a, PgQuery__Node *expr);
 
-/* The name PostgreSQL would give name1_name2_label itself (its makeObjectName). */
-const char *plan_pg_object_name(struct arena *a, const char *name1, const char *name2,
-				const char *label);
 /* col's NOT NULL constraint's name, on PostgreSQL 18 and later (else *ret NULL). */
 int plan_not_null_constraint(struct plan_ctx *p, const char *rel, const char *col,
 			     const char **ret);

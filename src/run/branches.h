@@ -56,6 +56,21 @@ int branches_cannot_plan_yet(runner_say_fn fn, void *ctx, const struct migration
 			     const struct migration *earlier, const char *prefix,
 			     struct mg_error *err);
 
+/*
+ * revert VERSION undoes target's applied phases while newer migrations stay:
+ * refused (exit 2, naming the later migration and the object) when a phase
+ * applied after target's expand uses, changes or drops what target created
+ * or changed (an index on its column, a view reading it, a foreign key to its
+ * table, a column added to its table), or creates what target dropped; or
+ * when what one of them did is unknown (not recorded, and no unchanged file
+ * in set, which may be NULL); or while another migration's revert is
+ * interrupted. With undo_rebuilds_tables (driver_ops), a table target changed
+ * in any way is the whole table: any later use of it depends on it.
+ */
+int branches_revert_check(struct arena *a, const struct history *h,
+			  const struct history_entry *target, const struct migration_set *set,
+			  bool undo_rebuilds_tables, struct mg_error *err);
+
 /* The migration of set with that version, NULL when this checkout has none. */
 const struct migration *branches_file_of(const struct migration_set *set, int64_t version);
 

@@ -13,6 +13,7 @@
 #include "target/inverse.h"
 #include "run/runner_signal.h"
 #include "plan/planner.h"
+#include "plan/objects.h"
 #include "run/revert_steps.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
@@ -650,6 +651,8 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		return -1;
 	e->checksum = m->checksum;
 	e->applied_by = d->settings.who;
+	/* what this phase does to the schema, for a targeted revert later (plan/branches.c) */
+	objects_of_section(a, &r.sec, expand ? &e->objects_expand : &e->objects_contract);
 	if (expand && r.planned) {
 		units_to_steps(a, &r.units, &e->planned_expand);
 		e->planned_contract = r.planned_contract;
@@ -705,6 +708,7 @@ static int apply_phase(struct driver *d, struct arena *a, const struct runner_op
 		    !m->sections[SECTION_CONTRACT].present && !r.planned_contract.n) {
 			e->phase = HISTORY_CONTRACTED;
 			e->contract_seq = e->expand_seq + 1;
+			e->objects_contract = (struct object_set){.recorded = true};
 		}
 		rc = run_phase_transaction(&r, e, err);
 	}
@@ -936,6 +940,7 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 		after.contract_seq = 0;
 		after.contract_ms = 0;
 		after.revert_contract = (struct step_list){0};
+		after.objects_contract = (struct object_set){0};
 	}
 	/*
 	 * A revert the planner made of a contract (batched restores, steps in
@@ -1114,9 +1119,23 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 		rc = 0;
 		goto out;
 	}
-	if (d->ops->history_load(d, a, &h, err) < 0)
+	/* a history of an older layout gets the columns the revert writes */
+	if ((!o->dry_run && d->ops->history_ensure(d, err) < 0) ||
+	    d->ops->history_load(d, a, &h, err) < 0)
 		goto out;
-	for (int done = 0; o->has_to || done < o->steps; done++) {
+	struct history_entry *target = NULL;
+	if (o->has_version) {
+		target = history_find(&h, o->version);
+		/* a pending migration (its file only): nothing to undo, as plain revert says */
+		if (!target || target->phase == HISTORY_PENDING) {
+			rc = 0;
+			goto out;
+		}
+		if (branches_revert_check(a, &h, target, o->set, d->ops->undo_rebuilds_tables,
+					  err) < 0)
+			goto out;
+	}
+	for (int done = 0; o->has_to || o->has_version || done < o->steps; done++) {
 		/* the newest applied phase, by the order phases were applied */
 		struct history_entry *pick = NULL;
 		bool contract = false;
@@ -1135,8 +1154,14 @@ int runner_revert(struct driver *d, struct arena *a, const struct revert_options
 				contract = c;
 			}
 		}
+		if (target) {
+			/* that one migration only (branches_revert_check let it go alone) */
+			pick = target->phase == HISTORY_PENDING ? NULL : target;
+			contract = target->phase == HISTORY_CONTRACTED ||
+				   target->phase == HISTORY_CONTRACTING;
+		}
 		/* an interrupted revert is finished before anything else is undone */
-		for (size_t i = 0; i < h.n; i++) {
+		for (size_t i = 0; !target && i < h.n; i++) {
 			struct history_entry *e = &h.items[i];
 			if (e->reverting && e->phase != HISTORY_PENDING) {
 				pick = e;

@@ -20,6 +20,15 @@ struct revert_options {
 	int steps; /* phases to undo; 0 with has_to */
 	bool has_to;
 	int64_t to;
+	/*
+	 * revert VERSION: that one migration's applied phases (contract, then
+	 * expand) while newer ones stay, refused when a later one depends on it
+	 * (plan/branches.c); set holds this checkout's files (NULL: none), which
+	 * stand in for object sets a history did not record.
+	 */
+	bool has_version;
+	int64_t version;
+	const struct migration_set *set;
 	bool dry_run;
 	int retries;
 	const char *history_schema;

@@ -44,6 +44,107 @@ const char *steps_to_json(struct arena *a, const struct step_list *l)
 	return out;
 }
 
+/*
+ * A JSON array as a document libbson can read (it reads documents, not bare
+ * arrays: wrapped as {"a": ...}); *ret_array says whether it is an array,
+ * ret_items then iterates its elements. NULL, with berr, when it is not JSON;
+ * else the caller destroys it.
+ */
+static bson_t *json_array_open(struct arena *a, const char *json, bson_iter_t *ret_items,
+			       bool *ret_array, bson_error_t *berr)
+{
+	size_t n = strlen(json);
+	char *doc = arena_alloc(a, n + 16);
+	memcpy(doc, "{\"a\": ", 6);
+	memcpy(doc + 6, json, n);
+	memcpy(doc + 6 + n, "}", 2);
+	bson_t *b = bson_new_from_json((const uint8_t *)doc, -1, berr);
+	bson_iter_t it;
+	*ret_array = b && bson_iter_init_find(&it, b, "a") && BSON_ITER_HOLDS_ARRAY(&it) &&
+		     bson_iter_recurse(&it, ret_items);
+	return b;
+}
+
+const char *objects_to_json(struct arena *a, const struct object_set *set)
+{
+	if (!set->recorded)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	strbuf_addch(&sb, '[');
+	for (size_t i = 0; i < set->n; i++) {
+		const struct object_ref *o = &set->items[i];
+		strbuf_addf(&sb, "%s{\"does\": \"%s\", \"kind\": \"%s\"", i ? ", " : "",
+			    object_does_name(o->does), object_kind_name(o->kind));
+		const char *keys[] = {"schema", "table", "name", "via"};
+		const char *values[] = {o->schema && *o->schema ? o->schema : NULL, o->table,
+					o->name, o->via};
+		for (size_t k = 0; k < 4; k++) {
+			if (!values[k])
+				continue;
+			strbuf_addf(&sb, ", \"%s\": ", keys[k]);
+			strbuf_add_json_string(&sb, values[k]);
+		}
+		strbuf_addch(&sb, '}');
+	}
+	strbuf_addch(&sb, ']');
+	const char *out = arena_strndup(a, sb.buf, sb.len);
+	strbuf_release(&sb);
+	return out;
+}
+
+int objects_from_json(struct arena *a, const char *json, struct object_set *ret,
+		      struct mg_error *err)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!json || !*json || strcmp(json, "null") == 0)
+		return 0;
+	bson_error_t berr;
+	bson_iter_t arr;
+	bool array;
+	bson_t *b = json_array_open(a, json, &arr, &array, &berr);
+	if (!b)
+		return mg_error_set(err, 2, "history holds unreadable object sets: %s",
+				    berr.message);
+	ret->recorded = true;
+	if (array) {
+		while (bson_iter_next(&arr)) {
+			bson_iter_t f;
+			if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &f))
+				continue;
+			struct object_ref o = {.schema = ""};
+			int kind = -1, does = -1;
+			while (bson_iter_next(&f)) {
+				if (!BSON_ITER_HOLDS_UTF8(&f))
+					continue;
+				const char *k = bson_iter_key(&f);
+				const char *v = arena_strdup(a, bson_iter_utf8(&f, NULL));
+				if (strcmp(k, "does") == 0)
+					does = object_does_parse(v);
+				else if (strcmp(k, "kind") == 0)
+					kind = object_kind_parse(v);
+				else if (strcmp(k, "schema") == 0)
+					o.schema = v;
+				else if (strcmp(k, "table") == 0)
+					o.table = v;
+				else if (strcmp(k, "name") == 0)
+					o.name = v;
+				else if (strcmp(k, "via") == 0)
+					o.via = v;
+			}
+			/* an object of a kind a newer release knows is kept out of the comparison
+			 */
+			if (kind < 0 || does < 0 || !o.name)
+				continue;
+			o.kind = (enum object_kind)kind;
+			o.does = (enum object_does)does;
+			ARENA_GROW(a, ret->items, ret->n, ret->alloc, ret->n + 1);
+			ret->items[ret->n++] = o;
+		}
+	}
+	bson_destroy(b);
+	return 0;
+}
+
 static int iter_int(const bson_iter_t *it)
 {
 	if (BSON_ITER_HOLDS_INT32(it))
@@ -60,20 +161,14 @@ int steps_from_json(struct arena *a, const char *json, struct step_list *ret, st
 	memset(ret, 0, sizeof(*ret));
 	if (!json || !*json)
 		return 0;
-	/* libbson reads documents, not bare arrays: wrap it */
-	size_t n = strlen(json);
-	char *doc = arena_alloc(a, n + 16);
-	memcpy(doc, "{\"s\": ", 6);
-	memcpy(doc + 6, json, n);
-	memcpy(doc + 6 + n, "}", 2);
 	bson_error_t berr;
-	bson_t *b = bson_new_from_json((const uint8_t *)doc, -1, &berr);
+	bson_iter_t arr;
+	bool array;
+	bson_t *b = json_array_open(a, json, &arr, &array, &berr);
 	if (!b)
 		return mg_error_set(err, 2, "history holds unreadable revert steps: %s",
 				    berr.message);
-	bson_iter_t it, arr;
-	if (bson_iter_init_find(&it, b, "s") && BSON_ITER_HOLDS_ARRAY(&it) &&
-	    bson_iter_recurse(&it, &arr)) {
+	if (array) {
 		while (bson_iter_next(&arr)) {
 			bson_iter_t f;
 			if (!BSON_ITER_HOLDS_DOCUMENT(&arr) || !bson_iter_recurse(&arr, &f))
@@ -147,6 +242,8 @@ void history_entry_params(struct arena *a, const struct history_entry *e,
 	ret_params[11] = steps_to_json(a, &e->revert_contract);
 	ret_params[12] = steps_to_json(a, &e->planned_expand);
 	ret_params[13] = steps_to_json(a, &e->planned_contract);
+	ret_params[14] = objects_to_json(a, &e->objects_expand);
+	ret_params[15] = objects_to_json(a, &e->objects_contract);
 }
 
 static int64_t row_i64(const struct driver_rows *rows, size_t r, size_t c)
@@ -182,6 +279,11 @@ int history_from_rows(struct arena *a, const struct driver_rows *rows, struct hi
 							  &e->planned_expand, err) < 0 ||
 					  steps_from_json(a, driver_rows_get(rows, r, 15),
 							  &e->planned_contract, err) < 0))
+			return -1;
+		if (rows->n_cols > 17 && (objects_from_json(a, driver_rows_get(rows, r, 16),
+							    &e->objects_expand, err) < 0 ||
+					  objects_from_json(a, driver_rows_get(rows, r, 17),
+							    &e->objects_contract, err) < 0))
 			return -1;
 	}
 	return 0;

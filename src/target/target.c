@@ -82,6 +82,49 @@ int history_phase_parse(const char *s)
 	return -1;
 }
 
+static const char *const object_kind_names[OBJECT__COUNT] = {
+    [OBJECT_TABLE] = "table",	    [OBJECT_COLUMN] = "column",
+    [OBJECT_INDEX] = "index",	    [OBJECT_CONSTRAINT] = "constraint",
+    [OBJECT_VIEW] = "view",	    [OBJECT_TYPE] = "type",
+    [OBJECT_FUNCTION] = "function", [OBJECT_SEQUENCE] = "sequence",
+    [OBJECT_TRIGGER] = "trigger",   [OBJECT_SCHEMA] = "schema",
+};
+
+static const char *const object_does_names[OBJECT_DOES__COUNT] = {
+    [OBJECT_CREATED] = "created",
+    [OBJECT_CHANGED] = "changed",
+    [OBJECT_DROPPED] = "dropped",
+    [OBJECT_USED] = "used",
+};
+
+const char *object_kind_name(enum object_kind k)
+{
+	return k < OBJECT__COUNT ? object_kind_names[k] : "?";
+}
+
+const char *object_does_name(enum object_does d)
+{
+	return d < OBJECT_DOES__COUNT ? object_does_names[d] : "?";
+}
+
+static int name_index(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (s && strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int object_kind_parse(const char *s)
+{
+	return name_index(object_kind_names, OBJECT__COUNT, s);
+}
+
+int object_does_parse(const char *s)
+{
+	return name_index(object_does_names, OBJECT_DOES__COUNT, s);
+}
+
 int64_t history_steps_stored(const struct history_entry *e)
 {
 	return e->reverting ? -(int64_t)e->steps_done - 1 : e->steps_done;

@@ -112,6 +112,56 @@ int64_t history_steps_stored(const struct history_entry *e);
 void history_steps_load(struct history_entry *e, int64_t stored);
 int history_phase_parse(const char *s);
 
+/*
+ * What a phase did to the schema, recorded with it (plan/objects.c derives it
+ * from the phase's statements): the objects it created, changed, dropped, and
+ * those it used without changing (the table an index is on, the columns a
+ * view reads, the table a foreign key references). A targeted revert
+ * (plan/branches.c) compares them across migrations.
+ */
+enum object_kind {
+	OBJECT_TABLE, /* a table or a view: one namespace, as a FROM sees them */
+	OBJECT_COLUMN,
+	OBJECT_INDEX,
+	OBJECT_CONSTRAINT,
+	OBJECT_VIEW,
+	OBJECT_TYPE,
+	OBJECT_FUNCTION,
+	OBJECT_SEQUENCE,
+	OBJECT_TRIGGER,
+	OBJECT_SCHEMA,
+	OBJECT__COUNT,
+};
+
+enum object_does {
+	OBJECT_CREATED,
+	OBJECT_CHANGED,
+	OBJECT_DROPPED,
+	OBJECT_USED,
+	OBJECT_DOES__COUNT,
+};
+
+struct object_ref {
+	enum object_kind kind;
+	enum object_does does;
+	const char *schema; /* "" when unqualified: matches any schema */
+	const char *table;  /* columns, constraints, triggers, indexes: their table; else NULL */
+	const char *name;   /* a column "*": every column of the table (SELECT *) */
+	const char *via;    /* a used object: what of the phase uses it ("index users_nick_idx") */
+};
+
+struct object_set {
+	struct object_ref *items;
+	size_t n, alloc;
+	bool recorded; /* false: the phase was applied before histories kept them */
+};
+
+/* "table", "column", ... and "created", "changed", ...; -1 from the parsers when unknown. */
+const char *object_kind_name(enum object_kind k);
+const char *object_does_name(enum object_does d);
+int object_kind_parse(const char *s);
+int object_does_parse(const char *s);
+
 /* One migration's row in the history. */
 struct history_entry {
 	int64_t version;
@@ -137,6 +187,9 @@ struct history_entry {
 	 * kept so that a resumed expand runs the same units and contract finishes them */
 	struct step_list planned_expand;
 	struct step_list planned_contract;
+	/* what each phase did to the schema, recorded when it was applied */
+	struct object_set objects_expand;
+	struct object_set objects_contract;
 };
 
 struct history {
@@ -171,9 +224,14 @@ struct driver_settings {
 	void *trace_ctx;
 };
 
-/* Layouts of the history: 2 records each migration's statement checksum. */
+/*
+ * Layouts of the history: 2 records each migration's statement checksum, 3
+ * the objects each phase created, changed, dropped and used.
+ */
 #define HISTORY_LAYOUT_FILE_CHECKSUMS	   1
 #define HISTORY_LAYOUT_STATEMENT_CHECKSUMS 2
+#define HISTORY_LAYOUT_OBJECTS		   3
+#define HISTORY_LAYOUT_CURRENT		   HISTORY_LAYOUT_OBJECTS
 
 struct driver;
 struct sql_stmt;
@@ -225,6 +283,12 @@ struct driver_ops {
 	bool check_shadow;
 	/* Optional: nothing this session runs can write any more (check's drift stage). */
 	int (*session_read_only)(struct driver *d, struct mg_error *err);
+	/*
+	 * The recorded undo of a change to a table rebuilds the whole table as
+	 * it was then (SQLite): what a later migration did to that table would
+	 * be lost, so a targeted revert counts it as depending on the table.
+	 */
+	bool undo_rebuilds_tables;
 	int (*connect)(struct driver *d, const char *url, struct mg_error *err);
 	void (*disconnect)(struct driver *d);
 

@@ -68,7 +68,7 @@ expect_exit 0 at "$main" status --format json
 json_check "$OUT" "[m['drift'] for m in d['migrations']] == [False, False, True]"
 expect_exit 2 at "$main" up
 expect_contains "$ERR" "0003_name.sql: error: file changed since it was applied"
-[ "$(q "SELECT value FROM migrate.meta WHERE key = 'schema_version'")" = 2 ] || fail "layout not upgraded"
+[ "$(q "SELECT value FROM migrate.meta WHERE key = 'schema_version'")" = 3 ] || fail "layout not upgraded"
 [ "$(q "SELECT checksum FROM migrate.history WHERE version = 1")" = "$stmt_sum" ] ||
 	fail "the matching row did not get the statement checksum"
 [ "$(q "SELECT checksum FROM migrate.history WHERE version = 3")" = "$(printf 'an older file' | sha256sum | cut -d' ' -f1)" ] ||

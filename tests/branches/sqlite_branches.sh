@@ -66,7 +66,7 @@ q "UPDATE _migrate_history SET checksum = '$(sha256sum "$main/0001_users.sql" | 
 q "UPDATE _migrate_history SET checksum = 'f00d' WHERE version = 3"
 expect_exit 2 at "$main" up
 expect_contains "$ERR" "0003_name.sql: error: file changed since it was applied"
-[ "$(q "SELECT value FROM _migrate_meta WHERE key = 'schema_version'")" = 2 ] || fail "layout not upgraded"
+[ "$(q "SELECT value FROM _migrate_meta WHERE key = 'schema_version'")" = 3 ] || fail "layout not upgraded"
 [ "$(q "SELECT checksum FROM _migrate_history WHERE version = 1")" = "$stmt_sum" ] || fail "row 1 not upgraded"
 [ "$(q "SELECT checksum FROM _migrate_history WHERE version = 3")" = f00d ] || fail "row 3 changed"
 q "UPDATE _migrate_history SET checksum = '$stmt_sum' WHERE version = 1"

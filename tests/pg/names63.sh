@@ -98,14 +98,18 @@ expect_eq "the sync triggers and functions" \
 	"$(q "SELECT count(*) FILTER (WHERE kind = 'trigger') || ' ' || count(DISTINCT name) FILTER (WHERE kind = 'function') FROM ($GENERATED) g")" "3 3"
 expect_eq "no generated name over 63 bytes, none twice" \
 	"$(q "SELECT max(octet_length(name)) <= 63 AND count(*) = count(DISTINCT (kind, name)) FROM ($GENERATED) g")" t
-# the CHECK, the NOT NULL checks of two columns and a shadow, all validated
+# the CHECK and the NOT NULL checks of two columns, all validated (the
+# shadow of a column with a pending type change is made NOT NULL itself)
 expect_eq "the planner's checks and keys on the long table" \
-	"$(q "SELECT count(*) FILTER (WHERE contype = 'c' AND NOT convalidated) || ' ' || count(*) FILTER (WHERE contype = 'c') || ' ' || count(*) FILTER (WHERE contype = 'f') || ' ' || count(*) FILTER (WHERE contype = 'u') FROM pg_constraint WHERE conrelid = '\"$TBL\"'::regclass")" "0 4 1 1"
+	"$(q "SELECT count(*) FILTER (WHERE contype = 'c' AND NOT convalidated) || ' ' || count(*) FILTER (WHERE contype = 'c') || ' ' || count(*) FILTER (WHERE contype = 'f') || ' ' || count(*) FILTER (WHERE contype = 'u') FROM pg_constraint WHERE conrelid = '\"$TBL\"'::regclass")" "0 3 1 1"
 
 # a SET NOT NULL planned while the type change is pending holds for its
-# shadow too, found by its record
-expect_eq "the validated checks on the long column and its shadow" \
-	"$(q "SELECT count(*) FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.conrelid = '\"$TBL\"'::regclass AND k.contype = 'c' AND k.convalidated AND pg_get_constraintdef(k.oid) = format('CHECK ((%s IS NOT NULL))', quote_ident(a.attname)) AND a.attname IN ('$C_ca', (SELECT r->>'name' FROM ($RECORDS) x WHERE r->>'migrate' = 'shadow' AND r->>'column' = '$C_ca'))")" 2
+# shadow too, found by its record: a validated check on the column, the
+# shadow NOT NULL
+expect_eq "the validated check on the long column" \
+	"$(q "SELECT count(*) FROM pg_constraint k JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1] WHERE k.conrelid = '\"$TBL\"'::regclass AND k.contype = 'c' AND k.convalidated AND pg_get_constraintdef(k.oid) = format('CHECK ((%s IS NOT NULL))', quote_ident(a.attname)) AND a.attname = '$C_ca'")" 1
+expect_eq "the long column's shadow, NOT NULL" \
+	"$(q "SELECT a.attnotnull FROM pg_attribute a WHERE a.attrelid = '\"$TBL\"'::regclass AND a.attname = (SELECT r->>'name' FROM ($RECORDS) x WHERE r->>'migrate' = 'shadow' AND r->>'column' = '$C_ca')")" t
 expect_eq "the primary key of the table without one, under PostgreSQL's name" \
 	"$(q "SELECT conname FROM pg_constraint WHERE conrelid = '\"$NOPK\"'::regclass AND contype = 'p'")" "${NOPK:0:58}_pkey"
 
@@ -114,7 +118,7 @@ expect_eq "the primary key of the table without one, under PostgreSQL's name" \
 SHADOW_CA=$(q "SELECT r->>'name' FROM ($RECORDS) x WHERE r->>'migrate' = 'shadow' AND r->>'column' = '$C_ca'")
 [ ${#SHADOW_CA} = 63 ] || fail "the shadow of the long column is not a 63-byte name: '$SHADOW_CA'"
 migration $((v0 + 6))_index.sql <<SQL
-CREATE INDEX ON "$TBL" ("$C_ca");
+ALTER TABLE "$TBL" RENAME COLUMN "$C_ca" TO renamed_while_shadowed;
 SQL
 data_snapshot refused.before
 expect_exit 2 mg up --phase expand
@@ -197,13 +201,42 @@ CREATE TRIGGER migrate_sync_v7_q BEFORE INSERT OR UPDATE ON t FOR EACH ROW EXECU
 CREATE TABLE u (id bigint PRIMARY KEY, q int, q__v7 int);
 SQL
 migration 0008_index.sql <<'SQL'
-CREATE INDEX ON t (q);
+ALTER TABLE t RENAME COLUMN q TO q2;
 SQL
 expect_exit 2 mg up
 expect_contains "$ERR" "(shadow column 'q__v7')"
 # a column of that name without the trigger is no shadow
 migration 0008_index.sql <<'SQL'
-CREATE INDEX ON u (q);
+ALTER TABLE u RENAME COLUMN q TO q2;
 SQL
 expect_exit 0 mg up
+
+# ---- an index of a long column whose type change is pending ----
+# Planned onto the shadow under the name PostgreSQL would choose: with that
+# name taken by an older index, its number goes inside the 63 bytes
+# (..._idx1), never cut off so that every try names the taken one.
+new_db idx
+LT=$(printf 'orders_of_the_customers_in_every_region_of_the_world_xxxxxxxxxx')
+LC=$(printf 'delivery_window_of_the_order_as_agreed_with_customer_xxxxxxxxxx')
+sql <<SQL >/dev/null
+CREATE TABLE "$LT" (id bigint PRIMARY KEY, "$LC" int);
+CREATE INDEX ON "$LT" ("$LC");
+INSERT INTO "$LT" SELECT g, g FROM generate_series(1, 50) g;
+SQL
+migration 0001_type.sql <<SQL
+ALTER TABLE "$LT" ALTER COLUMN "$LC" TYPE bigint;
+SQL
+expect_exit 0 mg up --phase expand
+migration 0002_index.sql <<SQL
+CREATE INDEX ON "$LT" ("$LC");
+SQL
+expect_exit 0 mg up --phase expand
+expect_eq "the new index on the shadow, under PostgreSQL's next name" \
+	"$(q "SELECT count(*) FILTER (WHERE relname LIKE '%\\_idx1') || ' ' || max(octet_length(relname)) FROM pg_class WHERE relkind = 'i' AND relname LIKE 'orders\\_of%'")" "1 63"
+expect_exit 0 mg up --phase contract
+expect_eq "two indexes on the column after both contracts" \
+	"$(q "SELECT count(*) FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] WHERE i.indrelid = '\"$LT\"'::regclass AND a.attname = '$LC'")" 2
+expect_exit 0 mg revert --to 0
+expect_eq "back to the one index" \
+	"$(q "SELECT count(*) FROM pg_index WHERE indrelid = '\"$LT\"'::regclass AND NOT indisprimary")" 1
 pass

@@ -53,7 +53,7 @@ sql -c "UPDATE t SET a = 'w' || id WHERE id IN (10, 2000); INSERT INTO t VALUES 
 # resumed: the first backfill finishes from key 500, the second is killed after 27 batches
 MIGRATE_TEST_CRASH_AFTER_BATCHES=27 expect_exit $KILLED mg up --phase expand --batch-size 100
 expect_contains "$OUT" "resuming"
-expect_contains "$OUT" "backfill t.c: 600 of"
+expect_contains "$OUT" "backfill t.c: 600 "
 migrate_gone
 expect_q "the first backfill is done" "SELECT count(*) FROM t WHERE c IS DISTINCT FROM a" 0
 expect_eq "cursor after the second crash" "$(cursor)" "2700 2700"

@@ -167,7 +167,7 @@ static void test_generated_names(void **state)
 	     "\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9\xc3\xa9_not_null"},
 	};
 	for (size_t i = 0; i < sizeof(pg) / sizeof(pg[0]); i++)
-		assert_string_equal(plan_pg_object_name(&a, pg[i].name1, pg[i].name2, pg[i].label),
+		assert_string_equal(names_pg_object(&a, pg[i].name1, pg[i].name2, pg[i].label),
 				    pg[i].want);
 	/* the engine's names: as they are when they fit, else cut with a hash of the whole */
 	assert_string_equal(names_fit(&a, NAMES_MAX_BYTES, "v2_users_email"), "v2_users_email");

@@ -1343,9 +1343,8 @@ const char *pg_choose_index_name(struct driver *d, struct arena *a, const PgQuer
 	for (int n = 0; n < 1000; n++) {
 		char suffix[16];
 		snprintf(suffix, sizeof(suffix), n ? "idx%d" : "idx", n);
-		char name[64];
-		snprintf(name, sizeof(name), "%.*s_%.*s_%s", 30, is->relation->relname, 28, cols,
-			 suffix);
+		/* as PostgreSQL names it: the label whole, the two names cut to fit */
+		const char *name = names_pg_object(a, is->relation->relname, cols, suffix);
 		const char *qualified =
 		    is->relation->schemaname && *is->relation->schemaname
 			? arena_printf(a, "%s.%s", sql_ident(a, is->relation->schemaname),
@@ -1357,7 +1356,7 @@ const char *pg_choose_index_name(struct driver *d, struct arena *a, const PgQuer
 			return NULL;
 		/* resuming, the first name taken is the one the interrupted run chose */
 		if (!driver_rows_get(&rows, 0, 0) || resuming)
-			return arena_strdup(a, name);
+			return name;
 	}
 	mg_error_set(err, 2, "cannot find a free name for an index on '%s'", is->relation->relname);
 	return NULL;

@@ -51,3 +51,30 @@ int names_pg_recorded(struct driver *d, struct arena *a, const char *rel, const 
 			 names_pg_recorded_sql(a, "to_regclass($1)")),
 	    4, params, ret, err);
 }
+
+/*
+ * The name PostgreSQL gives a constraint or index it names itself, as its
+ * makeObjectName does: name1_name2_label, the longer of the two names cut a
+ * character at a time until the whole fits 63 bytes (never half a UTF-8
+ * character). A name already taken gets a number from PostgreSQL, which this
+ * does not guess.
+ */
+const char *names_pg_object(struct arena *a, const char *name1, const char *name2,
+			    const char *label)
+{
+	size_t overhead = (label ? strlen(label) + 1 : 0) + (name2 ? 1 : 0);
+	size_t avail = 63 - overhead;
+	size_t n1 = strlen(name1), n2 = name2 ? strlen(name2) : 0;
+	while (n1 + n2 > avail) {
+		if (n1 > n2)
+			n1--;
+		else
+			n2--;
+	}
+	while (n1 && ((unsigned char)name1[n1] & 0xC0) == 0x80)
+		n1--;
+	while (name2 && n2 && ((unsigned char)name2[n2] & 0xC0) == 0x80)
+		n2--;
+	return arena_printf(a, "%.*s%s%.*s%s%s", (int)n1, name1, name2 ? "_" : "", (int)n2,
+			    name2 ? name2 : "", label ? "_" : "", label ? label : "");
+}

@@ -41,4 +41,11 @@ const char *names_pg_recorded_sql(struct arena *a, const char *rel_oid);
 /* In a printf format: does this comment of a function hold a record (names_pg_record)? */
 #define NAMES_PG_IS_RECORD(comment_sql) "coalesce(" comment_sql " LIKE '{\"migrate\": %%', false)"
 
+/*
+ * The name PostgreSQL gives name1_name2_label itself (its makeObjectName):
+ * the longer of the two names cut until the whole fits 63 bytes.
+ */
+const char *names_pg_object(struct arena *a, const char *name1, const char *name2,
+			    const char *label);
+
 #endif

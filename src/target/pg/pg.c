@@ -15,7 +15,7 @@
 #include "util/interrupt.h"
 #include "util/strbuf.h"
 
-#define HISTORY_SCHEMA_VERSION HISTORY_LAYOUT_STATEMENT_CHECKSUMS
+#define HISTORY_SCHEMA_VERSION HISTORY_LAYOUT_CURRENT
 
 struct pg {
 	PGconn *conn;
@@ -650,6 +650,8 @@ static int pg_history_exists(struct driver *d, bool *ret, struct mg_error *err)
 	return rc;
 }
 
+static int pg_history_set_layout(struct driver *d, int layout, struct mg_error *err);
+
 static int pg_history_ensure(struct driver *d, struct mg_error *err)
 {
 	struct pg *pg = pg_of(d);
@@ -678,7 +680,9 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 	    "  revert_expand jsonb NOT NULL DEFAULT '[]',\n"
 	    "  revert_contract jsonb NOT NULL DEFAULT '[]',\n"
 	    "  planned_expand jsonb NOT NULL DEFAULT '[]',\n"
-	    "  planned_contract jsonb NOT NULL DEFAULT '[]'\n"
+	    "  planned_contract jsonb NOT NULL DEFAULT '[]',\n"
+	    "  objects_expand jsonb,\n"
+	    "  objects_contract jsonb\n"
 	    ");\n"
 	    "CREATE TABLE IF NOT EXISTS %s.backfills (\n"
 	    "  version bigint NOT NULL,\n"
@@ -762,6 +766,24 @@ static int pg_history_ensure(struct driver *d, struct mg_error *err)
 			mg_error_set_help(err, "upgrade migrate");
 		}
 	}
+	/*
+	 * Layout 3 adds the object sets; a history of layout 1 keeps its number
+	 * until its checksums are upgraded too (plan/branches.c), which records
+	 * the current layout.
+	 */
+	if (rc == 0 && d->history_layout && d->history_layout < HISTORY_LAYOUT_OBJECTS) {
+		rc = pg_run(d,
+			    arena_printf(&a,
+					 "ALTER TABLE %s.history ADD COLUMN IF NOT EXISTS "
+					 "objects_expand jsonb, ADD COLUMN IF NOT EXISTS "
+					 "objects_contract jsonb",
+					 s),
+			    err);
+		if (rc < 0)
+			pg_history_error(d, err, "create", NULL);
+		if (rc == 0 && d->history_layout == HISTORY_LAYOUT_STATEMENT_CHECKSUMS)
+			rc = pg_history_set_layout(d, HISTORY_LAYOUT_OBJECTS, err);
+	}
 	arena_release(&a);
 	return rc;
 }
@@ -796,7 +818,10 @@ static int pg_history_load(struct driver *d, struct arena *a, struct history *re
 	    "to_char(contracted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
 	    "applied_by, expand_seq, contract_seq, steps_done, expand_ms, contract_ms, "
 	    "revert_expand::text, revert_contract::text, planned_expand::text, "
-	    "planned_contract::text FROM %s.history ORDER BY version",
+	    "planned_contract::text, "
+	    /* read through the row: a history of layout 2 has no such columns yet */
+	    "to_jsonb(history) ->> 'objects_expand', to_jsonb(history) ->> 'objects_contract' "
+	    "FROM %s.history ORDER BY version",
 	    pg->schema);
 	if (pg_query(d, a, sql, 0, NULL, &rows, err) < 0) {
 		pg_history_error(d, err, "read", NULL);
@@ -816,23 +841,25 @@ static int pg_history_save(struct driver *d, const struct history_entry *e, stru
 	    &a,
 	    "INSERT INTO %s.history AS h (version, name, checksum, phase, applied_by, "
 	    "expand_seq, contract_seq, steps_done, expand_ms, contract_ms, revert_expand, "
-	    "revert_contract, planned_expand, planned_contract, expanded_at, contracted_at) "
+	    "revert_contract, planned_expand, planned_contract, objects_expand, "
+	    "objects_contract, expanded_at, contracted_at) "
 	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12::jsonb, "
-	    "$13::jsonb, $14::jsonb, "
+	    "$13::jsonb, $14::jsonb, $15::jsonb, $16::jsonb, "
 	    "CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') THEN now() END, "
 	    "CASE WHEN $4 = 'contracted' THEN now() END) "
 	    "ON CONFLICT (version) DO UPDATE SET name = $2, checksum = $3, phase = $4, "
 	    "applied_by = $5, expand_seq = $6, contract_seq = $7, steps_done = $8, "
 	    "expand_ms = $9, contract_ms = $10, revert_expand = $11::jsonb, "
 	    "revert_contract = $12::jsonb, planned_expand = $13::jsonb, "
-	    "planned_contract = $14::jsonb, "
+	    "planned_contract = $14::jsonb, objects_expand = $15::jsonb, "
+	    "objects_contract = $16::jsonb, "
 	    "expanded_at = CASE WHEN $4 IN ('expanded', 'contracting', 'contracted') "
 	    "THEN coalesce(h.expanded_at, now()) END, "
 	    "contracted_at = CASE WHEN $4 = 'contracted' THEN coalesce(h.contracted_at, now()) "
 	    "END",
 	    pg->schema);
 	struct driver_rows rows;
-	int rc = pg_query(d, &a, sql, 14, params, &rows, err);
+	int rc = pg_query(d, &a, sql, HISTORY_PARAMS, params, &rows, err);
 	if (rc < 0)
 		pg_history_error(d, err, "write", "history");
 	arena_release(&a);

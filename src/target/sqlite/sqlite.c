@@ -44,8 +44,8 @@
 #include "util/interrupt.h"
 #include "util/strbuf.h"
 
-#define HISTORY_SCHEMA_VERSION	    HISTORY_LAYOUT_STATEMENT_CHECKSUMS
-#define HISTORY_SCHEMA_VERSION_TEXT "2"
+#define HISTORY_SCHEMA_VERSION	    HISTORY_LAYOUT_CURRENT
+#define HISTORY_SCHEMA_VERSION_TEXT "3"
 #define LOCK_TIMEOUT_STATE	    "55P03"
 #define NOW_SQL			    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
@@ -549,6 +549,21 @@ static int sq_history_exists(struct driver *d, bool *ret, struct mg_error *err)
 	return rc;
 }
 
+/* Whether the history has the object set columns (layout 3). */
+static int sq_history_has_objects(struct driver *d, struct arena *a, bool *ret,
+				  struct mg_error *err)
+{
+	struct driver_rows rows;
+	int rc = sq_query(d, a,
+			  "SELECT 1 FROM pragma_table_info('_migrate_history') WHERE name = "
+			  "'objects_expand'",
+			  0, NULL, &rows, err);
+	*ret = rc == 0 && rows.n_rows == 1;
+	return rc;
+}
+
+static int sq_history_set_layout(struct driver *d, int layout, struct mg_error *err);
+
 static int sq_history_ensure(struct driver *d, struct mg_error *err)
 {
 	if (sq_create_file(d, err) < 0)
@@ -575,7 +590,9 @@ static int sq_history_ensure(struct driver *d, struct mg_error *err)
 	    "  expand_ms INTEGER,\n"
 	    "  contract_ms INTEGER,\n"
 	    "  revert_expand TEXT NOT NULL DEFAULT '[]',\n"
-	    "  revert_contract TEXT NOT NULL DEFAULT '[]'\n"
+	    "  revert_contract TEXT NOT NULL DEFAULT '[]',\n"
+	    "  objects_expand TEXT,\n"
+	    "  objects_contract TEXT\n"
 	    ");\n"
 	    "CREATE TABLE IF NOT EXISTS _migrate_events (\n"
 	    "  id INTEGER PRIMARY KEY,\n"
@@ -612,6 +629,20 @@ static int sq_history_ensure(struct driver *d, struct mg_error *err)
 			mg_error_set_help(err, "upgrade migrate");
 		}
 	}
+	/* layout 3 adds the object sets (layout 1 is numbered on by plan/branches.c) */
+	bool has_objects = false;
+	if (rc == 0 && d->history_layout && d->history_layout < HISTORY_LAYOUT_OBJECTS)
+		rc = sq_history_has_objects(d, &a, &has_objects, err);
+	if (rc == 0 && d->history_layout && d->history_layout < HISTORY_LAYOUT_OBJECTS) {
+		if (!has_objects)
+			rc =
+			    sq_run(d, sq_of(d)->db,
+				   "ALTER TABLE _migrate_history ADD COLUMN objects_expand TEXT;\n"
+				   "ALTER TABLE _migrate_history ADD COLUMN objects_contract TEXT;",
+				   err);
+		if (rc == 0 && d->history_layout == HISTORY_LAYOUT_STATEMENT_CHECKSUMS)
+			rc = sq_history_set_layout(d, HISTORY_LAYOUT_OBJECTS, err);
+	}
 	arena_release(&a);
 	return rc;
 }
@@ -631,13 +662,22 @@ static int sq_history_load(struct driver *d, struct arena *a, struct history *re
 			   struct mg_error *err)
 {
 	struct driver_rows rows;
+	bool has_objects;
 	memset(ret, 0, sizeof(*ret));
-	if (sq_query(
-		d, a,
-		"SELECT version, name, checksum, phase, expanded_at, contracted_at, applied_by, "
-		"expand_seq, contract_seq, steps_done, expand_ms, contract_ms, revert_expand, "
-		"revert_contract FROM _migrate_history ORDER BY version",
-		0, NULL, &rows, err) < 0)
+	if (sq_history_has_objects(d, a, &has_objects, err) < 0)
+		return -1;
+	/* no planned steps here (SQLite has no planner); a history of layout 2 no object sets */
+	if (sq_query(d, a,
+		     has_objects
+			 ? "SELECT version, name, checksum, phase, expanded_at, contracted_at, "
+			   "applied_by, expand_seq, contract_seq, steps_done, expand_ms, "
+			   "contract_ms, revert_expand, revert_contract, '[]', '[]', "
+			   "objects_expand, objects_contract FROM _migrate_history ORDER BY version"
+			 : "SELECT version, name, checksum, phase, expanded_at, contracted_at, "
+			   "applied_by, expand_seq, contract_seq, steps_done, expand_ms, "
+			   "contract_ms, revert_expand, revert_contract FROM _migrate_history "
+			   "ORDER BY version",
+		     0, NULL, &rows, err) < 0)
 		return -1;
 	return history_from_rows(a, &rows, ret, err);
 }
@@ -653,19 +693,20 @@ static int sq_history_save(struct driver *d, const struct history_entry *e, stru
 	const char *sql =
 	    "INSERT INTO _migrate_history AS h (version, name, checksum, phase, applied_by, "
 	    "expand_seq, contract_seq, steps_done, expand_ms, contract_ms, revert_expand, "
-	    "revert_contract, expanded_at, contracted_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+	    "revert_contract, objects_expand, objects_contract, expanded_at, contracted_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?15, ?16, "
 	    "CASE WHEN ?4 IN ('expanded', 'contracting', 'contracted') THEN " NOW_SQL " END, "
 	    "CASE WHEN ?4 = 'contracted' THEN " NOW_SQL " END) "
 	    "ON CONFLICT (version) DO UPDATE SET name = ?2, checksum = ?3, phase = ?4, "
 	    "applied_by = ?5, expand_seq = ?6, contract_seq = ?7, steps_done = ?8, "
 	    "expand_ms = ?9, contract_ms = ?10, revert_expand = ?11, revert_contract = ?12, "
+	    "objects_expand = ?15, objects_contract = ?16, "
 	    "expanded_at = CASE WHEN ?4 IN ('expanded', 'contracting', 'contracted') "
 	    "THEN coalesce(h.expanded_at, " NOW_SQL ") END, "
 	    "contracted_at = CASE WHEN ?4 = 'contracted' THEN coalesce(h.contracted_at, " NOW_SQL
 	    ") END";
 	struct driver_rows rows;
-	int rc = sq_query(d, &a, sql, 12, params, &rows, err);
+	int rc = sq_query(d, &a, sql, HISTORY_PARAMS, params, &rows, err);
 	arena_release(&a);
 	return rc;
 }
@@ -766,6 +807,7 @@ static const char *sq_url_missing_file(const char *url)
 const struct driver_ops driver_sqlite_ops = {
     .name = "sqlite",
     .url_missing_file = sq_url_missing_file,
+    .undo_rebuilds_tables = true,
     /* no CONCURRENTLY: every phase runs in one transaction */
     .concurrent_ddl = false,
     .connect = sq_connect,
