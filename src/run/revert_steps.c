@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "target/pg/inverse_pg.h"
 #include "plan/planner.h"
 #include "sql/quote.h"
 #include "target/phase.h"
@@ -176,9 +175,8 @@ int revert_steps_run(struct driver *d, struct arena *a, const struct revert_opti
 	return 0;
 }
 
-const char *revert_step_note(const struct step *s)
+const char *revert_step_note(const struct driver_ops *ops, const struct step *s)
 {
-	const char *q = s->sql;
 	if (s->flags & STEP_BACKFILL && s->backfill)
 		return "  -- restore: keyset batches, each its own transaction";
 	if (s->flags & STEP_NO_TRANSACTION)
@@ -186,20 +184,6 @@ const char *revert_step_note(const struct step *s)
 	if (s->flags & STEP_OWN_TRANSACTION)
 		return "  -- in its own transaction (a scan, no lock that blocks the app)";
 	/* what holds a lock the app waits on for as long as the table takes */
-	if (strncmp(q, "UPDATE ", 7) == 0)
-		return "  -- long lock: one UPDATE of the whole table, its row locks held to "
-		       "the end of the transaction";
-	if ((strncmp(q, "CREATE INDEX ", 13) == 0 || strncmp(q, "CREATE UNIQUE INDEX ", 20) == 0) &&
-	    !strstr(q, " ON " PG_TRASH_SCHEMA "."))
-		return "  -- long lock: builds the index while writes to the table wait";
-	if (strncmp(q, "ALTER TABLE ", 12) == 0 &&
-	    (strstr(q, " ADD CONSTRAINT ") &&
-	     (strstr(q, " UNIQUE ") || strstr(q, " PRIMARY KEY ") || strstr(q, " EXCLUDE ")) &&
-	     !strstr(q, " USING INDEX ")))
-		return "  -- long lock: builds the constraint's index under ACCESS EXCLUSIVE";
-	if (strncmp(q, "ALTER TABLE ", 12) == 0 && strstr(q, " SET NOT NULL") &&
-	    !(s->flags & STEP_CHECKED_NOT_NULL))
-		return "  -- long lock: scans the table under ACCESS EXCLUSIVE unless a validated "
-		       "CHECK (... IS NOT NULL) stands for it";
-	return "";
+	const char *why = ops->long_lock_note ? ops->long_lock_note(s) : NULL;
+	return why ? why : "";
 }

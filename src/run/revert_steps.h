@@ -26,6 +26,6 @@ int revert_steps_forget(struct driver *d, struct arena *a, const struct revert_o
  * What revert --dry-run and plan say after a revert step: how it runs, or the
  * long lock it takes and why ("" for a short step).
  */
-const char *revert_step_note(const struct step *s);
+const char *revert_step_note(const struct driver_ops *ops, const struct step *s);
 
 #endif

@@ -922,7 +922,7 @@ static int undo_phase(struct driver *d, struct arena *a, const struct revert_opt
 			   (long long)e->version, e->name, steps->n, steps->n == 1 ? "" : "s");
 		for (size_t i = 0; i < steps->n; i++)
 			runner_say(o->say, o->say_ctx, "  %s%s", steps->items[i].sql,
-				   revert_step_note(&steps->items[i]));
+				   revert_step_note(d->ops, &steps->items[i]));
 		for (size_t i = 0; i < notes.n; i++)
 			runner_say(o->say, o->say_ctx, "  note: %s", notes.items[i].sql);
 		return 0;
@@ -1211,14 +1211,15 @@ out:
 
 /* ---- plan ---- */
 
-static void say_steps(runner_say_fn fn, void *ctx, const struct step_list *l)
+static void say_steps(const struct driver *d, runner_say_fn fn, void *ctx,
+		      const struct step_list *l)
 {
 	for (size_t i = 0; i < l->n; i++)
 		if (l->items[i].flags & STEP_NOTE)
 			runner_say(fn, ctx, "-- note: %s", l->items[i].sql);
 		else
 			runner_say(fn, ctx, "%s;%s", l->items[i].sql,
-				   revert_step_note(&l->items[i]));
+				   revert_step_note(d->ops, &l->items[i]));
 }
 
 static const char *unit_note(unsigned flags)
@@ -1318,7 +1319,7 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 		   : m->sections[rs].present ? " (hand-written)"
 					     : " (derived from the database as it is now)");
 	if (applied) {
-		say_steps(fn, ctx, expand ? &e->revert_expand : &e->revert_contract);
+		say_steps(d, fn, ctx, expand ? &e->revert_expand : &e->revert_contract);
 		return 0;
 	}
 	if (m->sections[rs].present) {
@@ -1339,7 +1340,7 @@ static int plan_phase(struct driver *d, struct arena *a, const struct migration 
 			return -1;
 		runner_revert_prepend(a, &all, &res.inverse);
 	}
-	say_steps(fn, ctx, &all);
+	say_steps(d, fn, ctx, &all);
 	return 0;
 }
 

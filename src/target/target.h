@@ -279,6 +279,12 @@ struct driver_ops {
 	int (*replica_lag_wait)(struct driver *d, struct replica_lag *o, struct mg_error *err);
 	/* Optional: closes what replica_lag_wait opened (a connection to --replica). */
 	void (*replica_lag_close)(void);
+	/*
+	 * Optional: why a revert step holds a lock the app waits on for as long
+	 * as the table takes ("  -- long lock: ..."), for revert --dry-run and
+	 * plan; NULL when it does not.
+	 */
+	const char *(*long_lock_note)(const struct step *s);
 	/* Optional: a server migrate check may make shadow databases on and replay in. */
 	bool check_shadow;
 	/* Optional: nothing this session runs can write any more (check's drift stage). */

@@ -1,6 +1,8 @@
 /* PostgreSQL's records of the names a later command must find (target/pg/names_pg.h). */
 #include "target/pg/names_pg.h"
 
+#include <string.h>
+
 #include "sql/quote.h"
 #include "util/strbuf.h"
 

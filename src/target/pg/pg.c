@@ -969,6 +969,28 @@ static int pg_session_read_only(struct driver *d, struct mg_error *err)
 	return rc;
 }
 
+/* A revert step that holds a lock the app waits on for as long as the table takes: why. */
+static const char *pg_long_lock_note(const struct step *s)
+{
+	const char *q = s->sql;
+	if (strncmp(q, "UPDATE ", 7) == 0)
+		return "  -- long lock: one UPDATE of the whole table, its row locks held to "
+		       "the end of the transaction";
+	if ((strncmp(q, "CREATE INDEX ", 13) == 0 || strncmp(q, "CREATE UNIQUE INDEX ", 20) == 0) &&
+	    !strstr(q, " ON " PG_TRASH_SCHEMA "."))
+		return "  -- long lock: builds the index while writes to the table wait";
+	if (strncmp(q, "ALTER TABLE ", 12) == 0 &&
+	    (strstr(q, " ADD CONSTRAINT ") &&
+	     (strstr(q, " UNIQUE ") || strstr(q, " PRIMARY KEY ") || strstr(q, " EXCLUDE ")) &&
+	     !strstr(q, " USING INDEX ")))
+		return "  -- long lock: builds the constraint's index under ACCESS EXCLUSIVE";
+	if (strncmp(q, "ALTER TABLE ", 12) == 0 && strstr(q, " SET NOT NULL") &&
+	    !(s->flags & STEP_CHECKED_NOT_NULL))
+		return "  -- long lock: scans the table under ACCESS EXCLUSIVE unless a validated "
+		       "CHECK (... IS NOT NULL) stands for it";
+	return NULL;
+}
+
 /* What the catalogue says of an object, as the statement that would make it. */
 static const char *pg_object_definition_sql(const char *kind)
 {
@@ -996,6 +1018,7 @@ const struct driver_ops driver_pg_ops = {
     .replica_lag_wait = pg_replica_lag_wait,
     .replica_lag_close = pg_replica_lag_close,
     .check_shadow = true,
+    .long_lock_note = pg_long_lock_note,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .lock = pg_lock,
