@@ -20,25 +20,6 @@
 
 #define LOCK_TIMEOUT_STATE "55P03"
 
-void runner_say(runner_say_fn fn, void *ctx, const char *fmt, ...)
-{
-	if (!fn)
-		return;
-	char buf[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fn(ctx, "%s", buf);
-}
-
-int64_t runner_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The time a step spent waiting on locks over its tries: every failed
  * attempt queued an ACCESS EXCLUSIVE (or the like) for up to lock_timeout,
@@ -113,38 +94,10 @@ int runner_check_drift(const struct history *h, const struct migration_set *set,
 	return branches_judge(h, set, &o, err);
 }
 
-void runner_phases_ahead(const struct runner_options *o, enum history_phase p, bool *ret_expand,
-			 bool *ret_contract)
-{
-	*ret_expand = (o->phases & RUN_EXPAND) && (p == HISTORY_PENDING || p == HISTORY_EXPANDING);
-	*ret_contract = (o->phases & RUN_CONTRACT) &&
-			(*ret_expand || p == HISTORY_EXPANDED || p == HISTORY_CONTRACTING);
-}
-
-int64_t runner_next_seq(const struct history *h)
-{
-	int64_t max = 0;
-	for (size_t i = 0; i < h->n; i++) {
-		if (h->items[i].expand_seq > max)
-			max = h->items[i].expand_seq;
-		if (h->items[i].contract_seq > max)
-			max = h->items[i].contract_seq;
-	}
-	return max + 1;
-}
-
 /* A statement's text as written in the file, for running it. */
 static const char *stmt_text(struct arena *a, const struct sql_stmt *st)
 {
 	return arena_strndup(a, st->migration->text + st->offset, st->end - st->offset);
-}
-
-void runner_revert_prepend(struct arena *a, struct step_list *revert, const struct step_list *block)
-{
-	struct step_list merged = {0};
-	step_list_append(a, &merged, block);
-	step_list_append(a, &merged, revert);
-	*revert = merged;
 }
 
 struct phase_run {
@@ -430,14 +383,6 @@ static void entry_set_revert(struct history_entry *e, const struct phase_run *r)
 		e->revert_expand = revert;
 	else
 		e->revert_contract = revert;
-}
-
-void runner_log_event(struct driver *d, const char *command, int64_t version, const char *phase,
-		      const char *outcome, const char *detail)
-{
-	struct mg_error ignore = MG_ERROR_INIT;
-	struct event ev = {command, version, phase, outcome, detail};
-	d->ops->event_log(d, &ev, &ignore);
 }
 
 /*
