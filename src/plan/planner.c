@@ -833,12 +833,13 @@ static int plan_set_not_null(struct plan_ctx *p, const PgQuery__RangeVar *rv, co
 			     sql_ident(p->a, shadow_check)) < 0)
 			return -1;
 		/* PostgreSQL 18 names the NOT NULL after the shadow; the swap keeps that
-		 * name, so it takes the one the plain statement gives col's */
-		if (p->d->server_version_num >= 180000 &&
-		    plan_add(
-			p, p->expand, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
-			sql_ident(p->a, names_pg_object(p->a, rv->relname, shadow, "not_null")),
-			sql_ident(p->a, names_pg_object(p->a, rv->relname, col, "not_null"))) < 0)
+		 * name, so it takes the one the plain statement gives col's (the same
+		 * already when both are cut to one prefix: nothing to rename) */
+		const char *shadow_nn = names_pg_object(p->a, rv->relname, shadow, "not_null");
+		const char *col_nn = names_pg_object(p->a, rv->relname, col, "not_null");
+		if (p->d->server_version_num >= 180000 && strcmp(shadow_nn, col_nn) != 0 &&
+		    plan_add(p, p->expand, 0, "ALTER TABLE %s RENAME CONSTRAINT %s TO %s", rel,
+			     sql_ident(p->a, shadow_nn), sql_ident(p->a, col_nn)) < 0)
 			return -1;
 	}
 	/* with the check validated, SET NOT NULL needs no scan (PostgreSQL 12+); the
