@@ -14,7 +14,7 @@
 #include "util/crash.h"
 #include "run/runner_signal.h"
 #include "sql/quote.h"
-#include "plan/planner.h"
+#include "target/plan.h"
 
 static int64_t mono_ms(void)
 {
@@ -186,7 +186,7 @@ int backfill_run(struct driver *d, struct arena *a, const struct backfill *bf, i
 		for (int attempt = 0;; attempt++) {
 			/* each batch is its own short transaction: locks last milliseconds */
 			rc = d->ops->begin(d, err);
-			/* the sync triggers skip this transaction's rows (planner.c, WHEN) */
+			/* the sync triggers skip this transaction's rows (pg/planner.c, WHEN) */
 			if (rc == 0)
 				rc = query1(d, a,
 					    "SELECT set_config('migrate.backfill', 'on', true)", 0,

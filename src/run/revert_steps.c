@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "plan/planner.h"
+#include "target/plan.h"
 #include "sql/quote.h"
 #include "target/phase.h"
 #include "run/revert_steps.h"

@@ -12,7 +12,7 @@
 #include "run/branches.h"
 #include "target/inverse.h"
 #include "run/runner_signal.h"
-#include "plan/planner.h"
+#include "target/plan.h"
 #include "plan/objects.h"
 #include "run/revert_steps.h"
 #include "sql/ast.h"
@@ -191,8 +191,9 @@ static int build_units(struct phase_run *r, const struct history_entry *e, bool 
 		const struct sql_stmt *st = &r->sec.stmts[i];
 		bool planned = false;
 		size_t before = r->units.n, before_contract = contract.n;
-		if (expand && planner_plan(r->d, r->a, r->m, r->sec.stmts, i, &planned, &r->units,
-					   &contract, err) < 0)
+		if (expand && r->d->ops->plan &&
+		    r->d->ops->plan(r->d, r->a, r->m, r->sec.stmts, i, &planned, &r->units,
+				    &contract, err) < 0)
 			return -1;
 		if (planned) {
 			/* their undo is derived even beside a hand-written revert section */

@@ -237,6 +237,7 @@ struct driver;
 struct sql_stmt;
 struct inverse_input;
 struct inverse_result;
+struct unit_list;
 
 /*
  * --max-replica-lag: before each backfill batch and each planned step that
@@ -285,6 +286,16 @@ struct driver_ops {
 	 * plan; NULL when it does not.
 	 */
 	const char *(*long_lock_note)(const struct step *s);
+	/*
+	 * Optional: the zero-downtime planner (target/plan.h). For stmts[at] of
+	 * an expand section, the units expand runs instead and those contract
+	 * runs later to finish it (true in *ret_planned), or nothing (false);
+	 * NULL: a target without one, whose statements run as written.
+	 */
+	int (*plan)(struct driver *d, struct arena *a, const struct migration *m,
+		    const struct sql_stmt *stmts, size_t at, bool *ret_planned,
+		    struct unit_list *ret_expand, struct unit_list *ret_contract,
+		    struct mg_error *err);
 	/* Optional: a server migrate check may make shadow databases on and replay in. */
 	bool check_shadow;
 	/* Optional: nothing this session runs can write any more (check's drift stage). */

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 
 #include "sql/ast.h"
-#include "plan/planner_internal.h"
+#include "target/pg/planner_internal.h"
 #include "sql/parse.h"
 #include "sql/quote.h"
 

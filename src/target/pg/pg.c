@@ -10,6 +10,7 @@
 #include "target/target.h"
 #include "target/history_json.h"
 #include "target/pg/inverse_pg.h"
+#include "target/pg/planner.h"
 #include "sql/ast.h"
 #include "sql/parse.h"
 #include "util/interrupt.h"
@@ -1019,6 +1020,7 @@ const struct driver_ops driver_pg_ops = {
     .replica_lag_close = pg_replica_lag_close,
     .check_shadow = true,
     .long_lock_note = pg_long_lock_note,
+    .plan = planner_plan,
     .connect = pg_connect,
     .disconnect = pg_disconnect,
     .lock = pg_lock,

@@ -7,7 +7,7 @@
  * constraints, NOT NULL, table renames and added columns; renames and type
  * changes of a column are in planner_column.c.
  */
-#include "plan/planner_internal.h"
+#include "target/pg/planner_internal.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,21 +1,19 @@
-#ifndef MG_PLAN_PLANNER_H
-#define MG_PLAN_PLANNER_H
+#ifndef MG_TARGET_PLAN_H
+#define MG_TARGET_PLAN_H
 
 #include <stdbool.h>
 
 #include "target/target.h"
 #include "migration/migration.h"
-#include "lint/plannable.h"
 #include "sql/parse.h"
 
 /*
- * The zero-downtime planner (PostgreSQL). An unsafe intent written in the
- * expand section (CREATE INDEX, ADD FOREIGN KEY / CHECK / UNIQUE / PRIMARY
- * KEY, SET NOT NULL, RENAME COLUMN, a rewriting ALTER COLUMN TYPE, RENAME
- * TABLE, ADD COLUMN with a volatile default) becomes expand units that old
- * and new app versions can both live with, and contract units that finish
- * it. Units are plain SQL statements, so the inverse builder derives their
- * undo like any other statement's.
+ * What a target's planner (driver_ops.plan) hands the runner: an unsafe
+ * intent written in the expand section becomes expand units that old and
+ * new app versions can both live with, and contract units that finish it.
+ * Units are plain SQL statements, so the inverse builder derives their
+ * undo like any other statement's. PostgreSQL's planner is in
+ * target/pg/planner.c.
  */
 
 enum unit_flags {
@@ -39,18 +37,6 @@ struct unit_list {
 	struct unit *items;
 	size_t n, alloc;
 };
-
-/*
- * At apply time, reading the live catalogue: the units expand runs for
- * stmts[at] (the statements before it are those of the same section),
- * and the units contract runs later to finish it. A statement the planner
- * does not take yields no units (false in *ret_planned). A change that
- * cannot be made safe here (no key to backfill by) fails with exit 2.
- */
-int planner_plan(struct driver *d, struct arena *a, const struct migration *m,
-		 const struct sql_stmt *stmts, size_t at, bool *ret_planned,
-		 struct unit_list *ret_expand, struct unit_list *ret_contract,
-		 struct mg_error *err);
 
 /* Adds a unit parsed from sql, located at `at`. */
 int unit_add(struct arena *a, struct unit_list *l, const struct sql_stmt *at, const char *sql,

@@ -14,7 +14,8 @@
 #include "sql/names.h"
 #include "target/pg/names_pg.h"
 #include "target/target.h"
-#include "plan/planner.h"
+#include "target/pg/planner.h"
+#include "lint/plannable.h"
 
 /* A column with a type change still to contract, and its shadow (planner.c). */
 struct shadowed_column {

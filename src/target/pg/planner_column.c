@@ -11,7 +11,7 @@
 
 #include "lint/catalog.h"
 #include "target/pg/inverse_pg.h"
-#include "plan/planner_internal.h"
+#include "target/pg/planner_internal.h"
 #include "sql/ast.h"
 
 /*
