@@ -219,14 +219,20 @@ static int recorded_name(const struct inverse_input *in, const char *rel, const 
 	return 0;
 }
 
+/*
+ * The columns the trash of col is keyed by; *ret_other when that is not the
+ * primary key (col is in it), *ret_shadow the type change's shadow the
+ * planner recorded for col (NULL: none, or one made before records).
+ */
 static int trash_key(const struct inverse_input *in, const char *rel, const char *col,
-		     struct driver_rows *ret, bool *ret_other, struct mg_error *err)
+		     struct driver_rows *ret, bool *ret_other, const char **ret_shadow,
+		     struct mg_error *err)
 {
 	/* a key on the type change's shadow first; one made before names were recorded
 	 * is told by the name it was given then, <col>__v<version> */
-	const char *shadow;
-	if (recorded_name(in, rel, NAMES_KIND_SHADOW, col, &shadow, err) < 0)
+	if (recorded_name(in, rel, NAMES_KIND_SHADOW, col, ret_shadow, err) < 0)
 		return -1;
+	const char *shadow = *ret_shadow;
 	const char *params[] = {rel, col, shadow};
 	if (pg_primary_key_columns(in->driver, in->arena, rel, ret, err) < 0)
 		return -1;
@@ -557,7 +563,8 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 	const char *qc = sql_ident(a, col);
 	struct driver_rows key;
 	bool by_other_key;
-	if (trash_key(in, rel, col, &key, &by_other_key, err) < 0)
+	const char *shadow;
+	if (trash_key(in, rel, col, &key, &by_other_key, &shadow, err) < 0)
 		return -1;
 	if (key.n_rows == 0)
 		return irreversible(
@@ -645,9 +652,6 @@ static int trash_column(const struct inverse_input *in, struct step_list *pre,
 
 	/* the key's shadow, as the planner recorded it (<col>__v<version> before records) */
 	const char *key0 = key.n_rows == 1 ? driver_rows_get(&key, 0, 0) : NULL;
-	const char *shadow;
-	if (recorded_name(in, rel, NAMES_KIND_SHADOW, col, &shadow, err) < 0)
-		return -1;
 	bool shadow_key = by_other_key && key0 &&
 			  (shadow ? strcmp(key0, shadow) == 0
 				  : strncmp(key0, col, strlen(col)) == 0 &&
