@@ -64,16 +64,8 @@ static void up_progress(void *ctx, const char *label, long long rows, long long 
 	if (frac > 1)
 		frac = 1;
 	long long eta = rate > 0 && total > rows ? (long long)((double)(total - rows) / rate) : 0;
-	if (total <= 0) {
-		/* a table the server has no estimate of yet (never analysed): no bar, no ETA */
-		if (isatty(STDOUT_FILENO) || done || now - last_line >= 5000) {
-			printf("%s  backfill %s: %lld rows (%.0f rows/s%s)%s",
-			       isatty(STDOUT_FILENO) ? "\r" : "", label, rows, rate,
-			       done ? ", done" : "", done || !isatty(STDOUT_FILENO) ? "\n" : "");
-			fflush(stdout);
-			last_line = now;
-		}
-	} else if (isatty(STDOUT_FILENO)) {
+	bool tty = isatty(STDOUT_FILENO);
+	if (tty && total > 0) {
 		char bar[31];
 		int filled = (int)(frac * 30);
 		for (int i = 0; i < 30; i++)
@@ -82,9 +74,14 @@ static void up_progress(void *ctx, const char *label, long long rows, long long 
 		printf("\r  backfill %s [%s] %lld/%lld rows, %.0f rows/s, ETA %llds%s", label, bar,
 		       rows, total, rate, eta, done ? "\n" : "");
 		fflush(stdout);
-	} else if (done || now - last_line >= 5000) {
-		printf("  backfill %s: %lld of ~%lld rows (%.0f rows/s%s)\n", label, rows, total,
-		       rate, done ? ", done" : "");
+	} else if (tty || done || now - last_line >= 5000) {
+		/* a log line; on a terminal, redrawn in place: a table the server has no
+		 * estimate of yet (never analysed) has no total, no bar, no ETA */
+		char of[32] = "";
+		if (total > 0)
+			snprintf(of, sizeof(of), " of ~%lld", total);
+		printf("%s  backfill %s: %lld%s rows (%.0f rows/s%s)%s", tty ? "\r" : "", label,
+		       rows, of, rate, done ? ", done" : "", tty && !done ? "" : "\n");
 		fflush(stdout);
 		last_line = now;
 	}
